@@ -1,0 +1,90 @@
+// Package story defines the vocabulary every stage of newsdesk shares:
+// an upstream Source and the normalized Story read from it.
+// It has no I/O and depends on the standard library only.
+package story
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Source is one upstream feed, as the config names it.
+type Source struct {
+	Name     string        // unique key in config and store, e.g. "sample-wire"
+	Title    string        // human name, shown as the story's source
+	URL      string        // http(s):// URL, or file:// URL of a local file (absolute path)
+	Schedule string        // cron spec overriding the global refresh; "" uses the global one
+	MaxBody  int64         // body cap in bytes; 0 means the fetcher's default
+	Timeout  time.Duration // total fetch timeout; 0 means the fetcher's default
+}
+
+// Story is one upstream entry after normalization.
+//
+// Published, Updated and FirstSeen are UTC. Text fields are valid UTF-8 with no
+// characters that XML 1.0 cannot carry.
+type Story struct {
+	ID  string // NewID(source, key): stable across re-fetches, restarts and re-classification
+	Seq uint64 // ingest sequence assigned by the store on first insert; never changes
+
+	Source      string // Source.Name
+	SourceTitle string // Source.Title
+	SourceURL   string // the feed URL the story was fetched from (final URL after redirects)
+	SourceLink  string // the upstream site's home page (channel <link>), absolute
+
+	GUID string // upstream guid / Atom id / JSON id, verbatim; "" when absent
+	Link string // canonical article link: absolute, no fragment, no tracking parameters
+
+	Title       string // plain text
+	Summary     string // sanitized HTML (may be plain text without tags)
+	Content     string // sanitized HTML, the full article when upstream gives it
+	SummaryText string // plain text of Summary, for matching and plain-text outputs
+	ContentText string // plain text of Content, for matching
+
+	Authors    []Author
+	Categories []string
+	Enclosures []Enclosure
+	Image      string // absolute URL of a lead image
+	Language   string // BCP 47 tag when known ("en", "en-US")
+
+	Published time.Time // upstream publication time; zero from parse when upstream has none (the store fills FirstSeen)
+	Updated   time.Time // upstream update time; zero when upstream has none
+	FirstSeen time.Time // when newsdesk first stored the story; kept across re-fetches
+
+	Topics      []string // slugs of the topics the story belongs to
+	DuplicateOf string   // ID of the first-seen story with the same Link from another source, if any
+	AlsoIn      []Ref    // other sources that carried the same Link (set on the first-seen story)
+}
+
+// Author is a person or organisation credited with a story.
+type Author struct {
+	Name  string
+	Email string
+	URL   string
+}
+
+// Enclosure is a media file attached to a story.
+type Enclosure struct {
+	URL    string
+	Type   string // MIME type; "" when unknown
+	Length int64  // bytes; 0 when unknown
+}
+
+// Ref names a source that carried a story, and the story's ID there.
+type Ref struct {
+	Source string // Source.Name
+	Title  string // Source.Title
+	ID     string // Story.ID of that copy
+}
+
+// NewID returns the stable identifier of the story that source identifies by key
+// (its GUID, else canonical link, else title and date). The same pair always
+// gives the same 32 hex characters; ids are scoped by source, so two sources
+// reusing one GUID do not collide.
+func NewID(source, key string) string {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
