@@ -1,0 +1,449 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone names must resolve in minimal images (distroless has no zoneinfo)
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/robfig/cron/v3"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// checker validates a decoded file and builds the Config, reporting every
+// problem at the node it concerns.
+type checker struct {
+	*decoder
+	nodes map[string]ast.Node // YAML path → value node
+}
+
+// at reports a problem at path, or at the nearest enclosing node that exists.
+func (c *checker) at(path, msg, hint string) {
+	c.add(c.node(path), path, msg, hint)
+}
+
+func (c *checker) node(path string) ast.Node {
+	for p := path; ; {
+		if n, ok := c.nodes[p]; ok {
+			return n
+		}
+		if p == "" {
+			return nil
+		}
+		i := max(strings.LastIndexByte(p, '.'), strings.LastIndexByte(p, '['))
+		if i < 0 {
+			p = ""
+		} else {
+			p = p[:i]
+		}
+	}
+}
+
+func (c *checker) check(f *fileConfig) *Config {
+	cfg := &Config{
+		Listen:  or(f.Listen, DefaultListen),
+		Refresh: or(f.Refresh, DefaultRefresh),
+		Admin:   Admin{Listen: or(f.Admin.Listen, DefaultAdmin), Token: f.Admin.Token},
+	}
+	c.site(f.Site, &cfg.Site)
+	c.hostPort("listen", cfg.Listen)
+
+	loc, err := time.LoadLocation(or(f.Timezone, "UTC"))
+	if err != nil {
+		c.at("timezone", fmt.Sprintf("`timezone` %q is not a known time zone", f.Timezone),
+			"use an IANA name such as UTC, Europe/Berlin or America/New_York")
+		loc = time.UTC
+	}
+	cfg.Location = loc
+	c.cron("refresh", cfg.Refresh)
+	if err := cfg.LogLevel.UnmarshalText([]byte(or(f.LogLevel, "info"))); err != nil {
+		c.at("log_level", fmt.Sprintf("`log_level` %q is not a level", f.LogLevel), "use debug, info, warn or error")
+	}
+
+	cfg.Fetch = Fetch{
+		Timeout:        c.duration("fetch.timeout", f.Fetch.Timeout, 30*time.Second),
+		ConnectTimeout: c.duration("fetch.connect_timeout", f.Fetch.ConnectTimeout, 10*time.Second),
+		MaxBody:        c.size("fetch.max_body", f.Fetch.MaxBody, 10<<20),
+		MaxRedirects:   c.count("fetch.max_redirects", f.Fetch.MaxRedirects, 5, 0),
+		Workers:        c.count("fetch.workers", f.Fetch.Workers, 8, 1),
+		PerHost:        c.count("fetch.per_host", f.Fetch.PerHost, 2, 1),
+		MinInterval:    c.duration("fetch.min_interval", f.Fetch.MinInterval, 5*time.Minute),
+		MaxInterval:    c.duration("fetch.max_interval", f.Fetch.MaxInterval, 6*time.Hour),
+	}
+	if cfg.Fetch.MinInterval > cfg.Fetch.MaxInterval {
+		c.at("fetch.min_interval", fmt.Sprintf("`min_interval` %v is longer than `max_interval` %v", cfg.Fetch.MinInterval, cfg.Fetch.MaxInterval),
+			"make min_interval the shorter of the two")
+	}
+	cfg.Retention = Retention{
+		MaxAge:     c.duration("retention.max_age", f.Retention.MaxAge, 90*24*time.Hour),
+		MaxStories: c.count("retention.max_stories", f.Retention.MaxStories, 100000, 1),
+	}
+	c.admin(cfg.Admin)
+
+	cfg.Sources = c.sources(f.Sources)
+	cfg.Topics, cfg.Set = c.topics(f.Topics, cfg.Sources)
+	return cfg
+}
+
+func (c *checker) site(f fileSite, s *Site) {
+	*s = Site{Title: f.Title, Description: f.Description, PublicURL: or(f.PublicURL, DefaultPublicURL),
+		Language: or(f.Language, "en"), TagAuthority: f.TagAuthority, Hubs: f.Hubs}
+	if s.Title == "" {
+		s.Title = "newsdesk"
+	}
+	u, err := url.Parse(s.PublicURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		c.at("site.public_url", fmt.Sprintf("`public_url` %q is not an absolute http(s) URL", s.PublicURL),
+			"write the address readers use, e.g. https://news.example.org")
+	case u.RawQuery != "" || u.Fragment != "":
+		c.at("site.public_url", fmt.Sprintf("`public_url` %q has a query or fragment", s.PublicURL), "remove everything after ? or #")
+	default:
+		s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+		if s.TagAuthority == "" {
+			s.TagAuthority = u.Hostname()
+		}
+	}
+	if strings.ContainsAny(s.TagAuthority, " /:") {
+		c.at("site.tag_authority", fmt.Sprintf("`tag_authority` %q is not a domain name", s.TagAuthority),
+			"write a domain you own, e.g. news.example.org (no scheme, port or path)")
+	}
+	for i, hub := range s.Hubs {
+		if u, err := url.Parse(hub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			c.at(fmt.Sprintf("site.hubs[%d]", i), fmt.Sprintf("hub %q is not an absolute http(s) URL", hub),
+				"write the WebSub hub's URL, e.g. https://pubsubhubbub.appspot.com/")
+		}
+	}
+}
+
+func (c *checker) hostPort(path, addr string) (host string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		c.at(path, fmt.Sprintf("`%s` %q is not a host:port address", last(path), addr), `write ":8080" for every interface or "127.0.0.1:8080" for this machine only`)
+	}
+	return host
+}
+
+func (c *checker) admin(a Admin) {
+	host := c.hostPort("admin.listen", a.Listen)
+	if host == "" && a.Listen != "" && !strings.HasPrefix(a.Listen, "[") {
+		if _, _, err := net.SplitHostPort(a.Listen); err != nil {
+			return // already reported
+		}
+	}
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if !loopback && a.Token == "" {
+		c.at("admin.listen", fmt.Sprintf("`admin.listen` %q is reachable from other machines but `admin.token` is empty", a.Listen),
+			"listen on 127.0.0.1 or set admin.token to a long random secret")
+	}
+}
+
+// cron checks a schedule with the parser ingest uses. cron v3.0.1 panics on
+// some inputs ("CRON_TZ=Asia/Tokyo" alone), hence the recover.
+func (c *checker) cron(path, spec string) {
+	if err := parseCron(spec); err != nil {
+		c.at(path, fmt.Sprintf("`%s` %q is not a valid schedule: %v", last(path), spec, err),
+			`use "@every 15m", "@hourly" or five cron fields such as "*/15 * * * *"`)
+	}
+}
+
+func parseCron(spec string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("malformed time zone prefix")
+		}
+	}()
+	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	_, err = p.Parse(spec)
+	return err
+}
+
+// duration parses Go durations ("90m", "2h30m") plus whole days ("90d"),
+// which Go lacks and retention wants.
+func (c *checker) duration(path string, s scalar, def time.Duration) time.Duration {
+	if s.Node == nil {
+		return def
+	}
+	d, err := parseDuration(s.Text)
+	if err != nil || d <= 0 {
+		c.add(s.Node, path, fmt.Sprintf("`%s` %q is not a positive duration", last(path), s.Text),
+			`write a number with a unit: "30s", "15m", "6h" or "90d"`)
+		return def
+	}
+	return d
+}
+
+func parseDuration(text string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(text, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("parse days %q: %w", text, err)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(text)
+}
+
+var sizeRE = regexp.MustCompile(`^\s*(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$`)
+
+var sizeUnits = map[string]int64{"": 1, "B": 1, "KB": 1e3, "KiB": 1 << 10, "MB": 1e6, "MiB": 1 << 20, "GB": 1e9, "GiB": 1 << 30}
+
+// size parses a byte count: an integer, or a number with a unit ("10MiB").
+func (c *checker) size(path string, s scalar, def int64) int64 {
+	if s.Node == nil {
+		return def
+	}
+	m := sizeRE.FindStringSubmatch(s.Text)
+	var n int64
+	var err error
+	if m != nil {
+		n, err = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m == nil || err != nil || n <= 0 || n > (1<<40)/sizeUnits[m[2]] {
+		c.add(s.Node, path, fmt.Sprintf("`%s` %q is not a size", last(path), s.Text),
+			`write bytes (10485760) or a number with a unit: "512KiB", "10MiB", "1GB"`)
+		return def
+	}
+	return n * sizeUnits[m[2]]
+}
+
+func (c *checker) count(path string, v *int, def, least int) int {
+	if v == nil {
+		return def
+	}
+	if *v < least {
+		c.at(path, fmt.Sprintf("`%s` is %d; it must be at least %d", last(path), *v, least), "raise it, or remove the line to use the default")
+		return def
+	}
+	return *v
+}
+
+func (c *checker) sources(fs []fileSource) []story.Source {
+	if len(fs) == 0 {
+		c.at("sources", "no `sources` are configured", "add at least one: sources: [{name: wire, url: https://example.org/feed.xml}]")
+		return nil
+	}
+	seen := map[string]int{}
+	out := make([]story.Source, 0, len(fs))
+	for i, f := range fs {
+		path := fmt.Sprintf("sources[%d]", i)
+		c.name(path+".name", f.Name, "source")
+		if j, dup := seen[f.Name]; dup && f.Name != "" {
+			c.at(path+".name", fmt.Sprintf("source name %q is already used by sources[%d]", f.Name, j), "give each source a unique name")
+		}
+		seen[f.Name] = i
+		src := story.Source{Name: f.Name, Title: or(f.Title, f.Name), Schedule: f.Schedule,
+			MaxBody: c.size(path+".max_body", f.MaxBody, 0), Timeout: c.duration(path+".timeout", f.Timeout, 0)}
+		src.URL = c.sourceURL(path+".url", f.URL)
+		if f.Schedule != "" {
+			c.cron(path+".schedule", f.Schedule)
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// sourceURL passes http(s) and file URLs through and turns a path into a
+// file:// URL, relative to the config file's directory so a config and its
+// feeds can move together.
+func (c *checker) sourceURL(path, raw string) string {
+	if raw == "" {
+		c.at(path, "`url` is missing", "give the feed's http(s) URL, or a path relative to this file")
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err == nil && len(u.Scheme) > 1 { // one letter is a Windows drive, not a scheme
+		switch {
+		case (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+			return raw
+		case u.Scheme == "file" && strings.HasPrefix(u.Path, "/"):
+			return raw
+		case u.Scheme == "file":
+			c.at(path, fmt.Sprintf("`url` %q is not an absolute file URL", raw), "write file:///absolute/path, or a plain path relative to this file")
+		default:
+			c.at(path, fmt.Sprintf("`url` %q has unsupported scheme %q", raw, u.Scheme), "use http://, https://, file:// or a path relative to this file")
+		}
+		return ""
+	}
+	if err != nil && strings.Contains(raw, "://") {
+		c.at(path, fmt.Sprintf("`url` %q is not a valid URL: %v", raw, err), "check it for spaces and stray characters")
+		return ""
+	}
+	p := filepath.FromSlash(raw)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(c.file), p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		c.at(path, fmt.Sprintf("resolve `url` %q: %v", raw, err), "write an absolute file:// URL")
+		return ""
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// name checks a source name or topic slug: they appear in URLs and store
+// keys, so they are lowercase words joined by hyphens.
+func (c *checker) name(path, name, what string) {
+	key := last(path)
+	switch {
+	case name == "":
+		c.at(path, fmt.Sprintf("%s has no `%s`", what, key), fmt.Sprintf("add `%s: some-%s` (lowercase words joined by -)", key, what))
+	case !slugRE.MatchString(name):
+		hint := "use lowercase letters, digits and single hyphens"
+		if s := slugify(name); s != "" {
+			hint = fmt.Sprintf("write `%s: %s`", key, s)
+		}
+		c.at(path, fmt.Sprintf("%s `%s` %q is not lowercase words joined by hyphens", what, key, name), hint)
+	}
+}
+
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	return b.String()
+}
+
+func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Definition, *topic.Set) {
+	known := map[string]bool{}
+	for _, s := range sources {
+		known[s.Name] = true
+	}
+	seen := map[string]int{}
+	defs := make([]topic.Definition, 0, len(fs))
+	compiled := make([]*topic.Topic, 0, len(fs))
+	for i, f := range fs {
+		path := fmt.Sprintf("topics[%d]", i)
+		before := len(c.probs)
+		c.name(path+".slug", f.Slug, "topic")
+		if j, dup := seen[f.Slug]; dup && f.Slug != "" {
+			c.at(path+".slug", fmt.Sprintf("topic slug %q is already used by topics[%d]", f.Slug, j), "give each topic a unique slug")
+		}
+		seen[f.Slug] = i
+		if strings.TrimSpace(f.Title) == "" {
+			c.at(path+".title", fmt.Sprintf("topic %q has no `title`", f.Slug), "add `title: …`, the name readers see in their feed reader")
+		}
+		for j, s := range f.Sources {
+			if !known[s] {
+				hint := "list names from `sources:` at the top level"
+				if near := closest(s, keys(known)); near != "" {
+					hint = fmt.Sprintf("did you mean `%s`? ", near) + hint
+				}
+				c.at(fmt.Sprintf("%s.sources[%d]", path, j), fmt.Sprintf("topic %q names unknown source %q", f.Slug, s), hint)
+			}
+		}
+		if f.Limit < 0 {
+			c.at(path+".limit", fmt.Sprintf("`limit` is %d; it must be 0 (default 50) or more", f.Limit), "write e.g. `limit: 50`")
+		}
+		def := topic.Definition{Slug: f.Slug, Title: f.Title, Description: f.Description, Sources: f.Sources,
+			Limit: f.Limit, MaxAge: c.duration(path+".max_age", f.MaxAge, 0), Language: f.Language,
+			Pin: f.Pin, Block: f.Block}
+		if isNull(f.Rule.Node) {
+			c.at(path+".rule", fmt.Sprintf("topic %q has no `rule`", f.Slug), "add e.g. `rule: {any: [asylum, deportation]}`")
+		} else {
+			def.Rule, _ = c.rule(f.Rule.Node, path+".rule")
+		}
+		if len(c.probs) > before {
+			defs = append(defs, def)
+			continue // topic.New would repeat what is already reported
+		}
+		t, err := topic.New(def)
+		if err != nil {
+			c.topicErrors(path, err)
+			defs = append(defs, def)
+			continue
+		}
+		defs = append(defs, t.Definition)
+		compiled = append(compiled, t)
+	}
+	return defs, topic.NewSet(compiled...)
+}
+
+// topicErrors maps topic.New's errors, whose paths are relative to the
+// topic ("rule.any[2].regex"), to the YAML nodes they concern.
+func (c *checker) topicErrors(path string, err error) {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		te, ok := errors.AsType[*topic.Error](e)
+		if !ok {
+			c.at(path, fmt.Sprintf("topic %s: %v", path, e), "fix the topic definition")
+			continue
+		}
+		p := path
+		if te.Path != "" {
+			p = path + "." + te.Path
+		}
+		c.at(p, te.Msg, te.Hint)
+	}
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// syntaxHint says how to fix goccy's first syntax or type error.
+func syntaxHint(err error, msg string) string {
+	var (
+		dup     *yaml.DuplicateKeyError
+		unknown *yaml.UnknownFieldError
+		typ     *yaml.TypeError
+	)
+	lower := strings.ToLower(msg)
+	switch {
+	case errors.As(err, &dup):
+		return "remove one of the two; a key may appear once per map"
+	case errors.As(err, &unknown):
+		return "check the spelling and the indentation"
+	case errors.As(err, &typ):
+		return "check the value's type: a number, text, a list (- item) or a map (key: value)"
+	case strings.Contains(lower, "quote") || strings.Contains(lower, "end character"):
+		return "close the quote on the same line, or use a block scalar (|) for long text"
+	case strings.Contains(lower, "tab"):
+		return "indent with spaces, never tabs"
+	case strings.Contains(lower, "indent") || strings.Contains(lower, "mapping value") || strings.Contains(lower, "sequence"):
+		return "check the indentation: keys of one map start in the same column and list items start with '- '"
+	}
+	return "check the YAML syntax here and on the line above"
+}

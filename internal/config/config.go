@@ -1,0 +1,152 @@
+// Package config reads newsdesk's YAML config into a validated Config.
+//
+// Load decodes strictly (an unknown key is an error, with the nearest valid
+// key suggested), then checks every value and reports all problems at once as
+// *Errors, each with file:line:col, the YAML path, a hint and a source
+// snippet. Topics are compiled with topic.New, so a config that loads is one
+// the daemon can run. Watch reloads the file when it changes on disk; SIGHUP
+// is left to the caller, which simply calls Load again.
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// Config is a validated config with every default filled in.
+type Config struct {
+	Path      string         // the file it was read from, as given
+	Site      Site           // how the published feeds describe themselves
+	Listen    string         // public HTTP listen address, e.g. ":8080"
+	Refresh   string         // cron spec of the global refresh (robfig/cron, optional seconds or @every)
+	Location  *time.Location // zone the cron specs are read in
+	Fetch     Fetch
+	Retention Retention
+	Admin     Admin
+	LogLevel  slog.Level
+
+	Sources []story.Source     // URLs are absolute: http(s):// or file:// of an absolute path
+	Topics  []topic.Definition // as compiled by topic.New, defaults filled
+	Set     *topic.Set         // the compiled topics, in config order
+}
+
+// Site describes the published feeds.
+type Site struct {
+	Title, Description string
+	PublicURL          string // absolute http(s) URL without a trailing slash; self links are built from it
+	Language           string // default "en"
+	TagAuthority       string // tag: URI authority for feed and item ids; default the host of PublicURL
+	Hubs               []string
+}
+
+// Fetch bounds upstream requests.
+type Fetch struct {
+	Timeout, ConnectTimeout  time.Duration
+	MaxBody                  int64 // bytes
+	MaxRedirects             int
+	Workers, PerHost         int // concurrent fetches overall and per upstream host
+	MinInterval, MaxInterval time.Duration
+}
+
+// Retention bounds what the store keeps.
+type Retention struct {
+	MaxAge     time.Duration
+	MaxStories int
+}
+
+// Admin configures the admin listener, which is loopback-only unless a token
+// is set.
+type Admin struct {
+	Token  string
+	Listen string
+}
+
+// Defaults used when a key is absent.
+const (
+	DefaultPublicURL = "http://localhost:8080"
+	DefaultListen    = ":8080"
+	DefaultRefresh   = "@every 15m"
+	DefaultAdmin     = "127.0.0.1:0"
+)
+
+// Load reads and validates the config at path. Relative source URLs are
+// resolved against path's directory. Errors are *Errors, except when the
+// file cannot be read.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, src)
+}
+
+// Parse validates src as if read from path (used in messages and to resolve
+// relative source URLs). Errors are *Errors.
+func Parse(path string, src []byte) (*Config, error) {
+	d := &decoder{src: src, file: path, anchors: map[string]ast.Node{}}
+	f, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		d.yamlError(err)
+		return nil, &d.probs
+	}
+	var body ast.Node
+	if len(f.Docs) > 0 {
+		body = f.Docs[0].Body
+	}
+	if len(f.Docs) > 1 {
+		d.add(f.Docs[1].Body, "", "the file holds more than one YAML document", "remove the second '---' and everything after it")
+	}
+	if isNull(body) {
+		d.add(nil, "", "the config is empty", "start from the bundled config/newsdesk.yaml")
+		return nil, &d.probs
+	}
+	collectAnchors(body, d.anchors)
+	d.walk(body, reflect.TypeFor[fileConfig](), "")
+	if len(d.probs) > 0 {
+		return nil, &d.probs
+	}
+	var fc fileConfig
+	if err := yaml.NodeToValue(body, &fc, yaml.Strict()); err != nil {
+		d.yamlError(err)
+		return nil, &d.probs
+	}
+	nodes := map[string]ast.Node{}
+	index(body, "", d.anchors, nodes)
+	c := &checker{decoder: d, nodes: nodes}
+	cfg := c.check(&fc)
+	if len(d.probs) > 0 {
+		// Report in file order, as a compiler does.
+		slices.SortStableFunc(d.probs, func(a, b Problem) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		})
+		return nil, &d.probs
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// yamlError turns goccy's first syntax or type error into a Problem.
+func (d *decoder) yamlError(err error) {
+	var ye yaml.Error
+	if !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
+		d.probs = append(d.probs, Problem{File: d.file, Msg: err.Error(), Hint: "check the YAML syntax"})
+		return
+	}
+	pos := ye.GetToken().Position
+	msg := ye.GetMessage()
+	d.probs = append(d.probs, Problem{File: d.file, Line: pos.Line, Col: pos.Column,
+		Msg: msg, Hint: syntaxHint(err, msg), Snippet: snippet(d.src, pos.Line, pos.Column)})
+}

@@ -1,0 +1,392 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// The file* types mirror the YAML document key for key. Their yaml tags are
+// the config's vocabulary (newsdesk.schema.json lists the same names; a test
+// keeps the two in sync). Durations and sizes stay text until check() so that
+// every bad value is reported, not only the first.
+
+type fileConfig struct {
+	Site      fileSite      `yaml:"site"`
+	Listen    string        `yaml:"listen"`
+	Refresh   string        `yaml:"refresh"`
+	Timezone  string        `yaml:"timezone"`
+	LogLevel  string        `yaml:"log_level"`
+	Fetch     fileFetch     `yaml:"fetch"`
+	Retention fileRetention `yaml:"retention"`
+	Admin     fileAdmin     `yaml:"admin"`
+	Sources   []fileSource  `yaml:"sources"`
+	Topics    []fileTopic   `yaml:"topics"`
+}
+
+type fileSite struct {
+	Title        string   `yaml:"title"`
+	Description  string   `yaml:"description"`
+	PublicURL    string   `yaml:"public_url"`
+	Language     string   `yaml:"language"`
+	TagAuthority string   `yaml:"tag_authority"`
+	Hubs         []string `yaml:"hubs"`
+}
+
+type fileFetch struct {
+	Timeout        scalar `yaml:"timeout"`
+	ConnectTimeout scalar `yaml:"connect_timeout"`
+	MaxBody        scalar `yaml:"max_body"`
+	MaxRedirects   *int   `yaml:"max_redirects"`
+	Workers        *int   `yaml:"workers"`
+	PerHost        *int   `yaml:"per_host"`
+	MinInterval    scalar `yaml:"min_interval"`
+	MaxInterval    scalar `yaml:"max_interval"`
+}
+
+type fileRetention struct {
+	MaxAge     scalar `yaml:"max_age"`
+	MaxStories *int   `yaml:"max_stories"`
+}
+
+type fileAdmin struct {
+	Listen string `yaml:"listen"`
+	Token  string `yaml:"token"`
+}
+
+type fileSource struct {
+	Name     string `yaml:"name"`
+	Title    string `yaml:"title"`
+	URL      string `yaml:"url"`
+	Schedule string `yaml:"schedule"`
+	MaxBody  scalar `yaml:"max_body"`
+	Timeout  scalar `yaml:"timeout"`
+}
+
+type fileTopic struct {
+	Slug        string   `yaml:"slug"`
+	Title       string   `yaml:"title"`
+	Description string   `yaml:"description"`
+	Sources     []string `yaml:"sources"`
+	Limit       int      `yaml:"limit"`
+	MaxAge      scalar   `yaml:"max_age"`
+	Language    string   `yaml:"language"`
+	Pin         []string `yaml:"pin"`
+	Block       []string `yaml:"block"`
+	Rule        ruleNode `yaml:"rule"`
+}
+
+// ruleKeys are the keys of one rule clause (a map in YAML, topic.Rule in Go).
+// Rules are converted by hand in rule.go because a clause is either a bare
+// word or a map, recursively, and every mistake in them should be reported.
+var ruleKeys = []string{"term", "regex", "case", "any", "all", "not", "in", "weight", "min_score"}
+
+// scalar is a YAML scalar kept as written ("30s", "90d", 10485760, "10MiB"),
+// with its node for error positions. Empty when the key is absent.
+type scalar struct {
+	Text string
+	Node ast.Node
+}
+
+// UnmarshalYAML keeps the node; check() parses it.
+func (s *scalar) UnmarshalYAML(node ast.Node) error {
+	node = unwrap(node, nil)
+	if _, ok := node.(*ast.NullNode); ok {
+		return nil
+	}
+	s.Node = node
+	s.Text = scalarText(node)
+	return nil
+}
+
+// ruleNode keeps a topic's rule subtree for rule.go.
+type ruleNode struct{ Node ast.Node }
+
+// UnmarshalYAML keeps the node.
+func (r *ruleNode) UnmarshalYAML(node ast.Node) error {
+	r.Node = node
+	return nil
+}
+
+var (
+	scalarType = reflect.TypeFor[scalar]()
+	ruleType   = reflect.TypeFor[ruleNode]()
+)
+
+// decoder walks the YAML tree before goccy decodes it, reporting every
+// unknown key (with the nearest valid one), every list given where a map
+// belongs and vice versa, and every non-number given for a number, so one run
+// shows all structural mistakes. goccy itself stops at the first.
+type decoder struct {
+	src     []byte
+	file    string
+	anchors map[string]ast.Node
+	probs   Errors
+}
+
+func (d *decoder) add(node ast.Node, path, msg, hint string) {
+	line, col := position(node)
+	d.probs = append(d.probs, Problem{File: d.file, Line: line, Col: col, Path: path,
+		Msg: msg, Hint: hint, Snippet: snippet(d.src, line, col)})
+}
+
+func position(node ast.Node) (line, col int) {
+	if node == nil || reflect.ValueOf(node).IsNil() {
+		return 1, 1
+	}
+	tk := node.GetToken()
+	if tk == nil || tk.Position == nil {
+		return 1, 1
+	}
+	return tk.Position.Line, tk.Position.Column
+}
+
+// unwrap strips anchors and tags and resolves aliases (when anchors is known).
+func unwrap(node ast.Node, anchors map[string]ast.Node) ast.Node {
+	for {
+		switch n := node.(type) {
+		case *ast.AnchorNode:
+			node = n.Value
+		case *ast.TagNode:
+			node = n.Value
+		case *ast.AliasNode:
+			target, ok := anchors[scalarText(n.Value)]
+			if !ok {
+				return node
+			}
+			node = target
+		default:
+			return node
+		}
+	}
+}
+
+// collectAnchors records every &anchor so aliases can be followed.
+func collectAnchors(node ast.Node, into map[string]ast.Node) {
+	if node == nil || reflect.ValueOf(node).IsNil() {
+		return
+	}
+	switch n := node.(type) {
+	case *ast.AnchorNode:
+		into[scalarText(n.Name)] = n.Value
+		collectAnchors(n.Value, into)
+	case *ast.TagNode:
+		collectAnchors(n.Value, into)
+	case *ast.MappingNode:
+		for _, mv := range n.Values {
+			collectAnchors(mv.Value, into)
+		}
+	case *ast.MappingValueNode:
+		collectAnchors(n.Value, into)
+	case *ast.SequenceNode:
+		for _, v := range n.Values {
+			collectAnchors(v, into)
+		}
+	}
+}
+
+// entries returns the key/value pairs of a map node; ok is false when node
+// is not a map. goccy represents a one-key block map as a bare
+// MappingValueNode, so both shapes are accepted.
+func entries(node ast.Node) (_ []*ast.MappingValueNode, ok bool) {
+	switch n := node.(type) {
+	case *ast.MappingNode:
+		return n.Values, true
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{n}, true
+	}
+	return nil, false
+}
+
+func isNull(node ast.Node) bool {
+	if node == nil || reflect.ValueOf(node).IsNil() {
+		return true
+	}
+	_, ok := node.(*ast.NullNode)
+	return ok
+}
+
+func isScalar(node ast.Node) bool {
+	switch node.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.LiteralNode,
+		*ast.InfinityNode, *ast.NanNode, *ast.NullNode:
+		return true
+	}
+	return false
+}
+
+// scalarText is a scalar's value as the admin wrote it (unquoted).
+func scalarText(node ast.Node) string {
+	switch n := node.(type) {
+	case *ast.StringNode:
+		return n.Value
+	case *ast.LiteralNode:
+		return n.Value.Value
+	case *ast.NullNode:
+		return ""
+	case nil:
+		return ""
+	}
+	if tk := node.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return node.String()
+}
+
+// kindName says what a node is, in admin terms.
+func kindName(node ast.Node) string {
+	switch node.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a map"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.NullNode:
+		return "nothing"
+	}
+	return fmt.Sprintf("%q", scalarText(node))
+}
+
+// yamlKeys lists t's yaml tag names in field order.
+func yamlKeys(t reflect.Type) []string {
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		keys = append(keys, tagName(t.Field(i)))
+	}
+	return keys
+}
+
+func tagName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return name
+}
+
+// walk checks node against Go type t at path.
+func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
+	node = unwrap(node, d.anchors)
+	if isNull(node) {
+		return
+	}
+	if _, ok := node.(*ast.AliasNode); ok {
+		return // unknown anchor: goccy reports it
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == scalarType:
+		if !isScalar(node) {
+			d.add(node, path, fmt.Sprintf("`%s` expects a single value, got %s", last(path), kindName(node)),
+				"write it on one line, e.g. `"+last(path)+": 30s`")
+		}
+	case t == ruleType:
+		// rule.go converts and checks rules.
+	case t.Kind() == reflect.Struct:
+		values, ok := entries(node)
+		if !ok {
+			d.add(node, path, fmt.Sprintf("`%s` expects a map of keys, got %s", last(path), kindName(node)),
+				"indent its keys under it (key: value), without a leading '- '")
+			return
+		}
+		keys := yamlKeys(t)
+		for _, mv := range values {
+			key := scalarText(mv.Key)
+			i := slices.Index(keys, key)
+			if i < 0 {
+				d.unknownKey(mv.Key, join(path, key), key, keys)
+				continue
+			}
+			d.walk(mv.Value, t.Field(i).Type, join(path, key))
+		}
+	case t.Kind() == reflect.Slice:
+		seq, ok := node.(*ast.SequenceNode)
+		if !ok {
+			if t.Elem().Kind() == reflect.String && isScalar(node) {
+				d.add(node, path, fmt.Sprintf("`%s` expects a list, got %s", last(path), kindName(node)),
+					fmt.Sprintf("write `%s: [%s]`", last(path), scalarText(node)))
+				return
+			}
+			d.add(node, path, fmt.Sprintf("`%s` expects a list, got %s", last(path), kindName(node)),
+				"start each item on its own line with '- '")
+			return
+		}
+		for i, v := range seq.Values {
+			d.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case t.Kind() == reflect.Int:
+		if _, ok := node.(*ast.IntegerNode); !ok {
+			d.add(node, path, fmt.Sprintf("`%s` expects a whole number, got %s", last(path), kindName(node)),
+				"write digits, e.g. `"+last(path)+": 50`")
+		}
+	case t.Kind() == reflect.String:
+		if !isScalar(node) {
+			d.add(node, path, fmt.Sprintf("`%s` expects text, got %s", last(path), kindName(node)),
+				"write a single value; quote it if it contains ': ' or starts with a special character")
+		}
+	}
+}
+
+func (d *decoder) unknownKey(key ast.Node, path, name string, valid []string) {
+	if near := closest(name, valid); near != "" {
+		d.add(key, path, fmt.Sprintf("unknown key `%s`; did you mean `%s`?", name, near),
+			"rename it to `"+near+"`")
+		return
+	}
+	d.add(key, path, fmt.Sprintf("unknown key `%s`", name),
+		"valid keys here: "+strings.Join(valid, ", ")+"; check the indentation if it belongs to another map")
+}
+
+// join appends key to a YAML path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// last is the final key of path, for messages ("topics[0].limit" → "limit").
+func last(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	if i := strings.IndexByte(path, '['); i > 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		return "document"
+	}
+	return path
+}
+
+// index maps every YAML path in the document to its value node, so a
+// problem found after decoding (a bad duration, a duplicate slug, a topic
+// error path) points at its exact line and column.
+func index(node ast.Node, path string, anchors map[string]ast.Node, into map[string]ast.Node) {
+	node = unwrap(node, anchors)
+	if isNull(node) {
+		if node != nil && !reflect.ValueOf(node).IsNil() {
+			into[path] = node
+		}
+		return
+	}
+	into[path] = node
+	if values, ok := entries(node); ok {
+		for _, mv := range values {
+			key := join(path, scalarText(mv.Key))
+			if isNull(mv.Value) {
+				into[key] = mv.Key // point at the key when there is no value
+				continue
+			}
+			index(mv.Value, key, anchors, into)
+		}
+		return
+	}
+	if seq, ok := node.(*ast.SequenceNode); ok {
+		for i, v := range seq.Values {
+			index(v, path+"["+strconv.Itoa(i)+"]", anchors, into)
+		}
+	}
+}
