@@ -1,0 +1,241 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/render"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// formats lists the feed formats in the order pages offer them, with the
+// media type autodiscovery links carry (no charset there) and a label.
+var formats = []struct {
+	format     render.Format
+	ext, label string
+	mediaType  string
+}{
+	{render.RSS, "rss", "RSS", "application/rss+xml"},
+	{render.Atom, "atom", "Atom", "application/atom+xml"},
+	{render.JSON, "json", "JSON Feed", "application/feed+json"},
+}
+
+// defaultLimit is the page size of a topic whose definition has none (topic.New
+// normally fills it in).
+const defaultLimit = 50
+
+// topic serves /topics/{slug} (the HTML page) and /topics/{slug}.{rss,atom,json}.
+// The mux cannot split an extension off a path segment, so this does: on the
+// last dot.
+func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
+	st := s.state.Load()
+	file := r.PathValue("file")
+	slug, ext, hasExt := file, "", false
+	if i := strings.LastIndexByte(file, '.'); i >= 0 {
+		slug, ext, hasExt = file[:i], file[i+1:], true
+	}
+	t := st.topics.Lookup(slug)
+	if t == nil {
+		http.Error(w, "unknown topic "+strconv.Quote(slug), http.StatusNotFound)
+		return
+	}
+	kind := "html"
+	var f render.Format
+	if hasExt {
+		i := formatIndex(ext)
+		if i < 0 {
+			http.Error(w, "unknown feed format: want .rss, .atom or .json", http.StatusNotFound)
+			return
+		}
+		f, kind = formats[i].format, formats[i].ext
+	}
+	p, err := parseParams(r.URL.RawQuery, limitOf(t))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	e, err := st.cache.get(key{slug: t.Slug, kind: kind, query: p.canonical}, func() (content, error) {
+		if !hasExt {
+			return s.renderTopicPage(st, t, p)
+		}
+		return s.renderFeed(st, t, f, p)
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	serve(w, r, st, e)
+}
+
+func formatIndex(ext string) int {
+	for i, f := range formats {
+		if f.ext == ext {
+			return i
+		}
+	}
+	return -1
+}
+
+func limitOf(t *topic.Topic) int {
+	if t.Definition.Limit > 0 {
+		return t.Definition.Limit
+	}
+	return defaultLimit
+}
+
+// error answers a client error with its message and anything else with a 500.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	if br, ok := errors.AsType[*badRequest](err); ok {
+		http.Error(w, br.msg, http.StatusBadRequest)
+		return
+	}
+	s.fail(w, r, err)
+}
+
+// page is the stories of one request and the cursor query of the page after.
+type page struct {
+	stories []story.Story
+	next    string // canonical query of the next page; "" when none
+}
+
+// query reads the stories p asks for: newest first from the store's cursor
+// walk, or with ?since, those ingested after a sequence number, oldest first
+// (a newsletter's "everything since my last issue"). The topic's MaxAge is
+// applied as of the fill; a cached document keeps its stories until the next
+// invalidation.
+func (s *Server) query(t *topic.Topic, p params) (page, error) {
+	var notBefore time.Time
+	if t.MaxAge > 0 {
+		notBefore = s.now().Add(-t.MaxAge)
+	}
+	if p.hasSince {
+		stories, err := s.db.Since(t.Slug, p.since, p.limit)
+		if err != nil {
+			return page{}, fmt.Errorf("read topic %s since %d: %w", t.Slug, p.since, err)
+		}
+		var pg page
+		if len(stories) == p.limit {
+			pg.next = p.with(limitOf(t), "since", strconv.FormatUint(stories[len(stories)-1].Seq, 10))
+		}
+		for _, st := range stories {
+			if notBefore.IsZero() || !storyTime(st).Before(notBefore) {
+				pg.stories = append(pg.stories, st)
+			}
+		}
+		return pg, nil
+	}
+	res, err := s.db.Recent(store.Query{Topic: t.Slug, Limit: p.limit, Before: p.before, NotBefore: notBefore})
+	if err != nil {
+		if p.before != "" && isBadCursor(err) {
+			return page{}, &badRequest{"before: unknown or malformed cursor"}
+		}
+		return page{}, fmt.Errorf("read topic %s: %w", t.Slug, err)
+	}
+	pg := page{stories: res.Stories}
+	if res.Next != "" && len(res.Stories) > 0 {
+		pg.next = p.with(limitOf(t), "before", res.Next)
+	}
+	return pg, nil
+}
+
+// isBadCursor reports whether err is the store refusing a ?before cursor.
+func isBadCursor(err error) bool {
+	return errors.Is(err, store.ErrBadCursor)
+}
+
+// storyTime is the time a story last changed, for Updated and Last-Modified.
+func storyTime(st story.Story) time.Time {
+	if !st.Updated.IsZero() {
+		return st.Updated
+	}
+	return st.Published
+}
+
+func newest(stories []story.Story) time.Time {
+	var t time.Time
+	for _, st := range stories {
+		if u := storyTime(st); u.After(t) {
+			t = u
+		}
+	}
+	return t.UTC()
+}
+
+// feedURL is the subscription address of a topic's feed in the format with
+// extension ext.
+func (st *state) feedURL(slug, ext string) string {
+	return st.site.PublicURL + "/topics/" + slug + "." + ext
+}
+
+func (st *state) pageURL(slug string) string { return st.site.PublicURL + "/topics/" + slug }
+
+func withQuery(u, query string) string {
+	if query == "" {
+		return u
+	}
+	return u + "?" + query
+}
+
+// renderFeed reads and renders one feed document.
+func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params) (content, error) {
+	pg, err := s.query(t, p)
+	if err != nil {
+		return content{}, err
+	}
+	ext := extOf(f)
+	base := st.feedURL(t.Slug, ext)
+	self := withQuery(base, p.canonical)
+	ch := render.Channel{
+		ID:           "tag:" + st.site.TagAuthority + ",2026:topic/" + t.Slug,
+		ItemIDPrefix: "tag:" + st.site.TagAuthority + ",2026:story/",
+		Title:        t.Title,
+		Description:  t.Description,
+		Language:     t.Language,
+		Generator:    "newsdesk",
+		Author:       st.site.Title,
+		HTMLURL:      st.pageURL(t.Slug),
+		SelfURL:      self,
+		HubURLs:      st.site.Hubs,
+		Updated:      newest(pg.stories),
+		TTL:          st.maxAge,
+	}
+	if ch.Title == "" {
+		ch.Title = t.Slug
+	}
+	if ch.Description == "" {
+		ch.Description = ch.Title + " from " + st.site.Title
+	}
+	if ch.Language == "" {
+		ch.Language = st.site.Language
+	}
+	if pg.next != "" {
+		ch.NextURL = withQuery(base, pg.next)
+	}
+	if pg.next != "" || p.canonical != "" {
+		ch.FirstURL = base
+	}
+	var buf bytes.Buffer
+	if err := render.Write(&buf, f, ch, pg.stories); err != nil {
+		return content{}, fmt.Errorf("render %s.%s: %w", t.Slug, ext, err)
+	}
+	links := make([]string, 0, 1+len(st.hubLinks))
+	links = append(links, "<"+self+`>; rel="self"`)
+	links = append(links, st.hubLinks...)
+	return content{body: buf.Bytes(), contentType: f.ContentType(), links: links, modified: ch.Updated}, nil
+}
+
+func extOf(f render.Format) string {
+	for _, x := range formats {
+		if x.format == f {
+			return x.ext
+		}
+	}
+	return ""
+}

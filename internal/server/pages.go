@@ -1,0 +1,236 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"encoding/xml"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// The pages are plain HTML with a little inline CSS and no JavaScript, so
+// they read on any phone and in text browsers.
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}).ParseFS(templateFS, "templates/*.html"))
+
+// feedLink is one subscribe link and its autodiscovery <link rel="alternate">.
+type feedLink struct {
+	Label, Type, Title, URL string
+}
+
+// pageData is what every page template sees.
+type pageData struct {
+	Lang, Title, SiteTitle, Description string
+	Home, OPML                          string
+	Feeds                               []feedLink // autodiscovery tags in <head>
+}
+
+func (st *state) pageData(title string) pageData {
+	lang := st.site.Language
+	if lang == "" {
+		lang = "en"
+	}
+	return pageData{
+		Lang: lang, Title: title, SiteTitle: st.site.Title, Description: st.site.Description,
+		Home: st.site.PublicURL + "/", OPML: st.site.PublicURL + "/topics.opml",
+	}
+}
+
+func (st *state) feedLinks(t *topic.Topic) []feedLink {
+	links := make([]feedLink, 0, len(formats))
+	for _, f := range formats {
+		links = append(links, feedLink{
+			Label: f.label, Type: f.mediaType, Title: titleOf(t) + " (" + f.label + ")", URL: st.feedURL(t.Slug, f.ext),
+		})
+	}
+	return links
+}
+
+func titleOf(t *topic.Topic) string {
+	if t.Title != "" {
+		return t.Title
+	}
+	return t.Slug
+}
+
+// index serves the home page: every topic with its counts and feeds.
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	st := s.state.Load()
+	e, err := st.cache.get(key{kind: "index"}, func() (content, error) { return s.renderIndex(st) })
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	serve(w, r, st, e)
+}
+
+type indexTopic struct {
+	Title, Description, URL string
+	Count                   int
+	Updated                 time.Time
+	Feeds                   []feedLink
+}
+
+func (s *Server) renderIndex(st *state) (content, error) {
+	data := struct {
+		pageData
+		Topics []indexTopic
+	}{pageData: st.pageData(st.site.Title)}
+	var modified time.Time
+	for _, t := range st.topics.Topics() {
+		info, err := s.db.Topic(t.Slug)
+		if err != nil {
+			return content{}, fmt.Errorf("read topic %s: %w", t.Slug, err)
+		}
+		feeds := st.feedLinks(t)
+		data.Feeds = append(data.Feeds, feeds...)
+		data.Topics = append(data.Topics, indexTopic{
+			Title: titleOf(t), Description: t.Description, URL: st.pageURL(t.Slug),
+			Count: info.Count, Updated: info.Newest, Feeds: feeds,
+		})
+		if info.Newest.After(modified) {
+			modified = info.Newest
+		}
+	}
+	return renderPage("index.html", data, modified)
+}
+
+type pageStory struct {
+	Title, Link, Source, Summary string
+	Date                         time.Time
+}
+
+// summaryRunes caps a story's summary on the topic page; the feeds carry it
+// whole.
+const summaryRunes = 320
+
+// renderTopicPage renders a topic's HTML page. It takes the same ?limit and
+// ?before as the feeds, and links to the next older page.
+func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, error) {
+	pg, err := s.query(t, p)
+	if err != nil {
+		return content{}, err
+	}
+	data := struct {
+		pageData
+		Topic   indexTopic
+		Stories []pageStory
+		Next    string
+	}{pageData: st.pageData(titleOf(t) + " · " + st.site.Title)}
+	data.Feeds = st.feedLinks(t)
+	data.Topic = indexTopic{Title: titleOf(t), Description: t.Description}
+	for _, x := range pg.stories {
+		title := x.Title
+		if title == "" {
+			title = "(untitled)"
+		}
+		source := x.SourceTitle
+		if source == "" {
+			source = x.Source
+		}
+		data.Stories = append(data.Stories, pageStory{
+			Title: title, Link: x.Link, Source: source, Summary: clip(x.SummaryText, summaryRunes), Date: x.Published,
+		})
+	}
+	if pg.next != "" {
+		data.Next = withQuery(st.pageURL(t.Slug), pg.next)
+	}
+	return renderPage("topic.html", data, newest(pg.stories))
+}
+
+func renderPage(name string, data any, modified time.Time) (content, error) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		return content{}, fmt.Errorf("render %s: %w", name, err)
+	}
+	return content{body: buf.Bytes(), contentType: "text/html; charset=utf-8", modified: modified}, nil
+}
+
+// clip shortens s to at most n runes, at a word boundary, with an ellipsis.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut, count := len(s), 0
+	for i := range s {
+		if count == n {
+			cut = i
+			break
+		}
+		count++
+	}
+	if sp := strings.LastIndexByte(s[:cut], ' '); sp > 0 {
+		cut = sp
+	}
+	return s[:cut] + "…"
+}
+
+// OPML 2.0 (opml.org/spec2.opml): one outline per topic, type="rss" pointing
+// at the RSS feed, since that is what feed readers import. The other formats
+// are a click away on the topic page (htmlUrl).
+type opmlDoc struct {
+	XMLName xml.Name     `xml:"opml"`
+	Version string       `xml:"version,attr"`
+	Title   string       `xml:"head>title"`
+	Owner   string       `xml:"head>ownerId,omitempty"`
+	Docs    string       `xml:"head>docs"`
+	Body    []opmlOutine `xml:"body>outline"`
+}
+
+type opmlOutine struct {
+	Text        string `xml:"text,attr"`
+	Title       string `xml:"title,attr"`
+	Type        string `xml:"type,attr"`
+	Version     string `xml:"version,attr"`
+	XMLURL      string `xml:"xmlUrl,attr"`
+	HTMLURL     string `xml:"htmlUrl,attr"`
+	Description string `xml:"description,attr,omitempty"`
+	Language    string `xml:"language,attr,omitempty"`
+}
+
+// opml serves /topics.opml, the whole subscription list for import into a reader.
+func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
+	st := s.state.Load()
+	e, err := st.cache.get(key{kind: "opml"}, func() (content, error) { return renderOPML(st) })
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	serve(w, r, st, e)
+}
+
+func renderOPML(st *state) (content, error) {
+	doc := opmlDoc{Version: "2.0", Title: st.site.Title, Owner: st.site.PublicURL + "/", Docs: "https://opml.org/spec2.opml"}
+	for _, t := range st.topics.Topics() {
+		lang := t.Language
+		if lang == "" {
+			lang = st.site.Language
+		}
+		doc.Body = append(doc.Body, opmlOutine{
+			Text: titleOf(t), Title: titleOf(t), Type: "rss", Version: "RSS2",
+			XMLURL: st.feedURL(t.Slug, "rss"), HTMLURL: st.pageURL(t.Slug),
+			Description: t.Description, Language: lang,
+		})
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return content{}, fmt.Errorf("render opml: %w", err)
+	}
+	buf.WriteByte('\n')
+	return content{body: buf.Bytes(), contentType: "text/x-opml; charset=utf-8"}, nil
+}
