@@ -3,6 +3,8 @@ package topic
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -64,13 +66,26 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Msg + " (hint: " + e.Hint + ")"
 }
 
-// Topic is a compiled Definition.
+// Topic is a compiled Definition. New fills defaults into the Definition
+// (Limit 0 becomes 50).
 type Topic struct {
 	Definition
+	rule   *node
+	vocab  map[string]int32 // first words of the rule's terms
+	fields fieldMask        // fields the rule's terms read
+	pin    map[string]bool
+	block  map[string]bool
+	source map[string]bool // nil: every source
 }
 
 // Set is the compiled topics of one config.
-type Set struct{ topics []*Topic }
+type Set struct {
+	topics []*Topic
+	bySlug map[string]*Topic
+	vocab  map[string]int32 // union of the topics' vocabularies
+	remap  [][]int32        // remap[i][topic id] = set id, for topics[i]
+	fields fieldMask
+}
 
 // Explanation says why a story does or does not belong to a topic.
 type Explanation struct {
@@ -89,23 +104,244 @@ type Clause struct {
 	Words      []string
 }
 
-// New compiles def.
-func New(def Definition) (*Topic, error) { return nil, errors.New("topic: not implemented") }
+// DefaultLimit is the number of stories a topic feed carries when the
+// Definition says 0.
+const DefaultLimit = 50
 
-// NewSet returns a Set of the given topics, in order.
-func NewSet(topics ...*Topic) *Set { return &Set{topics: topics} }
+// New checks and compiles def. It reports every problem it finds, as
+// errors.Join of *Error values, so an admin fixes a config in one pass.
+func New(def Definition) (*Topic, error) {
+	c := &compiler{vocab: map[string]int32{}}
+	switch {
+	case def.Slug == "":
+		c.fail("slug", "slug is required", "a short URL name such as "+strconvQuote(suggestSlug(def.Title, "immigration")))
+	case !validSlug(def.Slug):
+		c.fail("slug", fmt.Sprintf("slug %q is not URL-safe: use lowercase letters, digits and hyphens, starting with a letter or digit", def.Slug),
+			"try "+strconvQuote(suggestSlug(def.Slug, "topic")))
+	}
+	if strings.TrimSpace(def.Title) == "" {
+		c.fail("title", "title is required", "the human name shown in feed readers")
+	}
+	switch {
+	case def.Limit < 0:
+		c.fail("limit", fmt.Sprintf("limit %d is negative", def.Limit), "leave limit out for 50")
+	case def.Limit == 0:
+		def.Limit = DefaultLimit
+	}
+	if def.MaxAge < 0 {
+		c.fail("max_age", fmt.Sprintf("max_age %s is negative", def.MaxAge), "leave max_age out for no limit")
+	}
+	for i, name := range def.Sources {
+		if strings.TrimSpace(name) == "" {
+			c.fail(fmt.Sprintf("sources[%d]", i), "source name is empty", "")
+		}
+	}
+	t := &Topic{Definition: def, rule: c.compile(&def.Rule, "rule", defaultFields, false)}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	t.vocab, t.fields = c.vocab, c.fields
+	t.pin, t.block = set(def.Pin), set(def.Block)
+	if len(def.Sources) > 0 {
+		t.source = set(def.Sources)
+	}
+	return t, nil
+}
+
+func set(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		if s != "" {
+			m[s] = true
+		}
+	}
+	return m
+}
+
+func validSlug(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && i > 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// suggestSlug turns s into a valid slug ("Asia Pacific!" → "asia-pacific"),
+// or returns fallback when nothing is left.
+func suggestSlug(s, fallback string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(normalize(s)) {
+		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		} else {
+			dash = true
+		}
+	}
+	if b.Len() == 0 {
+		return fallback
+	}
+	return b.String()
+}
+
+func strconvQuote(s string) string { return `"` + s + `"` }
+
+// NewSet returns a Set of the given topics, in order. The set merges the
+// topics' vocabularies so Classify prepares each story once for all of them.
+func NewSet(topics ...*Topic) *Set {
+	set := &Set{topics: topics, bySlug: make(map[string]*Topic, len(topics)), vocab: map[string]int32{}}
+	for _, t := range topics {
+		if _, dup := set.bySlug[t.Slug]; !dup {
+			set.bySlug[t.Slug] = t
+		}
+		remap := make([]int32, len(t.vocab))
+		for w, id := range t.vocab {
+			sid, ok := set.vocab[w]
+			if !ok {
+				sid = int32(len(set.vocab))
+				set.vocab[w] = sid
+			}
+			remap[id] = sid
+		}
+		set.remap = append(set.remap, remap)
+		set.fields |= t.fields
+	}
+	return set
+}
 
 // Topics returns the topics in config order.
 func (set *Set) Topics() []*Topic { return set.topics }
 
 // Lookup returns the topic with slug, or nil.
-func (set *Set) Lookup(slug string) *Topic { return nil }
+func (set *Set) Lookup(slug string) *Topic { return set.bySlug[slug] }
 
-// Match reports whether s belongs to t.
-func (t *Topic) Match(s story.Story) bool { return false }
+// Classify returns the slugs of the topics s belongs to, in set order. The
+// story is normalized and split into words once for all topics.
+func (set *Set) Classify(s story.Story) []string {
+	if len(set.topics) == 0 {
+		return nil
+	}
+	d := newDoc(s, set.fields, set.vocab)
+	var slugs []string
+	for i, t := range set.topics {
+		if t.match(s, &evaluator{d: d, remap: set.remap[i]}) {
+			slugs = append(slugs, t.Slug)
+		}
+	}
+	return slugs
+}
 
-// Explain says why s does or does not belong to t.
-func (t *Topic) Explain(s story.Story) Explanation { return Explanation{} }
+// Match reports whether s belongs to t: not blocked, and pinned or (from
+// one of t's sources, in t's language, and matched by the rule).
+// MaxAge is not applied here; the store query applies it.
+func (t *Topic) Match(s story.Story) bool {
+	return t.match(s, &evaluator{d: newDoc(s, t.fields, t.vocab)})
+}
 
-// Classify returns the slugs of the topics s belongs to.
-func (set *Set) Classify(s story.Story) []string { return nil }
+func (t *Topic) match(s story.Story, e *evaluator) bool {
+	switch {
+	case t.blocked(s):
+		return false
+	case t.pinned(s):
+		return true
+	case t.gate(s) != "":
+		return false
+	}
+	ok, _ := e.eval(t.rule)
+	return ok
+}
+
+func (t *Topic) blocked(s story.Story) bool {
+	return t.block[s.ID] || s.Link != "" && t.block[s.Link]
+}
+
+func (t *Topic) pinned(s story.Story) bool {
+	return t.pin[s.ID] || s.Link != "" && t.pin[s.Link]
+}
+
+// gate returns why s is outside t's sources or language, or "".
+func (t *Topic) gate(s story.Story) string {
+	if t.source != nil && !t.source[s.Source] {
+		return fmt.Sprintf("source %q not in topic sources", s.Source)
+	}
+	if !languageMatch(t.Language, s.Language) {
+		return fmt.Sprintf("language %q is not %q", s.Language, t.Language)
+	}
+	return ""
+}
+
+// languageMatch reports whether the story language have is within want:
+// "en" takes "en", "en-GB" and "en_gb" but not "eng". Either side empty
+// means unknown, which is let through.
+func languageMatch(want, have string) bool {
+	if want == "" || have == "" {
+		return true
+	}
+	want = strings.ToLower(strings.ReplaceAll(want, "_", "-"))
+	have = strings.ToLower(strings.ReplaceAll(have, "_", "-"))
+	return have == want || strings.HasPrefix(have, want+"-")
+}
+
+// Explain says why s does or does not belong to t. Every clause is
+// evaluated, even after the outcome is known, so near misses show which
+// clauses did match.
+func (t *Topic) Explain(s story.Story) Explanation {
+	var clauses []Clause
+	e := &evaluator{d: newDoc(s, t.fields, t.vocab), out: &clauses}
+	ok, score := e.eval(t.rule)
+	ex := Explanation{Matched: ok, Score: score, Clauses: clauses}
+	ex.Pinned, ex.Blocked = t.pinned(s), t.blocked(s)
+	gate := t.gate(s)
+	switch {
+	case ex.Blocked:
+		ex.Matched, ex.Reason = false, "blocked by admin"
+	case ex.Pinned:
+		ex.Matched, ex.Reason = true, "pinned by admin"
+	case gate != "":
+		ex.Matched, ex.Reason = false, gate
+	default:
+		ex.Reason = reason(t.rule, clauses, ok, score)
+	}
+	return ex
+}
+
+// reason sums up the rule's outcome in one line.
+func reason(root *node, clauses []Clause, ok bool, score float64) string {
+	if ok {
+		for _, c := range clauses {
+			if c.Matched && c.Field != "" {
+				return fmt.Sprintf("%s matched in %s", c.Path, c.Field) + quoteWords(c.Words)
+			}
+		}
+		return root.path + " matched"
+	}
+	switch root.kind {
+	case kindAny:
+		if root.minScore > 0 && score > 0 {
+			return fmt.Sprintf("score %s below min_score %s", num(score), num(root.minScore))
+		}
+		return "no clause matched"
+	case kindAll:
+		for _, c := range clauses[1:] {
+			if !c.Matched && strings.Count(c.Path, ".") == 1 {
+				return c.Path + " did not match"
+			}
+		}
+	case kindNot:
+		return "excluded by " + root.path + quoteWords(clauses[1].Words)
+	}
+	return "no clause matched"
+}
+
+func quoteWords(words []string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(": %q", words[0])
+}

@@ -1,0 +1,201 @@
+package topic
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// fieldOrder lists the fields in the order a doc stores them; a field's
+// index is its bit in a fieldMask.
+var fieldOrder = [...]Field{Title, Summary, Content, Categories, Author, SourceName, LinkHost}
+
+// fieldMask is a set of fields, one bit per index in fieldOrder.
+type fieldMask uint8
+
+const defaultFields fieldMask = 1<<0 | 1<<1 | 1<<2 // title, summary, content
+
+func fieldBit(f Field) (fieldMask, bool) {
+	for i, g := range fieldOrder {
+		if g == f {
+			return 1 << i, true
+		}
+	}
+	return 0, false
+}
+
+// String lists the fields in m, comma-separated, in fieldOrder.
+func (m fieldMask) String() string {
+	var names []string
+	for i, f := range fieldOrder {
+		if m&(1<<i) != 0 {
+			names = append(names, string(f))
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// multiSep joins the values of a multi-valued field (categories, authors,
+// source name and title). No term can contain it (normalize turns it into a
+// space), so a phrase never runs from one category into the next.
+const multiSep = "\n"
+
+// word is one word of a doc: its span and the field it is in.
+type word struct {
+	span
+	field uint8
+}
+
+// doc is a story prepared for matching: every field normalized once, split
+// into words once, and the words the rules start with located once, so
+// that 50 topics cost 50 rule walks and not 50 scans of the text.
+type doc struct {
+	text  [len(fieldOrder)]string // normalized, original case
+	lower string                  // every word lowercased, concatenated
+	words []word
+	// post lists, for each vocabulary id, the indexes in words where that
+	// word occurs: post[start[id]:start[id+1]].
+	post  []int32
+	start []int32
+}
+
+// newDoc prepares s for the rules that use fields (only those fields are
+// split into words) and whose terms start with the words in vocab.
+func newDoc(s story.Story, fields fieldMask, vocab map[string]int32) *doc {
+	d := &doc{}
+	d.text[0] = normalize(s.Title)
+	d.text[1] = normalize(firstNonEmpty(s.SummaryText, s.Summary))
+	d.text[2] = normalize(firstNonEmpty(s.ContentText, s.Content))
+	d.text[3] = joinNormalized(s.Categories...)
+	names := make([]string, len(s.Authors))
+	for i, a := range s.Authors {
+		names[i] = a.Name
+	}
+	d.text[4] = joinNormalized(names...)
+	if s.SourceTitle != "" && s.SourceTitle != s.Source {
+		d.text[5] = joinNormalized(s.Source, s.SourceTitle)
+	} else {
+		d.text[5] = normalize(s.Source)
+	}
+	d.text[6] = linkHost(s.Link)
+
+	n := 0
+	for i := range d.text {
+		if fields&(1<<i) != 0 {
+			n += len(d.text[i])
+		}
+	}
+	var lower strings.Builder
+	lower.Grow(n)
+	spans := make([]span, 0, n/6+1)
+	for i := range d.text {
+		if fields&(1<<i) == 0 || d.text[i] == "" {
+			continue
+		}
+		from := len(spans)
+		spans = words(d.text[i], &lower, spans)
+		for _, sp := range spans[from:] {
+			d.words = append(d.words, word{span: sp, field: uint8(i)})
+		}
+	}
+	d.lower = lower.String()
+
+	// Counting sort of the word positions by vocabulary id: one read-only
+	// map lookup per word and three allocations, whatever the text.
+	ids := make([]int32, len(d.words))
+	d.start = make([]int32, len(vocab)+2)
+	for i, w := range d.words {
+		id, ok := vocab[d.lower[w.lstart:w.lend]]
+		if !ok {
+			ids[i] = -1
+			continue
+		}
+		ids[i] = id
+		d.start[id+2]++
+	}
+	for i := 2; i < len(d.start); i++ {
+		d.start[i] += d.start[i-1]
+	}
+	d.post = make([]int32, d.start[len(d.start)-1])
+	for i, id := range ids {
+		if id >= 0 {
+			d.post[d.start[id+1]] = int32(i)
+			d.start[id+1]++
+		}
+	}
+	return d
+}
+
+// occurrences returns the positions in d.words of the vocabulary word id.
+func (d *doc) occurrences(id int32) []int32 {
+	return d.post[d.start[id]:d.start[id+1]]
+}
+
+// orig returns word i in its original case.
+func (d *doc) orig(i int) string {
+	w := d.words[i]
+	return d.text[w.field][w.start:w.end]
+}
+
+// low returns word i lowercased.
+func (d *doc) low(i int) string {
+	w := d.words[i]
+	return d.lower[w.lstart:w.lend]
+}
+
+// gapBefore returns the text between word i and the word before it in the
+// same field, or the text before it at the start of its field.
+func (d *doc) gapBefore(i int) string {
+	w := d.words[i]
+	prev := int32(0)
+	if i > 0 && d.words[i-1].field == w.field {
+		prev = d.words[i-1].end
+	}
+	return d.text[w.field][prev:w.start]
+}
+
+// gapAfter returns the text between word i and the next word in its field.
+func (d *doc) gapAfter(i int) string {
+	w := d.words[i]
+	next := int32(len(d.text[w.field]))
+	if i+1 < len(d.words) && d.words[i+1].field == w.field {
+		next = d.words[i+1].start
+	}
+	return d.text[w.field][w.end:next]
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func joinNormalized(values ...string) string {
+	switch len(values) {
+	case 0:
+		return ""
+	case 1:
+		return normalize(values[0])
+	}
+	parts := make([]string, 0, len(values))
+	for _, v := range values {
+		if v = normalize(v); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, multiSep)
+}
+
+// linkHost returns the lowercased host of link without a leading "www.".
+func linkHost(link string) string {
+	if link == "" {
+		return ""
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}

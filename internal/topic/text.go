@@ -1,0 +1,186 @@
+package topic
+
+import (
+	"html"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// normalize turns one field of a story into the plain text every clause
+// matches against: tags stripped, entities decoded, NFKC, odd spaces folded
+// to one ASCII space, curly quotes and dashes folded to ASCII, whitespace
+// collapsed and trimmed. Rule terms go through the same function, so a term
+// and the text it should match always agree (rssguard #277: an NBSP made a
+// correct regex miss).
+func normalize(s string) string {
+	if s == "" {
+		return ""
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, '<') >= 0 {
+		s = stripTags(s)
+	}
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false // a space is pending: written only before the next visible rune
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if r == ' ' || r < 0x20 || r == 0x7f {
+				space = true
+				continue
+			}
+		} else {
+			switch f := fold(r); {
+			case f == ' ':
+				space = true
+				continue
+			case f < 0:
+				continue // invisible: dropped so it cannot split a word
+			default:
+				r = f
+			}
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// fold maps one non-ASCII rune: ' ' for any kind of space or control
+// character, -1 for invisible marks that should vanish, an ASCII stand-in
+// for typographic quotes and dashes, else r itself.
+func fold(r rune) rune {
+	switch r {
+	case '\u00AD', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E',
+		'\u2066', '\u2067', '\u2068', '\u2069':
+		return -1 // soft hyphen and bidi controls live inside words
+	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF':
+		return ' '
+	case '\u2018', '\u2019', '\u201A', '\u201B', '\u2032', '\u02BC':
+		return '\''
+	case '\u201C', '\u201D', '\u201E', '\u201F', '\u2033', '\u00AB', '\u00BB':
+		return '"'
+	case '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212':
+		return '-'
+	}
+	if unicode.IsSpace(r) || unicode.IsControl(r) {
+		return ' '
+	}
+	return r
+}
+
+// inlineTags are the elements whose tags vanish without leaving a space, so
+// "<b>asy</b>lum" stays one word; every other tag becomes a space, so
+// "<p>border</p><p>patrol</p>" is not the phrase "border patrol" glued together.
+var inlineTags = map[string]bool{
+	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true, "code": true,
+	"del": true, "dfn": true, "em": true, "font": true, "i": true, "ins": true, "kbd": true,
+	"mark": true, "q": true, "s": true, "samp": true, "small": true, "span": true,
+	"strong": true, "sub": true, "sup": true, "time": true, "u": true, "var": true, "wbr": true,
+}
+
+// stripTags removes HTML tags and comments. A '<' that does not open a tag
+// (not followed by a letter, '/', '!' or '?') is text, as in "2 < 3".
+func stripTags(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 || i+1 >= len(s) {
+			b.WriteString(s)
+			return b.String()
+		}
+		c := s[i+1]
+		if !(c == '/' || c == '!' || c == '?' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		end := ">"
+		if strings.HasPrefix(s[i:], "<!--") {
+			end = "-->"
+		}
+		j := strings.Index(s[i:], end)
+		if j < 0 {
+			return b.String() // an unclosed tag swallows the rest, as a browser would
+		}
+		if !inlineTags[tagName(s[i+1:i+j])] {
+			b.WriteByte(' ')
+		}
+		s = s[i+j+len(end):]
+	}
+}
+
+// tagName returns the lowercased element name of the tag body "/b class=x".
+func tagName(tag string) string {
+	tag = strings.TrimPrefix(tag, "/")
+	n := 0
+	for n < len(tag) && (tag[n] >= 'a' && tag[n] <= 'z' || tag[n] >= 'A' && tag[n] <= 'Z' || tag[n] >= '0' && tag[n] <= '9') {
+		n++
+	}
+	return strings.ToLower(tag[:n])
+}
+
+// isWord reports whether r is part of a word: letters, digits and
+// combining marks. Everything else (space, punctuation, hyphen, apostrophe)
+// is a boundary.
+func isWord(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// span is one word of normalized text: [start, end) in the original-case
+// text and [lstart, lend) in the lowercased word buffer.
+type span struct {
+	start, end, lstart, lend int32
+}
+
+// words splits normalized text into words, appending their lowercased forms
+// to lower. Lowercasing is rune by rune (unicode.ToLower, simple folding), so
+// it never changes where words start or end.
+func words(text string, lower *strings.Builder, out []span) []span {
+	in := false
+	var cur span
+	for i, r := range text {
+		if !isWord(r) {
+			if in {
+				cur.end, cur.lend = int32(i), int32(lower.Len())
+				out = append(out, cur)
+				in = false
+			}
+			continue
+		}
+		if !in {
+			cur = span{start: int32(i), lstart: int32(lower.Len())}
+			in = true
+		}
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			lower.WriteByte(byte(r))
+		} else {
+			lower.WriteRune(unicode.ToLower(r))
+		}
+	}
+	if in {
+		cur.end, cur.lend = int32(len(text)), int32(lower.Len())
+		out = append(out, cur)
+	}
+	return out
+}
