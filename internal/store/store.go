@@ -1,11 +1,41 @@
-// Package store keeps stories, their indexes and per-source state in one bbolt file.
+// Package store keeps stories, their indexes and per-source state in one bbolt
+// file.
+//
+// Layout (see keys.go): stories/<id> holds each story as JSON; time/ and seq/
+// index every story by publication time and by ingest order; links/ maps a
+// canonical link to the first story that carried it (cross-source dedupe);
+// sources/ holds fetch state; tombstones/ remembers pruned ids so an upstream
+// that still lists them cannot bring them back. Topic membership lives in a
+// generation bucket (gen/<n>) so Reclassify can build a new one beside the
+// active one and switch readers over in one small transaction.
+//
+// Every query is a cursor walk over an index, never a scan: Recent costs
+// O(limit) whatever the size of the file.
+//
+// One process owns the file: a second Open fails with ErrLocked. Writers
+// (Put, PutSource, Reclassify, Prune, Compact) are serialised by a mutex, so
+// a Put waits while a Reclassify or Prune runs; readers never wait for them.
+//
+// # Compaction
+//
+// bbolt files never shrink: pruned stories leave free pages that later writes
+// reuse. To return the space to the disk, compact offline: stop the daemon,
+// then either call Compact from a maintenance command (for example `newsdesk
+// compact`) and rename the copy over the original, or do the same at startup
+// before serving when Stats().FreeBytes exceeds about half of FileSize.
 package store
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
-	"github.com/newsdesk/newsdesk/internal/story"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrLocked means another process holds the file.
@@ -20,14 +50,122 @@ type Options struct {
 	NoSync  bool          // skip fsync: tests and benchmarks only
 }
 
-// DB is an open store.
-type DB struct{}
+// DB is an open store. Its methods are safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	mu   sync.Mutex // serialises multi-transaction writers (Reclassify, Prune) against Put
+}
 
-// Open opens or creates the store at path.
-func Open(path string, opts Options) (*DB, error) { return nil, errors.New("store: not implemented") }
+// Open opens or creates the store at path, creating its parent directory.
+// When another process holds the file, Open fails after opts.Timeout with an
+// error that wraps ErrLocked.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.Timeout, // without it a second daemon blocks forever on flock
+		FreelistType: bolt.FreelistMapType,
+		// Skip writing the freelist on each commit (as etcd does); Open
+		// rebuilds it by scanning page headers instead.
+		NoFreelistSync: true,
+		// Reserve address space up front: fewer remaps, and a remap is the
+		// moment a long reader could stall the writer.
+		InitialMmapSize: 1 << 30,
+		NoSync:          opts.NoSync,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (is `newsdesk serve` running?)", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, path: path}
+	if err := db.init(); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// init creates the buckets of a new file, checks the schema of an old one and
+// drops a generation a crashed Reclassify left behind.
+func (db *DB) init() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketStories, bucketTime, bucketSeq, bucketLinks, bucketSources,
+			bucketTombstones, bucketTombTime, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(metaSchema); v != nil {
+			if got := int(uint64At(v)); got != schemaVersion {
+				return fmt.Errorf("store schema %d, this newsdesk reads %d", got, schemaVersion)
+			}
+		} else if err := meta.Put(metaSchema, be64(schemaVersion)); err != nil {
+			return err
+		}
+		gen := uint64At(meta.Get(metaGen))
+		if gen == 0 {
+			gen = 1
+			if err := meta.Put(metaGen, be64(gen)); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(genName(gen + 1)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return fmt.Errorf("drop unfinished generation: %w", err)
+		}
+		_, err := createGen(tx, gen)
+		return err
+	})
+}
+
+// createGen creates (or opens) generation n and its sub-buckets.
+func createGen(tx *bolt.Tx, n uint64) (*bolt.Bucket, error) {
+	g, err := tx.CreateBucketIfNotExists(genName(n))
+	if err != nil {
+		return nil, fmt.Errorf("create generation %d: %w", n, err)
+	}
+	for _, name := range [][]byte{bucketOwn, bucketIdx, bucketTopTime, bucketTopSeq, bucketTopInfo} {
+		if _, err := g.CreateBucketIfNotExists(name); err != nil {
+			return nil, fmt.Errorf("create generation %d: %w", n, err)
+		}
+	}
+	return g, nil
+}
+
+// activeGen returns the generation readers and Put use.
+func activeGen(tx *bolt.Tx) *bolt.Bucket {
+	return tx.Bucket(genName(uint64At(tx.Bucket(bucketMeta).Get(metaGen))))
+}
+
+// uint64At reads a be64 value; nil or short values read as 0.
+func uint64At(v []byte) uint64 {
+	if len(v) < 8 {
+		return 0
+	}
+	return uint64(v[0])<<56 | uint64(v[1])<<48 | uint64(v[2])<<40 | uint64(v[3])<<32 |
+		uint64(v[4])<<24 | uint64(v[5])<<16 | uint64(v[6])<<8 | uint64(v[7])
+}
+
+// addCounter adds delta to the be64 counter at meta/key.
+func addCounter(meta *bolt.Bucket, key []byte, delta int) error {
+	n := int64(uint64At(meta.Get(key))) + int64(delta)
+	return meta.Put(key, be64(uint64(max(n, 0))))
+}
 
 // Close closes the file.
-func (db *DB) Close() error { return nil }
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
 
 // SourceState is what the store remembers about one source between fetches.
 type SourceState struct {
@@ -44,74 +182,111 @@ type SourceState struct {
 	NextFetch          time.Time // not before this
 }
 
-// PutResult counts what a Put did.
-type PutResult struct {
-	New, Updated, Unchanged, Skipped int
-	Topics                           []string // slugs whose index changed
+// Source returns the state of the named source: the zero state when the
+// store has never seen it.
+func (db *DB) Source(name string) (SourceState, error) {
+	var st SourceState
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSources).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &st)
+	})
+	if err != nil {
+		return SourceState{}, fmt.Errorf("read source %s: %w", name, err)
+	}
+	return st, nil
 }
 
-// Query selects a page of stories.
-type Query struct {
-	Topic     string // "" means all stories
-	Limit     int
-	Before    string // cursor from Page.Next; "" means newest
-	NotBefore time.Time
+// Sources returns every source's state, by name.
+func (db *DB) Sources() (map[string]SourceState, error) {
+	out := make(map[string]SourceState)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+			var st SourceState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("source %s: %w", k, err)
+			}
+			out[string(k)] = st
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sources: %w", err)
+	}
+	return out, nil
 }
 
-// Page is one page of stories, newest first.
-type Page struct {
-	Stories []story.Story
-	Next    string
+// PutSource records state only, for fetches that bring no stories (errors,
+// 304s).
+func (db *DB) PutSource(name string, st SourceState) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return putSource(tx, name, st) })
+	if err != nil {
+		return fmt.Errorf("put source %s: %w", name, err)
+	}
+	return nil
 }
 
-// TopicInfo summarises a topic's index.
-type TopicInfo struct {
-	Count   int
-	Newest  time.Time
-	Changed time.Time
+func putSource(tx *bolt.Tx, name string, st SourceState) error {
+	if name == "" {
+		return errors.New("empty source name")
+	}
+	v, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSources).Put([]byte(name), v)
 }
 
 // Stats reports the file's size and health.
 type Stats struct {
 	Stories, Tombstones int
 	FileSize            int64
-	FreeBytes           int64
+	FreeBytes           int64 // bytes in free pages: what Compact would give back, roughly
 }
 
-// Source returns the state of the named source.
-func (db *DB) Source(name string) (SourceState, error) { return SourceState{}, nil }
-
-// Sources returns every source's state.
-func (db *DB) Sources() (map[string]SourceState, error) { return nil, nil }
-
-// PutSource records state only.
-func (db *DB) PutSource(name string, st SourceState) error { return nil }
-
-// Put stores the stories of one fetched feed in one transaction.
-func (db *DB) Put(source string, st SourceState, stories []story.Story, now time.Time) (PutResult, error) {
-	return PutResult{}, errors.New("store: not implemented")
+// Stats reports the file's size and health. It reads counters, not buckets,
+// so it is cheap enough for a metrics endpoint.
+func (db *DB) Stats() Stats {
+	var s Stats
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		s.Stories = int(uint64At(meta.Get(metaStories)))
+		s.Tombstones = int(uint64At(meta.Get(metaTombstones)))
+		s.FileSize = tx.Size()
+		return nil
+	})
+	s.FreeBytes = int64(db.bolt.Stats().FreeAlloc)
+	return s
 }
 
-// Get returns the story with id.
-func (db *DB) Get(id string) (story.Story, error) { return story.Story{}, ErrNotFound }
-
-// Recent returns a page of stories, newest first.
-func (db *DB) Recent(q Query) (Page, error) { return Page{}, nil }
-
-// Since returns the topic's stories with Seq > afterSeq, oldest first.
-func (db *DB) Since(topic string, afterSeq uint64, limit int) ([]story.Story, error) { return nil, nil }
-
-// Topic summarises a topic's index.
-func (db *DB) Topic(slug string) (TopicInfo, error) { return TopicInfo{}, nil }
-
-// Reclassify rebuilds every topic index.
-func (db *DB) Reclassify(classify func(story.Story) []string) ([]string, error) { return nil, nil }
-
-// Prune deletes old stories.
-func (db *DB) Prune(maxAge time.Duration, maxStories int, now time.Time) (int, error) { return 0, nil }
-
-// Compact writes a compacted copy to dst.
-func (db *DB) Compact(dst string) error { return nil }
-
-// Stats reports the file's size and health.
-func (db *DB) Stats() Stats { return Stats{} }
+// Compact writes a compacted copy of the store to dst, which must not exist
+// yet. Writers wait while it runs. To shrink the live file, stop the daemon,
+// compact, and rename dst over the original (see the package doc).
+func (db *DB) Compact(dst string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("compact to %s: file exists", dst)
+	}
+	out, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	if err := bolt.Compact(out, db.bolt, 64<<20); err != nil {
+		out.Close()
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	// NoSync made the copy fast; one fsync at the end makes it durable.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// writer carries one write transaction's buckets and the index changes it has
+// made, so counts and change times are written once per transaction.
+type writer struct {
+	tx                    *bolt.Tx
+	stories, time, seq    *bolt.Bucket
+	links, meta           *bolt.Bucket
+	own, idx, ttime, tseq *bolt.Bucket
+	tinfo                 *bolt.Bucket
+	now                   time.Time
+	delta                 map[string]int // slug → change in index size
+	allDelta              int
+	allChanged            bool
+}
+
+func newWriter(tx *bolt.Tx, gen *bolt.Bucket, now time.Time) *writer {
+	return &writer{
+		tx:      tx,
+		stories: tx.Bucket(bucketStories),
+		time:    tx.Bucket(bucketTime),
+		seq:     tx.Bucket(bucketSeq),
+		links:   tx.Bucket(bucketLinks),
+		meta:    tx.Bucket(bucketMeta),
+		own:     gen.Bucket(bucketOwn),
+		idx:     gen.Bucket(bucketIdx),
+		ttime:   gen.Bucket(bucketTopTime),
+		tseq:    gen.Bucket(bucketTopSeq),
+		tinfo:   gen.Bucket(bucketTopInfo),
+		now:     now.UTC(),
+		delta:   make(map[string]int),
+	}
+}
+
+// load decodes the stored story with id; ok is false when there is none.
+func (w *writer) load(id string) (s story.Story, ok bool, err error) {
+	v := w.stories.Get([]byte(id))
+	if v == nil {
+		return story.Story{}, false, nil
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return story.Story{}, false, fmt.Errorf("decode story %s: %w", id, err)
+	}
+	return s, true, nil
+}
+
+// encode is the stored form of s. Topics stay out (they live in the active
+// generation, which Reclassify replaces without rewriting stories), and empty
+// slices become nil so equal content always encodes to equal bytes.
+func encode(s story.Story) ([]byte, error) {
+	s.Topics = nil
+	if len(s.Authors) == 0 {
+		s.Authors = nil
+	}
+	if len(s.Categories) == 0 {
+		s.Categories = nil
+	}
+	if len(s.Enclosures) == 0 {
+		s.Enclosures = nil
+	}
+	if len(s.AlsoIn) == 0 {
+		s.AlsoIn = nil
+	}
+	return json.Marshal(s)
+}
+
+func (w *writer) save(s story.Story) error {
+	v, err := encode(s)
+	if err != nil {
+		return fmt.Errorf("encode story %s: %w", s.ID, err)
+	}
+	return w.stories.Put([]byte(s.ID), v)
+}
+
+// members is what a first-seen story is indexed under: its own topics and
+// those of every duplicate other sources carried.
+func (w *writer) members(s story.Story) []string {
+	lists := [][]string{splitSlugs(w.own.Get([]byte(s.ID)))}
+	for _, r := range s.AlsoIn {
+		lists = append(lists, splitSlugs(w.own.Get([]byte(r.ID))))
+	}
+	return union(lists...)
+}
+
+// entry is where a story sits in the topic indexes.
+type entry struct {
+	slugs []string
+	pub   time.Time
+	seq   uint64
+}
+
+// reindex moves story id's topic index keys from old to new, touching only
+// the keys that differ, and records the story's new slugs in idx/.
+func (w *writer) reindex(id string, old, new entry) error {
+	moved := nanos(old.pub) != nanos(new.pub) || old.seq != new.seq
+	for _, slug := range old.slugs {
+		if moved || !slices.Contains(new.slugs, slug) {
+			if err := w.unindex(slug, id, old.pub, old.seq); err != nil {
+				return err
+			}
+		}
+	}
+	for _, slug := range new.slugs {
+		if moved || !slices.Contains(old.slugs, slug) {
+			if err := w.index(slug, id, new.pub, new.seq); err != nil {
+				return err
+			}
+		}
+	}
+	if len(new.slugs) == 0 {
+		return w.idx.Delete([]byte(id))
+	}
+	if slices.Equal(old.slugs, new.slugs) && !moved {
+		return nil
+	}
+	return w.idx.Put([]byte(id), joinSlugs(new.slugs))
+}
+
+func (w *writer) index(slug, id string, pub time.Time, seq uint64) error {
+	tb, err := w.ttime.CreateBucketIfNotExists([]byte(slug))
+	if err != nil {
+		return fmt.Errorf("index topic %s: %w", slug, err)
+	}
+	sb, err := w.tseq.CreateBucketIfNotExists([]byte(slug))
+	if err != nil {
+		return fmt.Errorf("index topic %s: %w", slug, err)
+	}
+	if err := tb.Put(timeKey(pub, id), nil); err != nil {
+		return err
+	}
+	if err := sb.Put(be64(seq), []byte(id)); err != nil {
+		return err
+	}
+	w.delta[slug]++
+	return nil
+}
+
+func (w *writer) unindex(slug, id string, pub time.Time, seq uint64) error {
+	if tb := w.ttime.Bucket([]byte(slug)); tb != nil {
+		if err := tb.Delete(timeKey(pub, id)); err != nil {
+			return err
+		}
+	}
+	if sb := w.tseq.Bucket([]byte(slug)); sb != nil {
+		if err := sb.Delete(be64(seq)); err != nil {
+			return err
+		}
+	}
+	w.delta[slug]--
+	return nil
+}
+
+// touch marks topics whose feeds changed without their index changing (a
+// member story was updated).
+func (w *writer) touch(slugs []string) {
+	for _, slug := range slugs {
+		w.delta[slug] += 0
+	}
+}
+
+// refresh recomputes first-seen story f's topic membership after its own or a
+// duplicate's topics changed, and marks its feeds changed when content says so.
+func (w *writer) refresh(f story.Story, contentChanged bool) error {
+	old := splitSlugs(w.idx.Get([]byte(f.ID)))
+	now := w.members(f)
+	if err := w.reindex(f.ID, entry{old, f.Published, f.Seq}, entry{now, f.Published, f.Seq}); err != nil {
+		return err
+	}
+	if contentChanged {
+		w.touch(now)
+		w.allChanged = true
+	}
+	return nil
+}
+
+// flush writes the topic counts and change times the transaction altered and
+// returns the changed slugs, sorted.
+func (w *writer) flush() ([]string, error) {
+	changed := make([]string, 0, len(w.delta))
+	for slug, d := range w.delta {
+		count, _ := splitInfoValue(w.tinfo.Get([]byte(slug)))
+		if err := w.tinfo.Put([]byte(slug), infoValue(count+d, w.now)); err != nil {
+			return nil, err
+		}
+		changed = append(changed, slug)
+	}
+	slices.Sort(changed)
+	if w.allChanged || w.allDelta != 0 {
+		count, _ := splitInfoValue(w.meta.Get(metaAll))
+		if err := w.meta.Put(metaAll, infoValue(count+w.allDelta, w.now)); err != nil {
+			return nil, err
+		}
+	}
+	return changed, nil
+}

@@ -1,0 +1,245 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// maxLinkLen bounds the links/ keys; longer links are stored but not deduped.
+const maxLinkLen = 4096
+
+// PutResult counts what a Put did.
+type PutResult struct {
+	New, Updated, Unchanged, Skipped int
+	// Topics are the slugs whose feeds changed: index entries added or
+	// removed, or a member story updated. Sorted.
+	Topics []string
+}
+
+// Put stores the stories of one fetched feed, with the source's state, in one
+// transaction, so the indexes never disagree with the stories.
+//
+// Per story: an existing id keeps its Seq, FirstSeen, DuplicateOf and AlsoIn
+// and is rewritten only when its upstream content changed (else it counts as
+// Unchanged); a new id gets the next Seq and FirstSeen = now unless set.
+// A zero Published becomes the stored Published, else FirstSeen; a zero
+// Updated becomes Published. Ids Prune tombstoned are Skipped.
+//
+// story.Topics, as the caller classified them, are indexed even for an
+// unchanged story. Cross-source dedupe is decided when a story is first
+// stored: if another source's story already holds its Link, it becomes a
+// duplicate (DuplicateOf set, hidden from Recent and Since), the first story's
+// AlsoIn gains a Ref, and its topics are indexed on the first story.
+func (db *DB) Put(source string, st SourceState, stories []story.Story, now time.Time) (PutResult, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var res PutResult
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		res = PutResult{}
+		if err := putSource(tx, source, st); err != nil {
+			return err
+		}
+		w := newWriter(tx, activeGen(tx), now)
+		tomb := tx.Bucket(bucketTombstones)
+		for i := range stories {
+			s := stories[i] // a copy: the caller's slice stays as given
+			if s.ID == "" || len(s.ID) > maxIDLen {
+				return fmt.Errorf("story %d (%q): id must be 1 to %d bytes", i, truncate(s.Title, 40), maxIDLen)
+			}
+			if tomb.Get([]byte(s.ID)) != nil {
+				res.Skipped++
+				continue
+			}
+			if err := w.put(s, &res); err != nil {
+				return fmt.Errorf("story %s: %w", s.ID, err)
+			}
+		}
+		var err error
+		res.Topics, err = w.flush()
+		return err
+	})
+	if err != nil {
+		return PutResult{}, fmt.Errorf("put %s: %w", source, err)
+	}
+	return res, nil
+}
+
+// put stores one story and counts it in res.
+func (w *writer) put(s story.Story, res *PutResult) error {
+	own := slugs(s.Topics)
+	s.Published, s.Updated, s.FirstSeen = s.Published.UTC(), s.Updated.UTC(), s.FirstSeen.UTC()
+	old, exists, err := w.load(s.ID)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		res.New++
+		return w.insert(s, own)
+	}
+
+	s.Seq, s.FirstSeen, s.DuplicateOf, s.AlsoIn = old.Seq, old.FirstSeen, old.DuplicateOf, old.AlsoIn
+	if s.Published.IsZero() {
+		s.Published = old.Published
+	}
+	if s.Updated.IsZero() {
+		s.Updated = s.Published
+	}
+	v, err := encode(s)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	changed := !bytes.Equal(v, w.stories.Get([]byte(s.ID)))
+	if changed {
+		res.Updated++
+		if err := w.stories.Put([]byte(s.ID), v); err != nil {
+			return err
+		}
+	} else {
+		res.Unchanged++
+	}
+	ownChanged := !slices.Equal(own, splitSlugs(w.own.Get([]byte(s.ID))))
+	if ownChanged {
+		if err := w.setOwn(s.ID, own); err != nil {
+			return err
+		}
+	}
+
+	if s.DuplicateOf != "" {
+		// A duplicate's topics are indexed on the first story; its content
+		// is not what that story's feeds show.
+		if !ownChanged {
+			return nil
+		}
+		f, ok, err := w.load(s.DuplicateOf)
+		if err != nil || !ok {
+			return err
+		}
+		return w.refresh(f, false)
+	}
+
+	if changed {
+		if err := w.relink(old, s); err != nil {
+			return err
+		}
+		w.allChanged = true
+	}
+	if nanos(old.Published) != nanos(s.Published) {
+		if err := w.time.Delete(timeKey(old.Published, s.ID)); err != nil {
+			return err
+		}
+		if err := w.time.Put(timeKey(s.Published, s.ID), nil); err != nil {
+			return err
+		}
+	}
+	members := w.members(s)
+	oldMembers := splitSlugs(w.idx.Get([]byte(s.ID)))
+	if err := w.reindex(s.ID, entry{oldMembers, old.Published, old.Seq}, entry{members, s.Published, s.Seq}); err != nil {
+		return err
+	}
+	if changed {
+		w.touch(members)
+	}
+	return nil
+}
+
+// insert stores a story the store has never seen.
+func (w *writer) insert(s story.Story, own []string) error {
+	seq, err := w.stories.NextSequence()
+	if err != nil {
+		return err
+	}
+	s.Seq, s.DuplicateOf, s.AlsoIn = seq, "", nil
+	if s.FirstSeen.IsZero() {
+		s.FirstSeen = w.now
+	}
+	if s.Published.IsZero() {
+		s.Published = s.FirstSeen
+	}
+	if s.Updated.IsZero() {
+		s.Updated = s.Published
+	}
+
+	first, err := w.claimLink(s)
+	if err != nil {
+		return err
+	}
+	if first != nil {
+		s.DuplicateOf = first.ID
+		if !slices.ContainsFunc(first.AlsoIn, func(r story.Ref) bool { return r.ID == s.ID }) {
+			first.AlsoIn = append(first.AlsoIn, story.Ref{Source: s.Source, Title: s.SourceTitle, ID: s.ID})
+		}
+	}
+	if err := w.save(s); err != nil {
+		return err
+	}
+	if err := w.seq.Put(be64(s.Seq), seqValue(s.FirstSeen, first != nil, s.ID)); err != nil {
+		return err
+	}
+	if err := addCounter(w.meta, metaStories, 1); err != nil {
+		return err
+	}
+	if err := w.setOwn(s.ID, own); err != nil {
+		return err
+	}
+	if first != nil {
+		if err := w.save(*first); err != nil {
+			return err
+		}
+		return w.refresh(*first, true) // AlsoIn changed what its feeds show
+	}
+	if err := w.time.Put(timeKey(s.Published, s.ID), nil); err != nil {
+		return err
+	}
+	w.allDelta++
+	return w.reindex(s.ID, entry{}, entry{w.members(s), s.Published, s.Seq})
+}
+
+// claimLink records s as the holder of its Link, or returns the first story
+// another source stored with that Link, which s duplicates.
+func (w *writer) claimLink(s story.Story) (*story.Story, error) {
+	if s.Link == "" || len(s.Link) > maxLinkLen {
+		return nil, nil
+	}
+	if id := w.links.Get([]byte(s.Link)); id != nil {
+		f, ok, err := w.load(string(id))
+		if err != nil {
+			return nil, err
+		}
+		if ok && f.DuplicateOf == "" {
+			if f.Source == s.Source {
+				return nil, nil // one source's two entries for one link are two stories
+			}
+			return &f, nil
+		}
+	}
+	return nil, w.links.Put([]byte(s.Link), []byte(s.ID))
+}
+
+// relink moves a first-seen story's claim when its Link changed.
+func (w *writer) relink(old, s story.Story) error {
+	if old.Link == s.Link {
+		return nil
+	}
+	if old.Link != "" && len(old.Link) <= maxLinkLen && string(w.links.Get([]byte(old.Link))) == s.ID {
+		if err := w.links.Delete([]byte(old.Link)); err != nil {
+			return err
+		}
+	}
+	if s.Link != "" && len(s.Link) <= maxLinkLen && w.links.Get([]byte(s.Link)) == nil {
+		return w.links.Put([]byte(s.Link), []byte(s.ID))
+	}
+	return nil
+}
+
+func (w *writer) setOwn(id string, own []string) error {
+	if len(own) == 0 {
+		return w.own.Delete([]byte(id))
+	}
+	return w.own.Put([]byte(id), joinSlugs(own))
+}
