@@ -1,9 +1,21 @@
 // Package render writes topic feeds as RSS 2.0, Atom 1.0 and JSON Feed 1.1,
 // building on gorilla/feeds and filling in where it falls short of the specs.
+//
+// gorilla/feeds builds the base output structs (feeds.RssFeed, feeds.AtomFeed,
+// feeds.JSONFeed); this package wraps each of them in its own types that
+// shadow the fields gorilla gets wrong (random Atom ids, url-less RSS sources,
+// a JSON feed without "items", wrong JSON keys) and add what it cannot
+// express (self and hub links, several categories and authors, sources,
+// media thumbnails). Output is deterministic: the same input always gives
+// the same bytes, so callers can hash it into an ETag.
+//
+// A story that other sources also carried (Story.AlsoIn) names them: its HTML
+// content ends with a short "Also reported by: …" paragraph in every format,
+// and the JSON Feed item carries them under "_newsdesk"."also_in".
 package render
 
 import (
-	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -21,13 +33,52 @@ const (
 )
 
 // ParseFormat maps a URL extension ("rss", "atom", "json") to a Format.
-func ParseFormat(ext string) (Format, bool) { return 0, false }
+func ParseFormat(ext string) (Format, bool) {
+	switch ext {
+	case "rss":
+		return RSS, true
+	case "atom":
+		return Atom, true
+	case "json":
+		return JSON, true
+	}
+	return 0, false
+}
 
 // Ext returns the URL extension.
-func (f Format) Ext() string { return "" }
+func (f Format) Ext() string {
+	switch f {
+	case RSS:
+		return "rss"
+	case Atom:
+		return "atom"
+	case JSON:
+		return "json"
+	}
+	return ""
+}
 
 // ContentType returns the media type with charset.
-func (f Format) ContentType() string { return "" }
+func (f Format) ContentType() string {
+	switch f {
+	case RSS:
+		// Not IANA-registered, but what readers and the RSS Profile expect.
+		return "application/rss+xml; charset=utf-8"
+	case Atom:
+		return "application/atom+xml; charset=utf-8"
+	case JSON:
+		return "application/feed+json; charset=utf-8"
+	}
+	return ""
+}
+
+// String returns the URL extension, so a Format prints readably.
+func (f Format) String() string {
+	if ext := f.Ext(); ext != "" {
+		return ext
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
 
 // Channel describes the feed document.
 type Channel struct {
@@ -40,7 +91,35 @@ type Channel struct {
 	TTL                                             time.Duration
 }
 
-// Write renders stories as one feed document.
+// defaultAuthor credits the feed when Channel.Author is empty: Atom requires
+// an author on the feed unless every entry has one.
+const defaultAuthor = "newsdesk"
+
+// Write renders stories as one feed document, in the order given.
+//
+// Every string is stripped of characters XML 1.0 cannot carry first, so one
+// stray control character upstream cannot make the document malformed.
+// Write never reads the clock: when ch.Updated is zero the feed's update time
+// is the newest story's, or the Unix epoch for an empty feed.
 func Write(w io.Writer, f Format, ch Channel, stories []story.Story) error {
-	return errors.New("render: not implemented")
+	ch = cleanChannel(ch)
+	clean := make([]story.Story, len(stories))
+	for i := range stories {
+		clean[i] = cleanStory(stories[i])
+	}
+	var err error
+	switch f {
+	case RSS:
+		err = writeRSS(w, ch, clean)
+	case Atom:
+		err = writeAtom(w, ch, clean)
+	case JSON:
+		err = writeJSON(w, ch, clean)
+	default:
+		return fmt.Errorf("render: unknown format %d", int(f))
+	}
+	if err != nil {
+		return fmt.Errorf("render %s: %w", f, err)
+	}
+	return nil
 }

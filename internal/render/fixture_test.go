@@ -1,0 +1,129 @@
+package render_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/render"
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// channel is the topic feed every golden file renders.
+func channel() render.Channel {
+	return render.Channel{
+		ID:           "tag:news.example.org,2026:topic/immigration",
+		ItemIDPrefix: "tag:news.example.org,2026:story/",
+		Title:        "Immigration — curated",
+		Description:  "Asylum, visas & borders, from every source we follow",
+		Language:     "en",
+		Generator:    "newsdesk",
+		Author:       "News Desk",
+		HTMLURL:      "https://news.example.org/topics/immigration",
+		SelfURL:      "https://news.example.org/topics/immigration/feed.rss",
+		FirstURL:     "https://news.example.org/topics/immigration/feed.rss",
+		NextURL:      "https://news.example.org/topics/immigration/feed.rss?before=AAAB",
+		HubURLs:      []string{"https://hub.example.net/"},
+		Updated:      time.Date(2026, 11, 20, 11, 30, 0, 0, time.UTC),
+		TTL:          15 * time.Minute,
+	}
+}
+
+// stories covers what the renderers must get right: hostile content, a
+// story with only a summary, enclosures of each kind, authors with and
+// without email, a duplicate group, and non-ASCII text.
+func stories() []story.Story {
+	tokyo := time.FixedZone("JST", 9*3600)
+	return []story.Story{
+		{
+			ID: "0a1b2c3d4e5f60718293a4b5c6d7e8f9", Seq: 42,
+			Source: "wire", SourceTitle: "Sample Wire", SourceURL: "https://wire.example.com/feed.xml",
+			SourceLink: "https://wire.example.com/",
+			Link:       "https://wire.example.com/news/asylum-rules",
+			Title:      "New asylum rules <draft> & what changes",
+			Summary:    "<p>Ministers publish the <b>draft</b> rules.</p>",
+			Content: "<p>The draft says ]]> is not the end. A stray \x0b control char and an emoji 🛂 " +
+				"survive as text.</p><p>Second paragraph &amp; more.</p>",
+			SummaryText: "Ministers publish the draft rules.",
+			Authors:     []story.Author{{Name: "Ann Reporter", Email: "ann@wire.example.com"}, {Name: "Bo Li"}},
+			Categories:  []string{"asylum", "policy", "UK"},
+			Enclosures:  []story.Enclosure{{URL: "https://cdn.example.com/photos/rules.jpg", Type: "image/jpeg", Length: 48213}},
+			Image:       "https://cdn.example.com/photos/rules-thumb.png",
+			Language:    "en",
+			Published:   time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC),
+			Updated:     time.Date(2026, 11, 20, 10, 15, 0, 500, time.UTC),
+			AlsoIn: []story.Ref{
+				{Source: "daily", Title: "The Daily <Courier>", ID: "ffeeddccbbaa99887766554433221100"},
+				{Source: "radio", Title: "Radio Nord", ID: "00112233445566778899aabbccddeeff"},
+			},
+		},
+		{
+			ID: "1b2c3d4e5f60718293a4b5c6d7e8f90a", Seq: 43,
+			Source: "radio", SourceTitle: "Radio Nord", SourceURL: "https://radio.example.net/podcast.rss",
+			SourceLink:  "https://radio.example.net/",
+			Link:        "https://radio.example.net/ep/117",
+			Title:       "Grenzübergänge: Überblick über die neue Visa-Praxis",
+			Summary:     "Eine Folge über Visa und Grenzen.",
+			SummaryText: "Eine Folge über Visa und Grenzen.",
+			Authors:     []story.Author{{Email: "desk@radio.example.net"}},
+			Categories:  []string{"visa", "Grenze"},
+			Enclosures: []story.Enclosure{
+				{URL: "https://radio.example.net/media/117.mp3", Type: "audio/mpeg", Length: 31457280},
+				{URL: "https://radio.example.net/media/117.ogg"},
+			},
+			Language:  "de",
+			Published: time.Date(2026, 11, 20, 17, 0, 0, 0, tokyo),
+		},
+		{
+			ID: "2c3d4e5f60718293a4b5c6d7e8f90a1b", Seq: 44,
+			Source: "asia", SourceTitle: "アジア通信", SourceURL: "https://asia.example.jp/rss",
+			SourceLink:  "https://asia.example.jp/",
+			Link:        "https://asia.example.jp/articles/2026/11/border",
+			Title:       "入国管理：新しい規則が発表された",
+			Content:     "<p>日本語の本文。<a href=\"https://asia.example.jp/more?a=1&amp;b=2\">詳細</a></p>",
+			ContentText: "日本語の本文。詳細",
+			Image:       "https://asia.example.jp/img/lead",
+			Language:    "ja",
+			Published:   time.Date(2026, 11, 19, 23, 0, 0, 0, time.UTC),
+			Updated:     time.Date(2026, 11, 19, 23, 0, 0, 0, time.UTC),
+		},
+		{
+			ID:     "3d4e5f60718293a4b5c6d7e8f90a1b2c",
+			Source: "notes", SourceTitle: "", SourceURL: "file:///feeds/notes.json",
+			Title:       "Untitled\x01 note without a link",
+			Summary:     "Short note &amp; nothing more.",
+			SummaryText: "Short note & nothing more.",
+			FirstSeen:   time.Date(2026, 11, 18, 8, 0, 0, 0, time.UTC),
+		},
+	}
+}
+
+// bigStories returns n stories of realistic size (about 5 KB of HTML each)
+// for the benchmarks.
+func bigStories(n int) []story.Story {
+	para := "<p>" + strings.Repeat("Officials said the new rules on asylum and visas would take effect next "+
+		"month, with <a href=\"https://wire.example.com/ref\">details</a> &amp; exceptions. ", 4) + "</p>\n"
+	body := strings.Repeat(para, 10)
+	out := make([]story.Story, n)
+	base := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	for i := range out {
+		out[i] = story.Story{
+			ID: story.NewID("wire", fmt.Sprint(i)), Seq: uint64(i + 1),
+			Source: "wire", SourceTitle: "Sample Wire", SourceURL: "https://wire.example.com/feed.xml",
+			SourceLink:  "https://wire.example.com/",
+			Link:        fmt.Sprintf("https://wire.example.com/news/%d", i),
+			Title:       fmt.Sprintf("Story %d: border crossing rules change again", i),
+			Summary:     "<p>Officials said the new rules would take effect next month.</p>",
+			SummaryText: "Officials said the new rules would take effect next month.",
+			Content:     body,
+			Authors:     []story.Author{{Name: "Ann Reporter"}},
+			Categories:  []string{"asylum", "visa", "policy"},
+			Enclosures:  []story.Enclosure{{URL: fmt.Sprintf("https://cdn.example.com/%d.jpg", i), Type: "image/jpeg"}},
+			Image:       fmt.Sprintf("https://cdn.example.com/%d-thumb.jpg", i),
+			Language:    "en",
+			Published:   base.Add(-time.Duration(i) * time.Hour),
+			Updated:     base.Add(-time.Duration(i) * time.Hour),
+		}
+	}
+	return out
+}
