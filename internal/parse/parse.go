@@ -1,13 +1,33 @@
 // Package parse turns the bytes of an upstream feed (RSS 0.9x/1.0/2.0, Atom,
 // JSON Feed) into normalized stories, using gofeed.
+//
+// gofeed does the format work; this package defends it against hostile input
+// (nesting depth, charsets, panics) and repairs what it gets wrong or leaves
+// undone: zone abbreviations outside the US/EU table, relative and tracking
+// links, HTML versus plain text, and unsanitized markup.
 package parse
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
+	"github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/newsdesk/newsdesk/internal/story"
 )
+
+// ErrTooDeep reports an XML document nested deeper than gofeed can safely
+// parse: its recursive extension parser can exhaust the stack, which recover
+// cannot catch.
+var ErrTooDeep = errors.New("xml nested too deep")
+
+// ErrNotFeed reports a body that is not RSS, Atom or JSON Feed: empty, an HTML
+// page, or a document whose type cannot be detected.
+var ErrNotFeed = errors.New("not a feed")
 
 // Input is one fetched document.
 type Input struct {
@@ -27,6 +47,54 @@ type Feed struct {
 }
 
 // Stories parses in and normalizes every entry. now is the fetch time.
+//
+// Entries repeating an earlier entry's ID (the same GUID twice in one
+// document) are dropped, so every returned story has a distinct ID.
 func Stories(in Input, now time.Time) (*Feed, error) {
-	return nil, errors.New("parse: not implemented")
+	doc, err := prepare(in.Body, in.ContentType)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", in.Source.Name, err)
+	}
+	gf, err := decode(doc)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", in.Source.Name, err)
+	}
+	return normalize(in, doc, gf, now.UTC()), nil
+}
+
+// decode runs the gofeed parser and translator for doc's format. It calls the
+// format parsers directly rather than gofeed.Parser.Parse, whose type
+// detection reads only the first 4 KiB (a long comment or DOCTYPE hides the
+// root) and which would hide the original, typed document from us.
+func decode(doc *document) (gf *gofeed.Feed, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			gf, err = nil, fmt.Errorf("gofeed panic: %v", r)
+		}
+	}()
+	switch doc.kind {
+	case kindRSS:
+		rf, err := (&rss.Parser{}).Parse(doc.reader())
+		if err != nil {
+			return nil, fmt.Errorf("read rss: %w", err)
+		}
+		doc.rss = rf
+		// Image scanning of content is our job (we resolve it against the
+		// item link); gofeed's would cost one more HTML parse per item.
+		return (&gofeed.DefaultRSSTranslator{DisableContentImageScan: true}).Translate(rf)
+	case kindAtom:
+		af, err := (&atom.Parser{}).Parse(doc.reader())
+		if err != nil {
+			return nil, fmt.Errorf("read atom: %w", err)
+		}
+		doc.atom = af
+		return (&gofeed.DefaultAtomTranslator{}).Translate(af)
+	default:
+		jf, err := (&json.Parser{}).Parse(doc.reader())
+		if err != nil {
+			return nil, fmt.Errorf("read json feed: %w", err)
+		}
+		doc.json = jf
+		return (&gofeed.DefaultJSONTranslator{}).Translate(jf)
+	}
 }

@@ -1,0 +1,228 @@
+package parse
+
+import (
+	"html"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// summaryRunes is the length of a summary derived from content.
+const summaryRunes = 300
+
+// sanitizer is the one policy for upstream HTML, built on first use and never
+// changed afterwards (bluemonday policies are safe for concurrent use only
+// once built). Relative URLs are refused because sanitizeHTML has already
+// made every resolvable one absolute.
+var sanitizer = sync.OnceValue(func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoReferrerOnLinks(true)
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(false)
+	return p
+})
+
+// fragment is one upstream text field as newsdesk stores it.
+type fragment struct {
+	html  string // sanitized HTML, URLs absolute
+	text  string // plain text: no tags, entities decoded, whitespace collapsed
+	image string // absolute URL of the first <img>, "" if none
+}
+
+// textFragment treats s as plain text: it is escaped, never interpreted
+// (Atom type="text", JSON content_text).
+func textFragment(s string) fragment {
+	s = strings.TrimSpace(clean(s))
+	return fragment{html: html.EscapeString(s), text: collapse(s)}
+}
+
+// htmlFragment sanitizes s as HTML after resolving its links and image
+// sources against base (bluemonday cannot resolve, only drop, relative URLs).
+func htmlFragment(s, base string) fragment {
+	s = clean(s)
+	if strings.TrimSpace(s) == "" {
+		return fragment{}
+	}
+	nodes, err := xhtml.ParseFragment(strings.NewReader(s), bodyContext())
+	if err != nil {
+		// x/net/html refuses pathological nesting; keep the words only.
+		t := collapse(html.UnescapeString(stripTags(s)))
+		return fragment{html: html.EscapeString(t), text: t}
+	}
+	var (
+		raw  strings.Builder
+		text strings.Builder
+		f    fragment
+	)
+	for _, n := range nodes {
+		walk(n, base, &text, &f.image)
+		if err := xhtml.Render(&raw, n); err != nil {
+			continue // only writer errors, which strings.Builder never returns
+		}
+	}
+	f.html = clean(strings.TrimSpace(sanitizer().Sanitize(raw.String())))
+	f.text = collapse(clean(text.String()))
+	return f
+}
+
+func bodyContext() *xhtml.Node {
+	return &xhtml.Node{Type: xhtml.ElementNode, Data: "body", DataAtom: atom.Body}
+}
+
+// urlAttrs are the attributes, by element-agnostic name, that hold a URL the
+// sanitizer may keep.
+var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster": true, "longdesc": true}
+
+// hidden elements contribute no text: the sanitizer removes them entirely.
+var hidden = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true, atom.Iframe: true,
+	atom.Object: true, atom.Embed: true, atom.Svg: true, atom.Math: true, atom.Head: true, atom.Title: true,
+}
+
+// blocks separate words: "<p>a</p><p>b</p>" reads "a b", not "ab".
+var blocks = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Tr: true, atom.Td: true, atom.Th: true,
+	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Blockquote: true, atom.Pre: true, atom.Section: true, atom.Article: true, atom.Figure: true,
+	atom.Figcaption: true, atom.Table: true, atom.Ul: true, atom.Ol: true, atom.Hr: true, atom.Dd: true, atom.Dt: true,
+}
+
+// walk makes n's URLs absolute, appends its text to text and notes the first
+// image.
+func walk(n *xhtml.Node, base string, text *strings.Builder, image *string) {
+	switch n.Type {
+	case xhtml.TextNode:
+		text.WriteString(n.Data)
+		return
+	case xhtml.ElementNode:
+		if hidden[n.DataAtom] {
+			return
+		}
+		for i, a := range n.Attr {
+			if a.Namespace != "" || !urlAttrs[a.Key] {
+				continue
+			}
+			if abs := absURL(a.Val, base, a.Key == "href"); abs != "" {
+				n.Attr[i].Val = abs
+			}
+			if n.DataAtom == atom.Img && a.Key == "src" && *image == "" {
+				*image = absURL(a.Val, base, false)
+			}
+		}
+		if blocks[n.DataAtom] {
+			text.WriteByte(' ')
+			defer text.WriteByte(' ')
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walk(c, base, text, image)
+	}
+}
+
+// plain returns s, which may hold markup and entities (RSS and Atom
+// type="html" titles, author names), as plain text.
+func plain(s string) string {
+	s = clean(s)
+	if !strings.ContainsAny(s, "<&") {
+		return collapse(s)
+	}
+	nodes, err := xhtml.ParseFragment(strings.NewReader(s), bodyContext())
+	if err != nil {
+		return collapse(html.UnescapeString(stripTags(s)))
+	}
+	var (
+		text  strings.Builder
+		image string
+	)
+	for _, n := range nodes {
+		walk(n, "", &text, &image)
+	}
+	return collapse(clean(text.String()))
+}
+
+// stripTags drops everything between '<' and '>'; only for input the HTML
+// parser refused.
+func stripTags(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>' && in:
+			in = false
+			b.WriteByte(' ')
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// collapse trims s and folds every run of white space into one space.
+func collapse(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// truncate shortens text to about n runes, at a word boundary.
+func truncate(text string, n int) string {
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	cut := 0
+	for i := range text {
+		if n == 0 {
+			cut = i
+			break
+		}
+		n--
+	}
+	if sp := strings.LastIndexByte(text[:cut], ' '); sp > cut/2 {
+		cut = sp
+	}
+	return strings.TrimRight(text[:cut], " ,;:") + "…"
+}
+
+// clean returns s as valid UTF-8 holding only characters XML 1.0 allows, so
+// every output format can carry it (one stray \x0b makes an RSS file
+// malformed).
+func clean(s string) string {
+	ok := true
+	for i, r := range s {
+		if !xmlChar(r) || (r == utf8.RuneError && isInvalidAt(s, i)) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, r := range s {
+		if r == utf8.RuneError && isInvalidAt(s, i) {
+			b.WriteRune(utf8.RuneError)
+			continue
+		}
+		if xmlChar(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isInvalidAt(s string, i int) bool {
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return size == 1
+}
+
+// xmlChar reports whether r is a Char in the XML 1.0 grammar.
+func xmlChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD ||
+		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
