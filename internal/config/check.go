@@ -34,11 +34,11 @@ func (c *checker) at(path, msg, hint string) {
 
 func (c *checker) node(path string) ast.Node {
 	for p := path; ; {
+		if p == "" {
+			return nil // the whole document: point at its start
+		}
 		if n, ok := c.nodes[p]; ok {
 			return n
-		}
-		if p == "" {
-			return nil
 		}
 		i := max(strings.LastIndexByte(p, '.'), strings.LastIndexByte(p, '['))
 		if i < 0 {
@@ -440,9 +440,13 @@ func syntaxHint(err error, msg string) string {
 		return "check the value's type: a number, text, a list (- item) or a map (key: value)"
 	case strings.Contains(lower, "quote") || strings.Contains(lower, "end character"):
 		return "close the quote on the same line, or use a block scalar (|) for long text"
-	case strings.Contains(lower, "tab"):
+	case strings.Contains(lower, "already defined"):
+		return "remove one of the two; a key may appear once per map"
+	case strings.Contains(lower, "found character tab"):
 		return "indent with spaces, never tabs"
-	case strings.Contains(lower, "indent") || strings.Contains(lower, "mapping value") || strings.Contains(lower, "sequence"):
+	case strings.Contains(lower, "end token"):
+		return "close the bracket or brace on the same line, or write one item per line"
+	case strings.Contains(lower, "indent") || strings.Contains(lower, "not allowed in this context") || strings.Contains(lower, "sequence"):
 		return "check the indentation: keys of one map start in the same column and list items start with '- '"
 	}
 	return "check the YAML syntax here and on the line above"

@@ -16,6 +16,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -146,7 +147,7 @@ func (d *decoder) yamlError(err error) {
 		return
 	}
 	pos := ye.GetToken().Position
-	msg := ye.GetMessage()
+	msg := strings.ReplaceAll(ye.GetMessage(), "'\t'", "tab")
 	d.probs = append(d.probs, Problem{File: d.file, Line: pos.Line, Col: pos.Column,
 		Msg: msg, Hint: syntaxHint(err, msg), Snippet: snippet(d.src, pos.Line, pos.Column)})
 }

@@ -22,14 +22,14 @@ var fields = []topic.Field{topic.Title, topic.Summary, topic.Content, topic.Cate
 func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 	node = unwrap(node, d.anchors)
 	if isNull(node) {
-		d.add(node, path, fmt.Sprintf("`%s` is empty", last(path)),
+		d.add(node, path, fmt.Sprintf("`%s` is empty", clause(path)),
 			"give it a word, or a map such as {any: [asylum, deportation]}")
 		return topic.Rule{}, false
 	}
 	if isScalar(node) {
 		term := strings.TrimSpace(scalarText(node))
 		if term == "" {
-			d.add(node, path, fmt.Sprintf("`%s` has an empty term", last(path)), "write a word or phrase, or remove the item")
+			d.add(node, path, fmt.Sprintf("`%s` has an empty term", clause(path)), "write a word or phrase, or remove the item")
 			return topic.Rule{}, false
 		}
 		return topic.Rule{Term: term}, true
@@ -94,6 +94,11 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 			}
 		case "not":
 			kinds = append(kinds, key)
+			if isNull(v) {
+				d.add(mv.Key, sub, "`not` is empty", "give it the clause to exclude, e.g. `not: {term: football}`")
+				ok = false
+				continue
+			}
 			child, cok := d.rule(mv.Value, sub)
 			ok = ok && cok
 			r.Not = &child
@@ -120,11 +125,11 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 	}
 	switch {
 	case len(kinds) == 0 && ok:
-		d.add(node, path, fmt.Sprintf("`%s` has no clause", last(path)),
+		d.add(node, path, fmt.Sprintf("`%s` has none of term, regex, any, all or not", clause(path)),
 			"give it one of term, regex, any, all or not, e.g. {any: [asylum, deportation]}")
 		ok = false
 	case len(kinds) > 1:
-		d.add(node, path, fmt.Sprintf("`%s` mixes %s in one clause", last(path), strings.Join(kinds, " and ")),
+		d.add(node, path, fmt.Sprintf("`%s` mixes %s in one clause", clause(path), strings.Join(kinds, " and ")),
 			"put them in a list: {all: [...]} to require each, {any: [...]} to accept either")
 		ok = false
 	}
@@ -183,4 +188,13 @@ func number(node ast.Node) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// clause names a rule clause by its last path step, index included
+// ("any[2]"), so the message says which item of a list is wrong.
+func clause(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
 }
