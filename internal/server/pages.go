@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"html/template"
 	"net/http"
 	"strings"
@@ -27,6 +28,14 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 // feedLink is one subscribe link and its autodiscovery <link rel="alternate">.
 type feedLink struct {
 	Label, Type, Title, URL string
+}
+
+// Tag is the autodiscovery tag, built here rather than in the template:
+// html/template writes the "+" of "application/rss+xml" as "&#43;", which is
+// valid HTML but defeats the pattern matching some feed readers use.
+func (l feedLink) Tag() template.HTML {
+	return template.HTML(`<link rel="alternate" type="` + html.EscapeString(l.Type) + `" title="` +
+		html.EscapeString(l.Title) + `" href="` + html.EscapeString(l.URL) + `">`)
 }
 
 // pageData is what every page template sees.
