@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -287,4 +288,9 @@ func TestLoadMissingFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "read config") {
 		t.Errorf("Load(absent) = %v, want a read error", err)
 	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
