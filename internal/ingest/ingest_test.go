@@ -1,0 +1,276 @@
+package ingest_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/fetch"
+	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// rss returns an RSS 2.0 document with one item per title.
+func rss(titles ...string) string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Up</title><link>https://up.example/</link><description>d</description>`)
+	for i, t := range titles {
+		fmt.Fprintf(&b, `<item><title>%s</title><link>https://up.example/%d</link><guid>up-%d</guid><pubDate>Tue, 27 Jan 2026 0%d:00:00 +0000</pubDate><description>About %s.</description></item>`, t, i, i, i%10, t)
+	}
+	b.WriteString(`</channel></rss>`)
+	return b.String()
+}
+
+// upstream plays one feed server: it answers with the current status and
+// body, honours If-None-Match unless ignoreValidators, and counts requests.
+type upstream struct {
+	mu               sync.Mutex
+	status           int
+	body             string
+	header           http.Header
+	ignoreValidators bool
+	hits, cond       atomic.Int32
+}
+
+func (u *upstream) set(status int, body string, header http.Header) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.status, u.body, u.header = status, body, header
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.hits.Add(1)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	etag := fmt.Sprintf(`"%x"`, len(u.body))
+	if r.Header.Get("If-None-Match") != "" {
+		u.cond.Add(1)
+		if !u.ignoreValidators && r.Header.Get("If-None-Match") == etag && u.status == 200 {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	for k, v := range u.header {
+		w.Header()[k] = v
+	}
+	if u.status == 200 {
+		w.Header().Set("ETag", etag)
+	}
+	w.Header().Set("Content-Type", "application/rss+xml")
+	w.WriteHeader(u.status)
+	io.WriteString(w, u.body)
+}
+
+type fixture struct {
+	db    *store.DB
+	in    *ingest.Ingester
+	src   story.Source
+	up    *upstream
+	now   time.Time
+	topic *topic.Set
+}
+
+func newFixture(t *testing.T, up *upstream) *fixture {
+	t.Helper()
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	db, err := store.Open(filepath.Join(t.TempDir(), "n.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tp, err := topic.New(topic.Definition{Slug: "ice", Title: "Ice", Rule: topic.Rule{Term: "ice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, up: up, now: time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC), topic: topic.NewSet(tp),
+		src: story.Source{Name: "up", Title: "Up", URL: srv.URL + "/feed"}}
+	f.in = ingest.New(fetch.New(fetch.Options{}), db, f.topic, slog.New(slog.DiscardHandler),
+		ingest.Options{MinInterval: time.Minute, MaxInterval: time.Hour, Now: func() time.Time { return f.now }})
+	return f
+}
+
+func (f *fixture) stored(t *testing.T, slug string) []string {
+	t.Helper()
+	page, err := f.db.Recent(store.Query{Topic: slug, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, s := range page.Stories {
+		titles = append(titles, s.Title)
+	}
+	return titles
+}
+
+func TestRefreshStoresClassifiesAndSkipsUnchanged(t *testing.T) {
+	up := &upstream{}
+	up.set(200, rss("Ice storm", "Border talks"), nil)
+	f := newFixture(t, up)
+
+	rep := f.in.Refresh(t.Context(), f.src, false)
+	if rep.Status != "ok" || rep.New != 2 || rep.Err != "" {
+		t.Fatalf("first refresh = %+v, want ok with 2 new", rep)
+	}
+	if got := f.stored(t, "ice"); len(got) != 1 || got[0] != "Ice storm" {
+		t.Errorf("topic ice holds %q, want [Ice storm]", got)
+	}
+
+	f.now = f.now.Add(time.Minute)
+	rep = f.in.Refresh(t.Context(), f.src, false)
+	if rep.Status != "not-modified" || rep.HTTPStatus != 304 {
+		t.Errorf("second refresh = %+v, want not-modified 304", rep)
+	}
+	if up.cond.Load() != 1 {
+		t.Errorf("conditional requests = %d, want 1: validators must be sent", up.cond.Load())
+	}
+
+	// An upstream that ignores validators but sends the same bytes costs no parse.
+	up.ignoreValidators = true
+	f.now = f.now.Add(time.Minute)
+	if rep = f.in.Refresh(t.Context(), f.src, false); rep.Status != "unchanged" || rep.New+rep.Updated != 0 {
+		t.Errorf("same body again = %+v, want unchanged", rep)
+	}
+
+	// Re-fetching the same stories with new content updates them, never duplicates.
+	up.set(200, strings.Replace(rss("Ice storm", "Border talks"), "About Ice storm", "Now: ice storm", 1), nil)
+	f.now = f.now.Add(time.Minute)
+	if rep = f.in.Refresh(t.Context(), f.src, false); rep.New != 0 || rep.Updated != 1 {
+		t.Errorf("edited upstream = %+v, want 0 new 1 updated", rep)
+	}
+	if got := f.stored(t, ""); len(got) != 2 {
+		t.Errorf("store holds %d stories, want 2", len(got))
+	}
+}
+
+func TestRefreshFailuresAreRecordedAndLoseNothing(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		body       string
+		header     http.Header
+		wantStatus string
+		wantWait   time.Duration // NextFetch - now, within jitter
+	}{
+		{"server error backs off", 500, "oops", nil, "failing", time.Minute},
+		{"malformed xml", 200, `<rss version="2.0"><channel><item><title>x`, nil, "failing", time.Minute},
+		{"html instead of a feed", 200, "<!doctype html><html><body>hi</body></html>", nil, "failing", time.Minute},
+		{"forbidden is blocked", 403, "no", nil, "blocked", time.Minute},
+		{"challenge is blocked", 503, "", http.Header{"Cf-Mitigated": {"challenge"}}, "blocked", time.Minute},
+		{"gone", 410, "", nil, "gone", time.Minute},
+		{"retry-after honoured", 429, "", http.Header{"Retry-After": {"600"}}, "failing", 10 * time.Minute},
+		{"retry-after capped", 503, "", http.Header{"Retry-After": {"86400"}}, "failing", time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := &upstream{}
+			up.set(200, rss("Ice storm"), nil)
+			f := newFixture(t, up)
+			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != "ok" {
+				t.Fatalf("setup refresh = %+v", rep)
+			}
+			up.set(tt.status, tt.body, tt.header)
+			f.now = f.now.Add(time.Minute)
+			rep := f.in.Refresh(t.Context(), f.src, true)
+			if rep.Status != tt.wantStatus || rep.Err == "" {
+				t.Fatalf("refresh = %+v, want status %s with an error", rep, tt.wantStatus)
+			}
+			st, err := f.db.Source("up")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Status != tt.wantStatus || st.Failures != 1 || st.LastError == "" {
+				t.Errorf("state = %+v, want %s with 1 failure and the error", st, tt.wantStatus)
+			}
+			if wait := st.NextFetch.Sub(f.now); wait < tt.wantWait*8/10 || wait > tt.wantWait*12/10 {
+				t.Errorf("next fetch in %v, want about %v", wait, tt.wantWait)
+			}
+			if got := f.stored(t, ""); len(got) != 1 {
+				t.Errorf("store holds %q after the failure, want the story kept", got)
+			}
+			// Until NextFetch, an unforced refresh leaves the upstream alone.
+			hits := up.hits.Load()
+			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != "deferred" && rep.Status != "gone" {
+				t.Errorf("refresh during backoff = %+v, want deferred or gone", rep)
+			}
+			if up.hits.Load() != hits {
+				t.Errorf("upstream was polled during backoff")
+			}
+		})
+	}
+}
+
+func TestBackoffGrowsAndResets(t *testing.T) {
+	up := &upstream{}
+	up.set(500, "down", nil)
+	f := newFixture(t, up)
+	var waits []time.Duration
+	for range 4 {
+		f.in.Refresh(t.Context(), f.src, true)
+		st, _ := f.db.Source("up")
+		waits = append(waits, st.NextFetch.Sub(f.now))
+	}
+	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
+		if waits[i] < want*8/10 || waits[i] > want*12/10 {
+			t.Errorf("wait after %d failures = %v, want about %v", i+1, waits[i], want)
+		}
+	}
+	up.set(200, rss("Back"), nil)
+	f.in.Refresh(t.Context(), f.src, true)
+	if st, _ := f.db.Source("up"); st.Failures != 0 || st.Status != "ok" || st.LastError != "" {
+		t.Errorf("after recovery state = %+v, want ok with failures reset", st)
+	}
+}
+
+func TestSetTopicsReclassifiesStoredStories(t *testing.T) {
+	up := &upstream{}
+	up.set(200, rss("Ice storm", "Border talks"), nil)
+	f := newFixture(t, up)
+	f.in.Refresh(t.Context(), f.src, false)
+
+	border, err := topic.New(topic.Definition{Slug: "border", Title: "Border", Rule: topic.Rule{Term: "border"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.in.SyncTopics(topic.NewSet(border), "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.stored(t, "border"); len(got) != 1 || got[0] != "Border talks" {
+		t.Errorf("border after edit = %q, want [Border talks]", got)
+	}
+	if got := f.stored(t, "ice"); len(got) != 0 {
+		t.Errorf("removed topic ice still lists %q", got)
+	}
+}
+
+func TestRefreshAllRunsEverySourceOnce(t *testing.T) {
+	up := &upstream{}
+	up.set(200, rss("One"), nil)
+	f := newFixture(t, up)
+	var srcs []story.Source
+	for i := range 5 {
+		s := f.src
+		s.Name = fmt.Sprintf("s%d", i)
+		srcs = append(srcs, s)
+	}
+	var seen []string
+	reports := f.in.RefreshAll(t.Context(), srcs, false, func(r ingest.Report) { seen = append(seen, r.Source) })
+	if len(reports) != 5 || len(seen) != 5 {
+		t.Fatalf("got %d reports, %d progress calls; want 5 and 5", len(reports), len(seen))
+	}
+	for i, r := range reports {
+		if r.Source != srcs[i].Name || r.Status != "ok" {
+			t.Errorf("report %d = %+v, want ok for %s", i, r, srcs[i].Name)
+		}
+	}
+}
