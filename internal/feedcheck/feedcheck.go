@@ -56,7 +56,7 @@ func parseXML(doc []byte) (*node, error) {
 	dec.Strict = true
 	var root *node
 	var stack []*node
-	var text []strings.Builder
+	var text [][]byte // character data of each open element
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -78,14 +78,14 @@ func parseXML(doc []byte) (*node, error) {
 				parent.kids = append(parent.kids, n)
 			}
 			stack = append(stack, n)
-			text = append(text, strings.Builder{})
+			text = append(text, nil)
 		case xml.EndElement:
 			n := stack[len(stack)-1]
-			n.text = text[len(text)-1].String()
+			n.text = string(text[len(text)-1])
 			stack, text = stack[:len(stack)-1], text[:len(text)-1]
 		case xml.CharData:
 			if len(text) > 0 {
-				text[len(text)-1].Write(t)
+				text[len(text)-1] = append(text[len(text)-1], t...)
 			}
 		}
 	}

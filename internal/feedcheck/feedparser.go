@@ -45,7 +45,8 @@ func HaveFeedparser() bool {
 // Feedparser parses doc with Python's feedparser and returns the entry
 // titles as it sees them. It fails when feedparser sets bozo (the document
 // is not well-formed, or not what it claims to be) or does not recognise the
-// format at all.
+// format at all. feedparser 6.0, the version Debian ships, reads RSS and
+// Atom but not JSON Feed.
 func Feedparser(doc []byte) (titles []string, err error) {
 	py := python()
 	if py == "" {

@@ -40,7 +40,7 @@ func stories() []story.Story {
 			Source: "wire", SourceTitle: "Sample Wire", SourceURL: "https://wire.example.com/feed.xml",
 			SourceLink: "https://wire.example.com/",
 			Link:       "https://wire.example.com/news/asylum-rules",
-			Title:      "New asylum rules <draft> & what changes",
+			Title:      "Asylum rules: draft < final & what changes",
 			Summary:    "<p>Ministers publish the <b>draft</b> rules.</p>",
 			Content: "<p>The draft says ]]> is not the end. A stray \x0b control char and an emoji 🛂 " +
 				"survive as text.</p><p>Second paragraph &amp; more.</p>",
