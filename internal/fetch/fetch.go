@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -133,11 +134,11 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	for _, prev := range via {
 		if prev.URL.String() == req.URL.String() {
-			return fmt.Errorf("redirect loop: %s redirects back to itself after %d hops", req.URL.Redacted(), len(via))
+			return fmt.Errorf("redirect loop: back to %s after %d redirects", req.URL.Redacted(), len(via))
 		}
 	}
 	if len(via) > c.opts.MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects (limit %d), last to %s", len(via), max(c.opts.MaxRedirects, 0), req.URL.Redacted())
+		return fmt.Errorf("stopped after %d redirects (limit %d) at %s", len(via), max(c.opts.MaxRedirects, 0), req.URL.Redacted())
 	}
 	return nil
 }
@@ -166,8 +167,16 @@ func (c *Client) Get(ctx context.Context, req Request) (*Result, error) {
 		}
 		defer release()
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel() // after the body is read: the deadline covers it too
+	// timedOut says our own deadline fired, as opposed to the caller's.
+	timedOut := func(err error) error {
+		if errors.Is(err, context.DeadlineExceeded) && parent.Err() == nil {
+			return fmt.Errorf("no complete answer within %v: %w", timeout, err)
+		}
+		return err
+	}
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -189,7 +198,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Result, error) {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", req.URL, err)
+		return nil, fmt.Errorf("GET %s: %w", req.URL, timedOut(err))
 	}
 	defer resp.Body.Close()
 
@@ -216,7 +225,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Result, error) {
 
 	res.Body, err = readBody(resp, maxBody)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", req.URL, err)
+		return nil, fmt.Errorf("GET %s: %w", req.URL, timedOut(err))
 	}
 	return res, nil
 }
@@ -245,21 +254,49 @@ func checkURL(raw string) (*url.URL, error) {
 
 // readBody reads at most limit decompressed bytes; one byte more is ErrTooLarge.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n >= 0 {
+	if n := resp.ContentLength; n > limit && !resp.Uncompressed {
 		// Content-Length counts the bytes on the wire; when the transport did
 		// not decompress, those are the body bytes, so fail before reading.
-		if n > limit && !resp.Uncompressed {
-			return nil, fmt.Errorf("%w: Content-Length %d exceeds the %d-byte limit", ErrTooLarge, n, limit)
-		}
-		buf.Grow(int(min(n, limit)) + bytes.MinRead)
+		return nil, fmt.Errorf("%w: Content-Length %d exceeds the %d-byte limit", ErrTooLarge, n, limit)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if n := resp.ContentLength; n >= 0 {
+		body := make([]byte, 0, min(n, limit)+1) // +1: room to see a lying Content-Length without a regrow
+		buf := bytes.NewBuffer(body)
+		if _, err := readLimited(buf, resp.Body, limit); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	// Unknown length (chunked, or decompressed): grow a pooled buffer, then
+	// copy out once, so a 90 KB feed costs one 90 KB allocation, not the
+	// 256 KB of doublings.
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooled {
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := readLimited(buf, resp.Body, limit); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// readLimited reads r into buf up to limit bytes, and errs on one more.
+func readLimited(buf *bytes.Buffer, r io.Reader, limit int64) (int64, error) {
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
+		return n, fmt.Errorf("read body: %w", err)
 	}
 	if n > limit {
-		return nil, fmt.Errorf("%w: more than %d bytes (decompressed)", ErrTooLarge, limit)
+		return n, fmt.Errorf("%w: more than %d bytes (decompressed)", ErrTooLarge, limit)
 	}
-	return buf.Bytes(), nil
+	return n, nil
 }
+
+// maxPooled keeps one rare huge feed from pinning megabytes in the pool.
+const maxPooled = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

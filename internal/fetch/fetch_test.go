@@ -318,8 +318,8 @@ func TestTimeout(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
 		t.Fatalf("Get error = %v, want a timeout", err)
 	}
-	if !strings.Contains(err.Error(), srv.URL) {
-		t.Errorf("error %q does not name the URL", err)
+	if !strings.Contains(err.Error(), srv.URL) || !strings.Contains(err.Error(), "within 50ms") {
+		t.Errorf("error %q does not name the URL and the timeout", err)
 	}
 	if served.Load() != 1 {
 		t.Errorf("upstream saw %d requests, want 1", served.Load())
