@@ -1,0 +1,150 @@
+package config_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/config"
+)
+
+// wait is generous: a loaded CI machine may be slow, and a passing run never waits it out.
+const wait = 10 * time.Second
+
+type watcher struct {
+	applied chan *config.Config
+	refused chan error
+	done    chan error
+}
+
+// startWatch runs Watch on path and returns once its watch is in place.
+func startWatch(t *testing.T, path string) *watcher {
+	t.Helper()
+	w := &watcher{applied: make(chan *config.Config, 10), refused: make(chan error, 10), done: make(chan error, 1)}
+	ready := make(chan struct{})
+	t.Cleanup(config.SetWatchingHook(func() { close(ready) }))
+	go func() {
+		w.done <- config.Watch(t.Context(), path,
+			func(c *config.Config) { w.applied <- c },
+			func(err error) { w.refused <- err })
+	}()
+	select {
+	case <-ready:
+	case err := <-w.done:
+		t.Fatalf("Watch returned before watching: %v", err)
+	case <-time.After(wait):
+		t.Fatal("Watch did not start")
+	}
+	return w
+}
+
+func (w *watcher) nextApplied(t *testing.T) *config.Config {
+	t.Helper()
+	select {
+	case c := <-w.applied:
+		return c
+	case err := <-w.refused:
+		t.Fatalf("config refused, want applied: %v", err)
+	case <-time.After(wait):
+		t.Fatal("no reload within the timeout")
+	}
+	return nil
+}
+
+func (w *watcher) nextRefused(t *testing.T) error {
+	t.Helper()
+	select {
+	case c := <-w.applied:
+		t.Fatalf("config applied (listen %s), want refused", c.Listen)
+	case err := <-w.refused:
+		return err
+	case <-time.After(wait):
+		t.Fatal("no refusal within the timeout")
+	}
+	return nil
+}
+
+func writeFile(t *testing.T, path, src string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// saveByRename saves the way vim, VS Code and most editors do.
+func saveByRename(t *testing.T, path, src string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), ".newsdesk.yaml.swp")
+	writeFile(t, tmp, src)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newsdesk.yaml")
+	writeFile(t, path, minimal+"listen: ':8081'\n")
+	w := startWatch(t, path)
+
+	// A valid in-place edit is applied.
+	writeFile(t, path, minimal+"listen: ':8082'\n")
+	if c := w.nextApplied(t); c.Listen != ":8082" {
+		t.Errorf("applied listen %q, want :8082", c.Listen)
+	}
+
+	// An invalid edit is refused with its message; the caller keeps the old config.
+	writeFile(t, path, minimal+"listen: ':8083'\nrefresh: 'every so often'\n")
+	err := w.nextRefused(t)
+	if !strings.Contains(err.Error(), "newsdesk.yaml:4:10: `refresh` \"every so often\" is not a valid schedule") {
+		t.Errorf("refused with %q, want the refresh problem at 4:10", err)
+	}
+
+	// Saving by rename over the file is seen, and keeps being seen.
+	saveByRename(t, path, minimal+"listen: ':8084'\n")
+	if c := w.nextApplied(t); c.Listen != ":8084" {
+		t.Errorf("applied listen %q, want :8084", c.Listen)
+	}
+	saveByRename(t, path, minimal+"listen: ':8085'\n")
+	if c := w.nextApplied(t); c.Listen != ":8085" {
+		t.Errorf("applied listen %q after a second rename, want :8085", c.Listen)
+	}
+
+	// Other files in the directory are ignored, and rewriting the same content is
+	// no change: the next thing seen is the edit after them.
+	writeFile(t, filepath.Join(filepath.Dir(path), "notes.txt"), "hello")
+	writeFile(t, path, minimal+"listen: ':8085'\n")
+	writeFile(t, path, minimal+"listen: ':8086'\n")
+	if c := w.nextApplied(t); c.Listen != ":8086" {
+		t.Errorf("applied listen %q, want :8086 (same content or other files reloaded?)", c.Listen)
+	}
+}
+
+func TestWatchStopsWithContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newsdesk.yaml")
+	writeFile(t, path, minimal)
+	w := &watcher{done: make(chan error, 1)}
+	ready := make(chan struct{})
+	t.Cleanup(config.SetWatchingHook(func() { close(ready) }))
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { w.done <- config.Watch(ctx, path, func(*config.Config) {}, func(error) {}) }()
+	<-ready
+	cancel()
+	select {
+	case err := <-w.done:
+		if err != nil {
+			t.Errorf("Watch = %v, want nil after cancel", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Watch did not return after its context ended")
+	}
+}
+
+func TestWatchMissingDirectory(t *testing.T) {
+	err := config.Watch(t.Context(), filepath.Join(t.TempDir(), "absent", "newsdesk.yaml"), func(*config.Config) {}, func(error) {})
+	if err == nil {
+		t.Error("Watch on a missing directory returned nil")
+	}
+}
