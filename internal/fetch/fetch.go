@@ -4,15 +4,12 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 )
 
@@ -123,26 +120,6 @@ func New(opts Options) *Client {
 	return c
 }
 
-// checkRedirect caps the redirect chain, names loops, and refuses to leave
-// http(s): an upstream must not redirect us into the local file system.
-func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-		return fmt.Errorf("refused redirect to %s: only http and https", req.URL.Redacted())
-	}
-	if via[0].URL.Scheme == "file" {
-		return fmt.Errorf("refused redirect from a file URL to %s", req.URL.Redacted())
-	}
-	for _, prev := range via {
-		if prev.URL.String() == req.URL.String() {
-			return fmt.Errorf("redirect loop: back to %s after %d redirects", req.URL.Redacted(), len(via))
-		}
-	}
-	if len(via) > c.opts.MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects (limit %d) at %s", len(via), max(c.opts.MaxRedirects, 0), req.URL.Redacted())
-	}
-	return nil
-}
-
 // Get fetches req.URL. A 304 gives ErrNotModified; any other non-2xx status
 // gives a *StatusError. Errors name the URL.
 func (c *Client) Get(ctx context.Context, req Request) (*Result, error) {
@@ -229,74 +206,3 @@ func (c *Client) Get(ctx context.Context, req Request) (*Result, error) {
 	}
 	return res, nil
 }
-
-// checkURL accepts http(s) URLs with a host and absolute file:/// URLs.
-func checkURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", raw, err)
-	}
-	switch u.Scheme {
-	case "http", "https":
-		if u.Host == "" {
-			return nil, fmt.Errorf("GET %s: URL has no host", raw)
-		}
-	case "file":
-		// file://feeds/x.xml would silently read /x.xml: "feeds" is the host.
-		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("GET %s: file URL must be absolute, as in file:///path/feed.xml", raw)
-		}
-	default:
-		return nil, fmt.Errorf("GET %s: unsupported scheme %q (want http, https or file)", raw, u.Scheme)
-	}
-	return u, nil
-}
-
-// readBody reads at most limit decompressed bytes; one byte more is ErrTooLarge.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	if n := resp.ContentLength; n > limit && !resp.Uncompressed {
-		// Content-Length counts the bytes on the wire; when the transport did
-		// not decompress, those are the body bytes, so fail before reading.
-		return nil, fmt.Errorf("%w: Content-Length %d exceeds the %d-byte limit", ErrTooLarge, n, limit)
-	}
-	if n := resp.ContentLength; n >= 0 {
-		body := make([]byte, 0, min(n, limit)+1) // +1: room to see a lying Content-Length without a regrow
-		buf := bytes.NewBuffer(body)
-		if _, err := readLimited(buf, resp.Body, limit); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
-	}
-	// Unknown length (chunked, or decompressed): grow a pooled buffer, then
-	// copy out once, so a 90 KB feed costs one 90 KB allocation, not the
-	// 256 KB of doublings.
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooled {
-			buf.Reset()
-			bufPool.Put(buf)
-		}
-	}()
-	buf.Reset()
-	if _, err := readLimited(buf, resp.Body, limit); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(buf.Bytes()), nil
-}
-
-// readLimited reads r into buf up to limit bytes, and errs on one more.
-func readLimited(buf *bytes.Buffer, r io.Reader, limit int64) (int64, error) {
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return n, fmt.Errorf("read body: %w", err)
-	}
-	if n > limit {
-		return n, fmt.Errorf("%w: more than %d bytes (decompressed)", ErrTooLarge, limit)
-	}
-	return n, nil
-}
-
-// maxPooled keeps one rare huge feed from pinning megabytes in the pool.
-const maxPooled = 1 << 20
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
