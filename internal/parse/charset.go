@@ -131,3 +131,71 @@ func declareUTF8(b []byte) []byte {
 	}
 	return append(append(b[:m[2]:m[2]], "UTF-8"...), b[m[3]:]...)
 }
+
+// dropControls removes what XML 1.0 forbids but feeds contain anyway: C0
+// control bytes (gofeed filters them too, but our pre-scan reads first) and
+// character references to them ("&#x1;"), which make encoding/xml reject the
+// whole document. b must be ASCII-compatible (UTF-8 or a declared 8-bit
+// encoding).
+func dropControls(b []byte) []byte {
+	var out []byte // allocated on the first removal
+	last := 0      // b[last:i] not yet copied to out
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		n := 0 // bytes to drop at i
+		switch {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			n = 1
+		case c == '&' && i+2 < len(b) && b[i+1] == '#':
+			n = badCharRef(b[i:])
+		}
+		if n == 0 {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b))
+		}
+		out = append(out, b[last:i]...)
+		i += n - 1
+		last = i + 1
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// badCharRef returns the length of the character reference at the start of b
+// when it names a character XML 1.0 forbids, else 0.
+func badCharRef(b []byte) int {
+	end := bytes.IndexByte(b[:min(len(b), 12)], ';')
+	if end < 3 {
+		return 0
+	}
+	digits, base := b[2:end], 10
+	if digits[0] == 'x' || digits[0] == 'X' {
+		digits, base = digits[1:], 16
+	}
+	if len(digits) == 0 {
+		return 0
+	}
+	var r rune
+	for _, d := range digits {
+		var v rune
+		switch {
+		case d >= '0' && d <= '9':
+			v = rune(d - '0')
+		case base == 16 && d >= 'a' && d <= 'f':
+			v = rune(d-'a') + 10
+		case base == 16 && d >= 'A' && d <= 'F':
+			v = rune(d-'A') + 10
+		default:
+			return 0
+		}
+		r = r*rune(base) + v
+	}
+	if xmlChar(r) {
+		return 0
+	}
+	return end + 1
+}

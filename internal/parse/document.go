@@ -67,7 +67,7 @@ func prepare(body []byte, contentType string) (*document, error) {
 	case start[0] != '<' && !hasUTF16BOM(body):
 		return nil, fmt.Errorf("%w (neither XML nor JSON)", ErrNotFeed)
 	}
-	doc := &document{body: toUTF8(body, contentType)}
+	doc := &document{body: dropControls(toUTF8(body, contentType))}
 	if err := doc.scan(); err != nil {
 		return nil, err
 	}

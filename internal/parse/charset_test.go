@@ -1,0 +1,58 @@
+package parse_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCharsets(t *testing.T) {
+	tests := []struct {
+		name, file, contentType, title string
+	}{
+		{"latin-1 declared in the prolog", "latin1-declared.rss.xml", "", "Café crème à Paris"},
+		{"latin-1 declared, http charset agrees (decoded once)", "latin1-declared.rss.xml", "application/rss+xml; charset=iso-8859-1", "Café crème à Paris"},
+		{"latin-1 declared, http says utf-8 (prolog wins)", "latin1-declared.rss.xml", "text/xml; charset=utf-8", "Café crème à Paris"},
+		{"latin-1 undeclared, http charset", "latin1-undeclared.rss.xml", "application/xml; charset=ISO-8859-1", "Café crème à Paris"},
+		{"latin-1 undeclared, no charset: windows-1252 fallback", "latin1-undeclared.rss.xml", "", "Café crème à Paris"},
+		{"windows-1252 undeclared: smart quotes and euro", "cp1252-undeclared.rss.xml", "text/xml", "“Café” costs 5€"},
+		{"utf-8 under a wrong latin-1 header (decoded once)", "utf16.rss.xml", "text/xml; charset=iso-8859-1", "Café 東京"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := parseFile(t, tt.file, tt.contentType)
+			s := f.Stories[0]
+			if s.Title != tt.title {
+				t.Errorf("Title = %q, want %q", s.Title, tt.title)
+			}
+			if strings.Contains(s.Title+s.Summary+f.Title, "Ã") {
+				t.Errorf("decoded twice: %q / %q", s.Title, f.Title)
+			}
+		})
+	}
+}
+
+func TestUTF8Repair(t *testing.T) {
+	tests := []struct {
+		name  string
+		doc   []byte
+		title string
+	}{
+		{"mostly utf-8 with one bad byte keeps the utf-8",
+			rssItems("<item><title>Café \xff bar</title></item>"), "Café \uFFFD bar"},
+		{"utf-8 declared but latin-1 bytes",
+			[]byte("<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title><item><title>Caf\xe9</title></item></channel></rss>"), "Café"},
+		{"utf-8 bom with a contradicting declaration",
+			append([]byte("\xef\xbb\xbf"), `<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title><item><title>Café</title></item></channel></rss>`...), "Café"},
+		{"json with latin-1 bytes",
+			[]byte("{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"t\",\"items\":[{\"id\":\"1\",\"title\":\"Caf\xe9\"}]}"), "Café"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := parseBytes(t, tt.doc, "")
+			if got := f.Stories[0].Title; got != tt.title || !utf8.ValidString(got) {
+				t.Errorf("Title = %q, want %q", got, tt.title)
+			}
+		})
+	}
+}
