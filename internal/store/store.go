@@ -77,6 +77,7 @@ func Open(path string, opts Options) (*DB, error) {
 		// moment a long reader could stall the writer.
 		InitialMmapSize: 1 << 30,
 		NoSync:          opts.NoSync,
+		NoGrowSync:      opts.NoSync, // growing the file fsyncs too
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (is `newsdesk serve` running?)", path, ErrLocked)

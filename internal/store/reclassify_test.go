@@ -1,0 +1,133 @@
+package store_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+func TestReclassify(t *testing.T) {
+	db := open(t)
+	var batch []story.Story
+	for i := range 6 {
+		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute), "old"))
+	}
+	batch[0].Topics = []string{"old", "kept"}
+	put(t, db, "wire", t0, batch...)
+	dup := mk("agency", "x", t0, "old")
+	dup.Link = batch[1].Link
+	dup.Title = "dup title"
+	put(t, db, "agency", t0, dup)
+
+	before := recent(t, db, store.Query{Topic: "old"})
+	var during []string
+	classify := func(s story.Story) []string {
+		if during == nil {
+			// A reader in another goroutine while the rebuild is under way
+			// sees the old indexes.
+			done := make(chan []string)
+			go func() { done <- recent(t, db, store.Query{Topic: "old"}) }()
+			during = <-done
+		}
+		var out []string
+		if s.ID == batch[0].ID {
+			out = append(out, "kept")
+		}
+		if strings.HasSuffix(s.Title, "title 3") || s.Title == "dup title" {
+			out = append(out, "new")
+		}
+		return out
+	}
+	changed, err := db.Reclassify(classify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(during, before) {
+		t.Errorf("reader during Reclassify saw %v, want the old index %v", during, before)
+	}
+	if !slices.Equal(changed, []string{"new", "old"}) {
+		t.Errorf("changed = %v, want [new old] (kept did not change)", changed)
+	}
+	if got := recent(t, db, store.Query{Topic: "old"}); len(got) != 0 {
+		t.Errorf("old topic still lists %v", got)
+	}
+	if since, _ := db.Since("old", 0, 0); len(since) != 0 {
+		t.Errorf("old topic's seq index still lists %d stories", len(since))
+	}
+	// The duplicate's topic is indexed on the story it duplicates.
+	want := []string{batch[3].ID, batch[1].ID}
+	if got := recent(t, db, store.Query{Topic: "new"}); !slices.Equal(got, want) {
+		t.Errorf("new topic = %v, want %v", got, want)
+	}
+	tests := []struct {
+		slug  string
+		count int
+	}{{"old", 0}, {"new", 2}, {"kept", 1}}
+	for _, tt := range tests {
+		if info, _ := db.Topic(tt.slug); info.Count != tt.count {
+			t.Errorf("Topic(%q).Count = %d, want %d", tt.slug, info.Count, tt.count)
+		}
+	}
+	if got := get(t, db, batch[1].ID).Topics; !slices.Equal(got, []string{"new"}) {
+		t.Errorf("Get(first).Topics = %v, want [new] from its duplicate", got)
+	}
+
+	// Put keeps working on the new generation, and a second run with the
+	// same classifier changes nothing.
+	res := put(t, db, "wire", t0, mk("wire", "late", t0.Add(time.Hour), "new"))
+	if res.New != 1 || !slices.Equal(res.Topics, []string{"new"}) {
+		t.Errorf("Put after Reclassify = %+v", res)
+	}
+	changed, err = db.Reclassify(func(s story.Story) []string {
+		if s.Title == "title late" {
+			return []string{"new"}
+		}
+		during = nil
+		return classify(s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 0 {
+		t.Errorf("idempotent Reclassify changed %v", changed)
+	}
+	if info, _ := db.Topic("new"); info.Count != 3 {
+		t.Errorf("Topic(new).Count = %d, want 3", info.Count)
+	}
+}
+
+func TestReclassifyManyBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stores 10k stories")
+	}
+	const n = 10_500 // more than one rebuild batch
+	db := open(t)
+	var batch []story.Story
+	for i := range n {
+		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "all"))
+	}
+	for chunk := range slices.Chunk(batch, 500) {
+		put(t, db, "wire", t0, chunk...)
+	}
+	changed, err := db.Reclassify(func(s story.Story) []string { return []string{"all", "again"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(changed, []string{"again"}) {
+		t.Errorf("changed = %v", changed)
+	}
+	for _, slug := range []string{"all", "again"} {
+		if info, _ := db.Topic(slug); info.Count != n {
+			t.Errorf("Topic(%q).Count = %d", slug, info.Count)
+		}
+	}
+	page, err := db.Recent(store.Query{Topic: "again", Limit: 1})
+	if err != nil || len(page.Stories) != 1 || page.Stories[0].ID != batch[len(batch)-1].ID {
+		t.Errorf("newest in again = %+v, %v", page.Stories, err)
+	}
+}
