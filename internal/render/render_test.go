@@ -74,6 +74,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, f := range formats {
 		t.Run(f.Ext(), func(t *testing.T) {
+			t.Parallel() // jing and feedparser start a process each
 			got := write(t, f, channelFor(f), stories())
 			golden := filepath.Join("testdata", f.Ext()+".golden")
 			if *update {
@@ -105,6 +106,7 @@ func TestGolden(t *testing.T) {
 func TestEmptyFeed(t *testing.T) {
 	for _, f := range formats {
 		t.Run(f.Ext(), func(t *testing.T) {
+			t.Parallel()
 			ch := channelFor(f)
 			ch.Updated = time.Time{}
 			ch.NextURL = ""
