@@ -1,7 +1,8 @@
 package server
 
 import (
-	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,7 +41,72 @@ func serve(w http.ResponseWriter, r *http.Request, st *state, e *entry) {
 	} else {
 		h["Etag"] = e.etag
 	}
-	http.ServeContent(w, r, "", e.modified, bytes.NewReader(body))
+	bw := &bodyWriter{ResponseWriter: w, body: bodyReader{b: body}}
+	http.ServeContent(bw, r, "", e.modified, &bw.body)
+}
+
+// bodyWriter hands ServeContent's copy of a cached body straight to Write.
+// ServeContent copies with io.CopyN, which wraps the body in an
+// io.LimitedReader; through net/http's ReadFrom that reaches
+// net.TCPConn.ReadFrom, whose generic io.Copy allocates a buffer as large as
+// the body (up to 32 KiB) on every response. Writing the slice directly
+// allocates nothing, and one bodyWriter (with its reader) is the only
+// allocation a hit adds.
+type bodyWriter struct {
+	http.ResponseWriter
+	body bodyReader
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *bodyWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ReadFrom writes the requested part of the cached body in one Write. Any
+// other reader (a multipart byte-range response) is copied the ordinary way.
+func (w *bodyWriter) ReadFrom(src io.Reader) (int64, error) {
+	if lr, ok := src.(*io.LimitedReader); ok && lr.R == &w.body {
+		b := w.body.b[w.body.off:]
+		if int64(len(b)) > lr.N {
+			b = b[:lr.N]
+		}
+		n, err := w.ResponseWriter.Write(b)
+		w.body.off += int64(n)
+		lr.N -= int64(n)
+		return int64(n), err
+	}
+	return io.Copy(writerOnly{w.ResponseWriter}, src)
+}
+
+// writerOnly hides ReadFrom, so io.Copy does not call back into bodyWriter.
+type writerOnly struct{ io.Writer }
+
+// bodyReader is a bytes.Reader over a cached body whose unread bytes
+// bodyWriter can reach without copying.
+type bodyReader struct {
+	b   []byte
+	off int64
+}
+
+func (r *bodyReader) Read(p []byte) (int, error) {
+	if r.off >= int64(len(r.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.off:])
+	r.off += int64(n)
+	return n, nil
+}
+
+func (r *bodyReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += int64(len(r.b))
+	}
+	if offset < 0 {
+		return 0, errors.New("seek before start")
+	}
+	r.off = offset
+	return offset, nil
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip

@@ -824,3 +824,46 @@ func TestHTTPServer(t *testing.T) {
 		t.Errorf("HTTPServer = %+v", hs)
 	}
 }
+
+func TestRange(t *testing.T) {
+	f := newFixture(t, 5)
+	const path = "/topics/climate.rss"
+	_, plain := f.get(t, path)
+	_, gz := f.get(t, path, "Accept-Encoding: gzip")
+	tests := []struct {
+		name     string
+		headers  []string
+		want     []byte
+		encoding string
+	}{
+		{"identity prefix", []string{"Range: bytes=0-9"}, plain[:10], ""},
+		{"identity suffix", []string{"Range: bytes=-7"}, plain[len(plain)-7:], ""},
+		{"ranges apply to the gzip bytes", []string{"Range: bytes=10-19", "Accept-Encoding: gzip"}, gz[10:20], "gzip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := f.get(t, path, tt.headers...)
+			if res.StatusCode != http.StatusPartialContent {
+				t.Fatalf("%s, want 206", res.Status)
+			}
+			if !bytes.Equal(body, tt.want) {
+				t.Errorf("body %q, want %q", body, tt.want)
+			}
+			if got := res.Header.Get("Content-Encoding"); got != tt.encoding {
+				t.Errorf("Content-Encoding = %q, want %q", got, tt.encoding)
+			}
+			if got := res.Header.Get("Content-Length"); got != fmt.Sprint(len(tt.want)) {
+				t.Errorf("Content-Length = %q, want %d", got, len(tt.want))
+			}
+		})
+	}
+	t.Run("several ranges", func(t *testing.T) {
+		res, body := f.get(t, path, "Range: bytes=0-4,10-14")
+		if res.StatusCode != http.StatusPartialContent || !strings.HasPrefix(res.Header.Get("Content-Type"), "multipart/byteranges") {
+			t.Fatalf("%s %s", res.Status, res.Header.Get("Content-Type"))
+		}
+		if !bytes.Contains(body, plain[0:5]) || !bytes.Contains(body, plain[10:15]) {
+			t.Errorf("multipart body lacks the ranges")
+		}
+	})
+}
