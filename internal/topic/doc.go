@@ -41,12 +41,6 @@ func (m fieldMask) String() string {
 // space), so a phrase never runs from one category into the next.
 const multiSep = "\n"
 
-// word is one word of a doc: its span and the field it is in.
-type word struct {
-	span
-	field uint8
-}
-
 // doc is a story prepared for matching: every field normalized once, split
 // into words once, and the words the rules start with located once, so
 // that 50 topics cost 50 rule walks and not 50 scans of the text.
@@ -58,6 +52,28 @@ type doc struct {
 	// word occurs: post[start[id]:start[id+1]].
 	post  []int32
 	start []int32
+	// folded holds each field's text lowercased, made on first use by a
+	// regex prefilter.
+	folded [len(fieldOrder)]*string
+}
+
+// contains reports whether field i holds one of lits, so a regex that
+// needs one of them is worth running.
+func (d *doc) contains(i int, lits []literal) bool {
+	for _, l := range lits {
+		text := d.text[i]
+		if l.fold {
+			if d.folded[i] == nil {
+				f := strings.ToLower(text)
+				d.folded[i] = &f
+			}
+			text = *d.folded[i]
+		}
+		if strings.Contains(text, l.text) {
+			return true
+		}
+	}
+	return false
 }
 
 // newDoc prepares s for the rules that use fields (only those fields are
@@ -86,20 +102,14 @@ func newDoc(s story.Story, fields fieldMask, vocab map[string]int32) *doc {
 			n += len(d.text[i])
 		}
 	}
-	var lower strings.Builder
-	lower.Grow(n)
-	spans := make([]span, 0, n/6+1)
+	lower := make([]byte, 0, n)
+	d.words = make([]word, 0, n/5+1) // English averages about 6 bytes a word with its space
 	for i := range d.text {
-		if fields&(1<<i) == 0 || d.text[i] == "" {
-			continue
-		}
-		from := len(spans)
-		spans = words(d.text[i], &lower, spans)
-		for _, sp := range spans[from:] {
-			d.words = append(d.words, word{span: sp, field: uint8(i)})
+		if fields&(1<<i) != 0 && d.text[i] != "" {
+			lower, d.words = words(d.text[i], uint8(i), lower, d.words)
 		}
 	}
-	d.lower = lower.String()
+	d.lower = string(lower)
 
 	// Counting sort of the word positions by vocabulary id: one read-only
 	// map lookup per word and three allocations, whatever the text.

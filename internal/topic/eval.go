@@ -131,7 +131,7 @@ func (e *evaluator) regex(n *node) (bool, Field, []string) {
 	var field Field
 	var found []string
 	for i, text := range e.d.text {
-		if n.fields&(1<<i) == 0 || text == "" {
+		if n.fields&(1<<i) == 0 || text == "" || n.needs != nil && !e.d.contains(i, n.needs) {
 			continue
 		}
 		if e.out == nil {

@@ -29,6 +29,7 @@ type node struct {
 	caseSens bool
 	term     *termPattern
 	re       *regexp.Regexp
+	needs    []literal // a regex match contains one of these; nil when unknown
 	kids     []*node
 }
 
@@ -174,14 +175,13 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 
 func (c *compiler) compileTerm(n *node, term string) {
 	text := normalize(term)
-	var lower strings.Builder
-	spans := words(text, &lower, nil)
+	lowerBytes, spans := words(text, 0, nil, nil)
 	if len(spans) == 0 {
 		c.fail(n.path+".term", fmt.Sprintf("term %q has no letters or digits", term),
 			"terms match whole words; use regex to match punctuation")
 		return
 	}
-	low := lower.String()
+	low := string(lowerBytes)
 	t := &termPattern{prefix: text[:spans[0].start], suffix: text[spans[len(spans)-1].end:]}
 	for i, sp := range spans {
 		t.low = append(t.low, low[sp.lstart:sp.lend])
@@ -202,61 +202,6 @@ func (c *compiler) compileTerm(n *node, term string) {
 	if n.caseSens {
 		n.desc += " case-sensitive"
 	}
-}
-
-func (c *compiler) compileRegex(n *node, expr string) {
-	path := n.path + ".regex"
-	if strings.Contains(expr, "(i?)") {
-		c.fail(path, "(i?) is an optional letter i, not a flag, so this regex matches every story",
-			"write (?i), or nothing: regexes ignore case unless case: true")
-		return
-	}
-	src := expr
-	if !n.caseSens {
-		src = "(?i)" + expr
-	}
-	re, err := regexp.Compile(src)
-	if err != nil {
-		c.fail(path, "invalid regex: "+strings.TrimPrefix(err.Error(), "error parsing regexp: "), regexHint(expr))
-		return
-	}
-	if matchesEmpty(re) {
-		c.fail(path, fmt.Sprintf("regex %q matches empty text, so it matches every story", expr),
-			"require at least one character, e.g. + instead of *")
-		return
-	}
-	n.re = re
-	n.desc = fmt.Sprintf("regex %q in %s", expr, n.fields)
-	if n.caseSens {
-		n.desc += " case-sensitive"
-	}
-}
-
-// matchesEmpty reports whether re can match empty text (as "a*" or "\b"
-// can), which would put every story in the topic.
-func matchesEmpty(re *regexp.Regexp) bool {
-	for _, sample := range []string{"", " ", "a", "a b", "1"} {
-		for _, m := range re.FindAllStringIndex(sample, -1) {
-			if m[0] == m[1] {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// regexHint explains the usual reasons a PCRE or JavaScript regex is not RE2.
-func regexHint(expr string) string {
-	switch {
-	case strings.Contains(expr, "(?=") || strings.Contains(expr, "(?!") ||
-		strings.Contains(expr, "(?<=") || strings.Contains(expr, "(?<!"):
-		return "RE2 has no lookaround; combine clauses with all and not instead"
-	case regexp.MustCompile(`\\[1-9]`).MatchString(expr):
-		return "RE2 has no backreferences"
-	case strings.Contains(expr, "(?i"):
-		return "flags are written (?i) and sit at the start of a group"
-	}
-	return "regexes use Go RE2 syntax: https://golang.org/s/re2syntax"
 }
 
 // num formats a weight or score without trailing zeros.

@@ -29,33 +29,60 @@ func normalize(s string) string {
 		s = html.UnescapeString(s)
 	}
 	s = norm.NFKC.String(s)
-	var b strings.Builder
-	b.Grow(len(s))
+	if plain(s) {
+		return s
+	}
+	// A []byte and not a strings.Builder: appends to a local slice header
+	// need no GC write barrier, which showed up in BenchmarkClassify.
+	b := make([]byte, 0, len(s))
 	space := false // a space is pending: written only before the next visible rune
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if r == ' ' || r < 0x20 || r == 0x7f {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path: no rune decoding
+			i++
+			if c <= ' ' || c == 0x7f {
 				space = true
 				continue
 			}
-		} else {
-			switch f := fold(r); {
-			case f == ' ':
-				space = true
-				continue
-			case f < 0:
-				continue // invisible: dropped so it cannot split a word
-			default:
-				r = f
+			if space && len(b) > 0 {
+				b = append(b, ' ')
 			}
+			space = false
+			b = append(b, c)
+			continue
 		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch f := fold(r); {
+		case f == ' ':
+			space = true
+			continue
+		case f < 0:
+			continue // invisible: dropped so it cannot split a word
+		default:
+			r = f
+		}
+		if space && len(b) > 0 {
+			b = append(b, ' ')
 		}
 		space = false
-		b.WriteRune(r)
+		b = utf8.AppendRune(b, r)
 	}
-	return b.String()
+	return string(b)
+}
+
+// plain reports whether s is printable ASCII with single inner spaces,
+// which normalize would return unchanged (most titles are).
+func plain(s string) bool {
+	prev := byte(' ')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == ' ' && prev == ' ' {
+			return false
+		}
+		prev = c
+	}
+	return prev != ' '
 }
 
 // fold maps one non-ASCII rune: ' ' for any kind of space or control
@@ -144,43 +171,51 @@ func isWord(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
-// span is one word of normalized text: [start, end) in the original-case
-// text and [lstart, lend) in the lowercased word buffer.
-type span struct {
+// word is one word of normalized text: [start, end) in the original-case
+// text of its field and [lstart, lend) in the lowercased word buffer.
+type word struct {
 	start, end, lstart, lend int32
+	field                    uint8
 }
 
-// words splits normalized text into words, appending their lowercased forms
-// to lower. Lowercasing is rune by rune (unicode.ToLower, simple folding), so
-// it never changes where words start or end.
-func words(text string, lower *strings.Builder, out []span) []span {
+// words splits normalized text (of field) into words, appending their
+// lowercased forms to lower. Lowercasing is rune by rune (unicode.ToLower,
+// simple folding), so it never changes where words start or end.
+func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) {
 	in := false
-	var cur span
-	for i, r := range text {
+	var cur word
+	for i := 0; i < len(text); {
+		c := text[i]
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
 		if !isWord(r) {
 			if in {
-				cur.end, cur.lend = int32(i), int32(lower.Len())
+				cur.end, cur.lend = int32(i), int32(len(lower))
 				out = append(out, cur)
 				in = false
 			}
+			i += size
 			continue
 		}
 		if !in {
-			cur = span{start: int32(i), lstart: int32(lower.Len())}
+			cur = word{start: int32(i), lstart: int32(len(lower)), field: field}
 			in = true
 		}
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
 			}
-			lower.WriteByte(byte(r))
+			lower = append(lower, c)
 		} else {
-			lower.WriteRune(unicode.ToLower(r))
+			lower = utf8.AppendRune(lower, unicode.ToLower(r))
 		}
+		i += size
 	}
 	if in {
-		cur.end, cur.lend = int32(len(text)), int32(lower.Len())
+		cur.end, cur.lend = int32(len(text)), int32(len(lower))
 		out = append(out, cur)
 	}
-	return out
+	return lower, out
 }

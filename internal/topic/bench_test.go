@@ -1,0 +1,94 @@
+package topic_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// benchSubjects seed 50 topics: each topic takes a few of these phrases
+// as terms, some as case-sensitive acronyms, some behind regexes and nesting.
+var benchSubjects = []string{
+	"immigration", "asylum", "border patrol", "deportation", "visa", "refugees", "climate change", "carbon tax",
+	"heatwave", "wildfire", "flood", "hurricane", "interest rates", "inflation", "central bank", "stock market",
+	"unemployment", "trade deal", "tariffs", "supply chain", "artificial intelligence", "chatbot", "semiconductor",
+	"data breach", "ransomware", "election", "parliament", "prime minister", "supreme court", "minimum wage",
+	"public health", "vaccine", "hospital", "school funding", "housing crisis", "rent control", "oil prices",
+	"electric vehicles", "solar power", "nuclear-powered", "South China Sea", "Taiwan Strait", "ceasefire",
+	"peace talks", "sanctions", "space station", "Mars rover", "world cup", "Olympic Games", "transfer window",
+}
+
+func benchTopics(b *testing.B) *topic.Set {
+	b.Helper()
+	var topics []*topic.Topic
+	n := len(benchSubjects)
+	for i := range 50 {
+		kids := []topic.Rule{term(benchSubjects[i%n]), term(benchSubjects[(i+7)%n]), term(benchSubjects[(i+13)%n])}
+		var rule topic.Rule
+		switch i % 5 {
+		case 0: // plain any
+			rule = topic.Rule{Any: append(kids, topic.Rule{Term: "EU", Case: true})}
+		case 1: // any with an exclusion, three levels deep
+			rule = topic.Rule{All: []topic.Rule{{Any: kids},
+				{Not: &topic.Rule{Any: []topic.Rule{term("football"), {All: []topic.Rule{term("film"), term("review")}}}}}}}
+		case 2: // weighted
+			rule = topic.Rule{MinScore: 2, Any: append(kids, topic.Rule{Term: benchSubjects[(i+21)%n], Weight: 2})}
+		case 3: // a regex among terms
+			rule = topic.Rule{Any: append(kids, topic.Rule{Regex: fmt.Sprintf(`\b%s(s|ed|ing)?\b`, strings.Fields(benchSubjects[(i+3)%n])[0])})}
+		case 4: // title-only terms and a category
+			rule = topic.Rule{Any: []topic.Rule{{Any: kids, In: []topic.Field{topic.Title}},
+				{Term: benchSubjects[(i+5)%n], In: []topic.Field{topic.Categories}}}}
+		}
+		tp, err := topic.New(topic.Definition{Slug: fmt.Sprintf("topic-%d", i), Title: "Topic", Rule: rule})
+		if err != nil {
+			b.Fatal(err)
+		}
+		topics = append(topics, tp)
+	}
+	return topic.NewSet(topics...)
+}
+
+// benchStory is a long article (~5 KB of HTML content) that mentions a
+// handful of the subjects.
+func benchStory() story.Story {
+	para := "<p>The minister said on Tuesday that the government would review its policy on <b>asylum</b> claims " +
+		"after a week of debate in parliament, while economists warned that inflation and interest rates " +
+		"could weigh on the housing market. Officials at the border said the new rules would take effect " +
+		"next month. &ldquo;We are listening,&rdquo; a spokesperson told reporters&nbsp;outside the building.</p>\n"
+	content := strings.Repeat(para, 5000/len(para)+1)
+	return story.Story{
+		Source: "wire", SourceTitle: "Sample Wire", Link: "https://www.example.org/news/2026/11/asylum-review",
+		Title:      "Government to review asylum rules as parliament debates inflation",
+		Summary:    "<p>Ministers promise a review of the asylum system amid rising prices.</p>",
+		Content:    content,
+		Categories: []string{"Politics", "Economy", "Immigration"},
+		Authors:    []story.Author{{Name: "Ann Reporter"}},
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	set := benchTopics(b)
+	s := benchStory()
+	b.SetBytes(int64(len(s.Content)))
+	b.ReportAllocs()
+	var got []string
+	for b.Loop() {
+		got = set.Classify(s)
+	}
+	if len(got) == 0 {
+		b.Fatal("the benchmark story matched no topic")
+	}
+}
+
+// BenchmarkMatch is one topic on its own, as preview and Reclassify call it.
+func BenchmarkMatch(b *testing.B) {
+	tp := benchTopics(b).Topics()[1]
+	s := benchStory()
+	b.ReportAllocs()
+	for b.Loop() {
+		tp.Match(s)
+	}
+}
