@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/admin"
+	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/fetch"
+	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// names collects a repeatable, comma-separable flag.
+type names []string
+
+func (n *names) String() string { return strings.Join(*n, ",") }
+
+func (n *names) Set(v string) error {
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*n = append(*n, s)
+		}
+	}
+	return nil
+}
+
+// fetchCmd fetches sources once and prints a summary. When a running daemon
+// holds the store, the daemon does the fetch and streams its progress here.
+func fetchCmd(ctx context.Context, e env, args []string) error {
+	var o options
+	var only names
+	fs := e.flags("fetch", &o)
+	fs.Var(&only, "source", "fetch only the source `NAME` (repeatable, or comma-separated)")
+	force := fs.Bool("force", false, "fetch even sources that asked to be left alone for now (backoff, Retry-After, ttl, gone)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return err
+	}
+	srcs, err := pickSources(cfg, only)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(e.stderr, len(srcs))
+
+	var reports []ingest.Report
+	db, err := openStore(o.data, 500*time.Millisecond)
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		c, derr := admin.Dial(o.data)
+		if derr != nil {
+			return fmt.Errorf("%w; and %w", err, derr)
+		}
+		fmt.Fprintln(e.stderr, "a running daemon holds the store; it does the fetch")
+		reports, err = c.Fetch(ctx, admin.FetchRequest{Sources: only, Force: *force}, prog.report)
+	case err != nil:
+		return err
+	default:
+		defer db.Close()
+		log := newLogger(io.Discard, cfg)
+		in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, func(...string) {}))
+		if err := in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
+			return err
+		}
+		reports = in.RefreshAll(ctx, srcs, *force, prog.report)
+		err = errors.Join(in.Prune(), in.Close())
+	}
+	prog.done()
+	printSummary(e.stdout, reports)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range reports {
+		if r.Err != "" {
+			failed++
+		}
+	}
+	if failed > 0 && failed == len(reports) {
+		return fmt.Errorf("all %d sources failed", failed)
+	}
+	return nil
+}
+
+// pickSources returns the named sources of cfg, all when names is empty.
+func pickSources(cfg *config.Config, only []string) ([]story.Source, error) {
+	if len(only) == 0 {
+		return cfg.Sources, nil
+	}
+	var out []story.Source
+	for _, name := range only {
+		i := slices.IndexFunc(cfg.Sources, func(s story.Source) bool { return s.Name == name })
+		if i < 0 {
+			var all []string
+			for _, s := range cfg.Sources {
+				all = append(all, s.Name)
+			}
+			return nil, fmt.Errorf("no source %q in the config (sources: %s)", name, strings.Join(all, ", "))
+		}
+		out = append(out, cfg.Sources[i])
+	}
+	return out, nil
+}
+
+// progress shows a live count on a terminal, and nothing elsewhere.
+type progress struct {
+	w           io.Writer
+	tty         bool
+	n, finished int
+}
+
+func newProgress(w io.Writer, n int) *progress {
+	p := &progress{w: w, n: n}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) report(r ingest.Report) {
+	p.finished++
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s: %s", p.finished, p.n, r.Source, r.Status)
+	}
+}
+
+func (p *progress) done() {
+	if p.tty && p.finished > 0 {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// printSummary writes one row per source and a total line.
+func printSummary(w io.Writer, reports []ingest.Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSTATUS\tHTTP\tNEW\tUPDATED\tTOOK\tNOTE")
+	var nw, up, failed int
+	for _, r := range reports {
+		code := "-"
+		if r.HTTPStatus != 0 {
+			code = fmt.Sprint(r.HTTPStatus)
+		}
+		note := r.Err
+		if note == "" && (r.Status == "deferred" || r.Status == "gone") && !r.Next.IsZero() {
+			note = "next try after " + r.Next.UTC().Format(time.RFC3339)
+		}
+		if len(note) > 90 {
+			note = note[:87] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Source, r.Status, code, r.New, r.Updated,
+			r.Took.Round(time.Millisecond), note)
+		nw, up = nw+r.New, up+r.Updated
+		if r.Err != "" {
+			failed++
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d sources: %d new, %d updated stories; %d failing\n", len(reports), nw, up, failed)
+}

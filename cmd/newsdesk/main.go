@@ -1,0 +1,112 @@
+// Command newsdesk serves curated topic feeds (RSS, Atom, JSON Feed) built
+// from upstream feeds it aggregates into a bbolt store on a cron schedule.
+//
+// Usage:
+//
+//	newsdesk serve    [--config F] [--data F] [--addr A]   run the daemon
+//	newsdesk fetch    [--source NAME]... [--force]          fetch now, print a summary, exit
+//	newsdesk validate [--config F]                          check the config, print every problem
+//	newsdesk preview  TOPIC [--explain] [--limit N]         what a topic selects from the store
+//	newsdesk version
+//
+// --config, --data and --addr also come from NEWSDESK_CONFIG, NEWSDESK_DATA
+// and NEWSDESK_ADDR.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "newsdesk:", err)
+		os.Exit(1)
+	}
+}
+
+// env is the environment the command runs in; tests supply their own.
+type env struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
+
+// options are the flags every subcommand shares.
+type options struct {
+	config, data, addr string
+}
+
+const usage = `usage: newsdesk <command> [flags]
+
+commands:
+  serve              run the daemon: fetch on schedule, serve topic feeds
+  fetch              fetch sources now, print a summary and exit
+  validate           check the config and print every problem
+  preview TOPIC      show what a topic selects from the stored stories
+  compact            rewrite the stopped store without its free pages
+  health             exit 0 when the daemon on --addr is ready (for container health checks)
+  version            print the version
+
+Run 'newsdesk <command> -h' for a command's flags.
+`
+
+// run picks the subcommand by args[0].
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, e, rest)
+	case "fetch":
+		return fetchCmd(ctx, e, rest)
+	case "validate":
+		return validate(e, rest)
+	case "preview":
+		return previewCmd(ctx, e, rest)
+	case "compact":
+		return compact(e, rest)
+	case "health":
+		return health(ctx, e, rest)
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// flags returns a FlagSet for command with the shared flags, their defaults
+// taken from the environment.
+func (e env) flags(command string, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("newsdesk "+command, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	def := func(name, fallback string) string {
+		if v := e.getenv(name); v != "" {
+			return v
+		}
+		return fallback
+	}
+	fs.StringVar(&o.config, "config", def("NEWSDESK_CONFIG", "config/newsdesk.yaml"), "`path` of the YAML config (env NEWSDESK_CONFIG)")
+	fs.StringVar(&o.data, "data", def("NEWSDESK_DATA", "data/newsdesk.db"), "`path` of the bbolt story database; its folder is created (env NEWSDESK_DATA)")
+	fs.StringVar(&o.addr, "addr", def("NEWSDESK_ADDR", ""), "listen `address`, overriding the config's listen (env NEWSDESK_ADDR; default :8080)")
+	return fs
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/admin"
+	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/preview"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// previewCmd lists the stored stories a topic selects, newest first, and with
+// --explain which clauses matched on which words, and the near misses. The
+// topic comes from --config, so an edited file can be tried before it is
+// applied; when a daemon holds the store, the daemon runs the preview.
+func previewCmd(ctx context.Context, e env, args []string) error {
+	var o options
+	fl := e.flags("preview", &o)
+	explain := fl.Bool("explain", false, "say for each story which clauses matched on which words, and list near misses")
+	limit := fl.Int("limit", 20, "list at most `N` stories")
+	// Allow flags after the topic: `preview immigration --explain`.
+	var slug string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		slug, args = args[0], args[1:]
+	}
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if slug == "" && fl.NArg() > 0 {
+		slug = fl.Arg(0)
+	}
+	if slug == "" {
+		return errors.New("preview needs a topic: newsdesk preview TOPIC [--explain] [--limit N]")
+	}
+	if *limit <= 0 {
+		return fmt.Errorf("--limit must be positive, not %d", *limit)
+	}
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(cfg.Topics, func(d topic.Definition) bool { return d.Slug == slug })
+	if i < 0 {
+		var all []string
+		for _, d := range cfg.Topics {
+			all = append(all, d.Slug)
+		}
+		return fmt.Errorf("no topic %q in %s (topics: %s)", slug, o.config, strings.Join(all, ", "))
+	}
+	def := cfg.Topics[i]
+
+	var res preview.Result
+	if _, err := os.Stat(o.data); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no store at %s yet: run `newsdesk fetch` or `newsdesk serve` first", o.data)
+	}
+	db, err := openStore(o.data, 500*time.Millisecond)
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		c, derr := admin.Dial(o.data)
+		if derr != nil {
+			return fmt.Errorf("%w; and %w", err, derr)
+		}
+		res, err = c.Preview(ctx, admin.PreviewRequest{Topic: slug, Definition: &def, Limit: *limit, Explain: *explain})
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		defer db.Close()
+		res, err = preview.Run(db, cfg.Set.Lookup(slug), preview.Options{Limit: *limit, Explain: *explain})
+		if err != nil {
+			return err
+		}
+	}
+	printPreview(e.stdout, def, res, *explain)
+	return nil
+}
+
+func printPreview(w io.Writer, def topic.Definition, res preview.Result, explain bool) {
+	fmt.Fprintf(w, "%s (%s): %d stories selected from the %d newest stored\n", def.Title, def.Slug, len(res.Matches), res.Scanned)
+	for _, it := range res.Matches {
+		printItem(w, it, explain)
+	}
+	if explain && len(res.NearMisses) > 0 {
+		fmt.Fprintf(w, "\nnear misses (left out):\n")
+		for _, it := range res.NearMisses {
+			printItem(w, it, true)
+		}
+	}
+}
+
+func printItem(w io.Writer, it preview.Item, explain bool) {
+	fmt.Fprintf(w, "\n%s  %s  [%s]\n    %s\n", it.Published.UTC().Format("2006-01-02 15:04"), it.Title, it.Source, it.Link)
+	ex := it.Explanation
+	if !explain || ex == nil {
+		return
+	}
+	fmt.Fprintf(w, "    score %g", ex.Score)
+	if ex.Reason != "" {
+		fmt.Fprintf(w, ": %s", ex.Reason)
+	}
+	fmt.Fprintln(w)
+	for _, c := range ex.Clauses {
+		if !c.Matched {
+			continue
+		}
+		fmt.Fprintf(w, "    + %s %s", c.Path, c.Desc)
+		if len(c.Words) > 0 {
+			fmt.Fprintf(w, " on %q", c.Words)
+			if c.Field != "" {
+				fmt.Fprintf(w, " in %s", c.Field)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/admin"
+	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/fetch"
+	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/preview"
+	"github.com/newsdesk/newsdesk/internal/server"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/topic"
+)
+
+// serve runs the daemon until ctx ends: one fetch of every source at start-up,
+// then the cron schedule; the feeds on the public listener; the admin
+// endpoints on a loopback listener; config reloads on file change or SIGHUP.
+func serve(ctx context.Context, e env, args []string) error {
+	var o options
+	fs := e.flags("serve", &o)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return err
+	}
+	if o.addr != "" {
+		cfg.Listen = o.addr
+	}
+	log := newLogger(e.stderr, cfg)
+
+	db, err := openStore(o.data, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var ready atomic.Bool
+	srv := server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, MaxAge: cacheMaxAge(cfg), Log: log,
+		Ready: func() error {
+			if !ready.Load() {
+				return errors.New("starting or stopping")
+			}
+			return nil
+		}})
+	in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, srv.Invalidate))
+	defer func() {
+		if err := in.Close(); err != nil {
+			log.Error("save source state", "err", err)
+		}
+	}()
+	// A restart with edited topics re-files what is stored.
+	if err := in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
+		return err
+	}
+
+	sched, err := in.Schedule(ctx, plan(cfg))
+	if err != nil {
+		return err
+	}
+	defer sched.Stop() // runs before in.Close and db.Close: writers stop first
+
+	d := &daemon{log: log, db: db, in: in, srv: srv, sched: sched, cfg: cfg}
+	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview}
+
+	adminAddr := cfg.Admin.Listen
+	if adminAddr == "" {
+		adminAddr = "127.0.0.1:0"
+	}
+	aln, err := admin.Listen(adminAddr)
+	if err != nil {
+		return err
+	}
+	token := admin.NewToken()
+	adminSrv := server.HTTPServer("", admin.Handler(actions, token))
+	adminSrv.WriteTimeout = 0 // a fetch streams progress for as long as it runs
+	go adminSrv.Serve(aln)
+	defer adminSrv.Close()
+	unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token)
+	if err != nil {
+		return err
+	}
+	defer unannounce()
+
+	handler := http.Handler(srv)
+	if cfg.Admin.Token != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/admin/", admin.Handler(actions, cfg.Admin.Token))
+		mux.Handle("/", srv)
+		handler = mux
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := server.HTTPServer(cfg.Listen, handler)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	ready.Store(true)
+	log.Info("serving", "addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
+		"sources", len(cfg.Sources), "topics", len(cfg.Topics), "next_fetch", sched.Next())
+
+	go d.watch(ctx, o.config)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
+}
+
+// daemon is the running state that a config reload and the admin endpoints
+// act on.
+type daemon struct {
+	log   *slog.Logger
+	db    *store.DB
+	in    *ingest.Ingester
+	srv   *server.Server
+	sched *ingest.Scheduler
+
+	mu  sync.Mutex // serialises reloads; guards cfg
+	cfg *config.Config
+}
+
+func (d *daemon) config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// watch reloads the config when its file changes or on SIGHUP. A config that
+// does not validate is refused and the last good one keeps running.
+func (d *daemon) watch(ctx context.Context, path string) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	refused := func(err error) { d.log.Error("config refused; keeping the last good config", "err", err) }
+	go func() {
+		if err := config.Watch(ctx, path, d.apply, refused); err != nil && ctx.Err() == nil {
+			d.log.Warn("config watch stopped; SIGHUP still reloads", "err", err)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			cfg, err := config.Load(path)
+			if err != nil {
+				refused(err)
+				continue
+			}
+			d.apply(cfg)
+		}
+	}
+}
+
+// apply switches the daemon to cfg without a restart: topics re-classified,
+// schedules replaced, new sources fetched, cached feeds dropped.
+func (d *daemon) apply(cfg *config.Config) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := d.cfg
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin {
+		d.log.Warn("listen and admin settings change only on restart")
+	}
+	if err := d.sched.Replace(plan(cfg)); err != nil {
+		d.log.Error("config refused; keeping the last good config", "err", err)
+		return
+	}
+	if err := d.in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
+		d.log.Error("reclassify after reload", "err", err)
+	}
+	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
+	d.cfg = cfg
+	d.log.Info("config reloaded", "sources", len(cfg.Sources), "topics", len(cfg.Topics))
+}
+
+// fetch runs an admin-requested fetch.
+func (d *daemon) fetch(ctx context.Context, names []string, force bool, progress func(ingest.Report)) ([]ingest.Report, error) {
+	cfg := d.config()
+	srcs, err := pickSources(cfg, names)
+	if err != nil {
+		return nil, err
+	}
+	reports := d.in.RefreshAll(ctx, srcs, force, progress)
+	return reports, d.in.Prune()
+}
+
+// preview runs an admin-requested preview.
+func (d *daemon) preview(req admin.PreviewRequest) (preview.Result, error) {
+	var t *topic.Topic
+	if req.Definition != nil {
+		var err error
+		if t, err = topic.New(*req.Definition); err != nil {
+			return preview.Result{}, err
+		}
+	} else if t = d.config().Set.Lookup(req.Topic); t == nil {
+		return preview.Result{}, fmt.Errorf("no topic %q in the running config", req.Topic)
+	}
+	return preview.Run(d.db, t, preview.Options{Limit: req.Limit, Explain: req.Explain})
+}

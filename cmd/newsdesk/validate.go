@@ -1,0 +1,38 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/newsdesk/newsdesk/internal/config"
+)
+
+// validate checks the whole config and prints every problem with its
+// file:line:column and a hint; the daemon runs the same check at start-up and
+// on reload.
+func validate(e env, args []string) error {
+	var o options
+	fs := e.flags("validate", &o)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		o.config = fs.Arg(0) // `newsdesk validate edited.yaml` reads naturally too
+	}
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: ok (%d sources, %d topics)\n", o.config, len(cfg.Sources), len(cfg.Topics))
+	return nil
+}
+
+// topicsFingerprint is a digest of the topic definitions: a change means the
+// stored stories must be re-classified.
+func topicsFingerprint(cfg *config.Config) string {
+	b, _ := json.Marshal(cfg.Topics) // plain data: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

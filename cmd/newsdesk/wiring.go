@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/fetch"
+	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/server"
+	"github.com/newsdesk/newsdesk/internal/store"
+)
+
+// This file translates the config into each package's options: the only
+// place that knows both sides.
+
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+func fetchOptions(cfg *config.Config) fetch.Options {
+	return fetch.Options{
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBody:        cfg.Fetch.MaxBody,
+		MaxRedirects:   cfg.Fetch.MaxRedirects,
+		PerHost:        cfg.Fetch.PerHost,
+		UserAgent:      userAgent(),
+	}
+}
+
+func ingestOptions(cfg *config.Config, changed func(...string)) ingest.Options {
+	return ingest.Options{
+		Workers:     cfg.Fetch.Workers,
+		MinInterval: cfg.Fetch.MinInterval,
+		MaxInterval: cfg.Fetch.MaxInterval,
+		MaxAge:      cfg.Retention.MaxAge,
+		MaxStories:  cfg.Retention.MaxStories,
+		Changed:     func(slugs []string) { changed(slugs...) },
+	}
+}
+
+func plan(cfg *config.Config) ingest.Plan {
+	return ingest.Plan{Spec: cfg.Refresh, Location: cfg.Location, Sources: cfg.Sources}
+}
+
+func site(cfg *config.Config) server.Site {
+	return server.Site{
+		Title:        cfg.Site.Title,
+		Description:  cfg.Site.Description,
+		PublicURL:    cfg.Site.PublicURL,
+		Language:     cfg.Site.Language,
+		TagAuthority: cfg.Site.TagAuthority,
+		Hubs:         cfg.Site.Hubs,
+	}
+}
+
+// cacheMaxAge derives the feeds' Cache-Control max-age from the refresh
+// schedule: content changes at most once per interval, so a reader polling
+// more often than half of it gains nothing.
+func cacheMaxAge(cfg *config.Config) time.Duration {
+	sched, err := ingest.ParseSpec(cfg.Refresh)
+	if err != nil {
+		return 5 * time.Minute
+	}
+	t1 := sched.Next(time.Now())
+	interval := sched.Next(t1).Sub(t1)
+	return min(max(interval/2, time.Minute), time.Hour)
+}
+
+// openStore opens the store, or says clearly that a daemon holds it.
+func openStore(path string, timeout time.Duration) (*store.DB, error) {
+	db, err := store.Open(path, store.Options{Timeout: timeout})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
+}
