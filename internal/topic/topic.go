@@ -1,4 +1,54 @@
 // Package topic decides which stories belong to which topic.
+//
+// A topic's rule is a tree of clauses. Leaves are a Term or a Regex;
+// branches are Any, All and Not, nested to any depth.
+//
+// Text. Every clause reads one normalized plain text per field: HTML tags
+// stripped (inline tags such as <b> vanish, block tags become a space),
+// entities decoded, Unicode NFKC (fullwidth letters and ligatures fold to
+// their plain forms), every kind of space, zero-width space and control
+// character folded to one ASCII space, soft hyphens and bidi marks removed,
+// curly quotes folded to ' and ", Unicode hyphens and dashes folded to '-',
+// whitespace collapsed. Summary and content are read from SummaryText and
+// ContentText when set, else from the HTML. Multi-valued fields
+// (categories, author names, source name and title) keep their values
+// apart, so a phrase never runs from one value into the next. The host
+// field is the link's host, lowercased, without "www.".
+//
+// Terms. A term is split into words the same way as the text: a word is a
+// run of letters, digits and combining marks (any script); everything else,
+// including '-' and the apostrophe, is a boundary. A term matches where its
+// words appear in sequence, whole, with exactly the same gaps between them:
+// "border patrol" matches "Border  Patrol" but not "borderline patrolling",
+// "border-patrol" or "border. Patrol"; "nuclear-powered" matches only
+// "nuclear-powered"; "nuclear" matches "nuclear-powered"; "South Korea"
+// matches "South Korea's". Punctuation at the ends of a term must be there
+// too ("C++", "#MeToo"). Matching ignores case (simple Unicode lowercasing)
+// unless Case is set.
+//
+// Regexes are Go RE2 (https://golang.org/s/re2syntax), compiled once by
+// New, run over each field's normalized text (not lowercased), with (?i)
+// prepended unless Case is set.  and \w are ASCII-only in RE2. A regex
+// that can match empty text, or that contains the "(i?)" typo, is refused.
+//
+// Scope and case. In names the fields a clause and its children read
+// (default title, summary, content); a child's In replaces its parent's.
+// Case is inherited too: under a case-sensitive parent, every leaf is
+// case-sensitive.
+//
+// Scores. Weight (default 1) is what a clause adds to its parent when it
+// matches. Any matches when one child matches or, with MinScore, when the
+// weights of its matched children add up to MinScore ("two weak signals or
+// one strong one"). A clause's Score in an Explanation is the sum of its
+// matched children's weights for Any and All, else its weight when matched.
+//
+// Gates, in order: Block (story ID or link) keeps a story out and wins
+// over Pin; Pin takes a story in regardless of sources, language and rule;
+// then the story must come from one of Sources (when set), be in Language
+// (when both are known: "en" takes "en-GB", not "eng") and match the rule.
+//
+// Topics and Sets are immutable after New and NewSet and safe for
+// concurrent use.
 package topic
 
 import (
