@@ -369,7 +369,7 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 		} else {
 			def.Rule, _ = c.rule(f.Rule.Node, path+".rule")
 		}
-		if len(c.probs) > before {
+		if len(c.probs) > before || c.visits > maxNodes {
 			defs = append(defs, def)
 			continue // topic.New would repeat what is already reported
 		}

@@ -83,6 +83,10 @@ const (
 	DefaultAdmin     = "127.0.0.1:0"
 )
 
+// maxProblems is how many problems one Errors lists: past that, the admin
+// is better served fixing the first ones and running again.
+const maxProblems = 50
+
 // Load reads and validates the config at path. Relative source URLs are
 // resolved against path's directory. Errors are *Errors, except when the
 // file cannot be read.
@@ -96,12 +100,21 @@ func Load(path string) (*Config, error) {
 
 // Parse validates src as if read from path (used in messages and to resolve
 // relative source URLs). Errors are *Errors.
-func Parse(path string, src []byte) (*Config, error) {
+func Parse(path string, src []byte) (_ *Config, err error) {
 	d := &decoder{src: src, file: path, anchors: map[string]ast.Node{}}
+	// A hot reload must never take the daemon down: goccy has had panics on
+	// malformed input, so one becomes a problem like any other.
+	defer func() {
+		if r := recover(); r != nil {
+			d.probs = append(d.probs, Problem{File: path, Msg: fmt.Sprintf("the YAML parser failed: %v", r),
+				Hint: "check the file for unusual syntax (anchors, tags, deep nesting) and report this input as a bug"})
+			err = d.errors()
+		}
+	}()
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		d.yamlError(err)
-		return nil, &d.probs
+		return nil, d.errors()
 	}
 	var body ast.Node
 	if len(f.Docs) > 0 {
@@ -112,31 +125,41 @@ func Parse(path string, src []byte) (*Config, error) {
 	}
 	if isNull(body) {
 		d.add(nil, "", "the config is empty", "start from the bundled config/newsdesk.yaml")
-		return nil, &d.probs
+		return nil, d.errors()
 	}
 	collectAnchors(body, d.anchors)
 	d.walk(body, reflect.TypeFor[fileConfig](), "")
 	if len(d.probs) > 0 {
-		return nil, &d.probs
+		return nil, d.errors()
 	}
 	var fc fileConfig
+	// goccy expands aliases too; the walk above has bounded that expansion.
 	if err := yaml.NodeToValue(body, &fc, yaml.Strict()); err != nil {
 		d.yamlError(err)
-		return nil, &d.probs
+		return nil, d.errors()
 	}
 	nodes := map[string]ast.Node{}
-	index(body, "", d.anchors, nodes)
+	d.index(body, "", nodes)
 	c := &checker{decoder: d, nodes: nodes}
 	cfg := c.check(&fc)
 	if len(d.probs) > 0 {
-		// Report in file order, as a compiler does.
-		slices.SortStableFunc(d.probs, func(a, b Problem) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
-		})
-		return nil, &d.probs
+		return nil, d.errors()
 	}
 	cfg.Path = path
 	return cfg, nil
+}
+
+// errors returns the problems in file order, as a compiler reports them,
+// at most maxProblems of them.
+func (d *decoder) errors() *Errors {
+	slices.SortStableFunc(d.probs, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
+	if n := len(d.probs); n > maxProblems {
+		d.probs = append(d.probs[:maxProblems], Problem{File: d.file,
+			Msg: fmt.Sprintf("and %d more problems", n-maxProblems), Hint: "fix the ones above first"})
+	}
+	return &d.probs
 }
 
 // yamlError turns goccy's first syntax or type error into a Problem.

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -293,4 +294,55 @@ func TestLoadMissingFile(t *testing.T) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// FuzzParse: whatever an admin saves, Parse neither panics nor returns an
+// error without a located, explained problem.
+func FuzzParse(f *testing.F) {
+	if src, err := os.ReadFile("../../config/newsdesk.yaml"); err == nil {
+		f.Add(string(src))
+	}
+	f.Add(minimal)
+	f.Add(minimal + "topics:\n  - {slug: a, title: A, rule: {any: [x, {regex: '('}, {all: [y, {not: z}]}]}}\n")
+	f.Add("a: &x [1, *x]\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		_, err := config.Parse("f.yaml", []byte(src))
+		if err == nil {
+			return
+		}
+		errs, ok := errors.AsType[*config.Errors](err)
+		if !ok || len(*errs) == 0 {
+			t.Fatalf("error %T %v is not a non-empty *config.Errors", err, err)
+		}
+		for _, p := range *errs {
+			if p.Msg == "" || p.File != "f.yaml" {
+				t.Fatalf("problem without a message or file: %+v", p)
+			}
+		}
+	})
+}
+
+func BenchmarkLoadDefault(b *testing.B) {
+	for b.Loop() {
+		if _, err := config.Load("../../config/newsdesk.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestAliasBomb: aliases that double at every step (billion laughs) are
+// cut off with a problem instead of expanding 2^30 rule clauses.
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(minimal + "topics:\n- {slug: t0, title: T, rule: &r0 {any: [w, w]}}\n")
+	for i := 1; i < 30; i++ {
+		fmt.Fprintf(&b, "- {slug: t%d, title: T, rule: &r%d {any: [*r%d, *r%d]}}\n", i, i, i-1, i-1)
+	}
+	errs := problems(t, b.String())
+	if !strings.Contains(errs.Error(), "expands to more than") {
+		t.Errorf("alias bomb not reported:\n%v", &errs)
+	}
+	if len(errs) > 51 {
+		t.Errorf("%d problems listed, want at most 50 and a summary", len(errs))
+	}
 }

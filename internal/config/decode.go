@@ -126,6 +126,23 @@ type decoder struct {
 	file    string
 	anchors map[string]ast.Node
 	probs   Errors
+	visits  int // nodes visited, aliases expanded; see spend
+}
+
+// maxNodes bounds how far aliases may expand: "a1: &a1 [*a0, *a0]" chains
+// double at every step (the billion-laughs attack), and a config never needs
+// more than a few thousand nodes.
+const maxNodes = 200_000
+
+// spend counts one visit to node and reports false, once, when the document
+// has expanded past maxNodes.
+func (d *decoder) spend(node ast.Node) bool {
+	d.visits++
+	if d.visits == maxNodes+1 {
+		d.add(node, "", fmt.Sprintf("the config expands to more than %d YAML nodes", maxNodes),
+			"aliases (*name) here repeat anchors that themselves repeat others; write the values out")
+	}
+	return d.visits <= maxNodes
 }
 
 func (d *decoder) add(node ast.Node, path, msg, hint string) {
@@ -267,7 +284,7 @@ func tagName(f reflect.StructField) string {
 // walk checks node against Go type t at path.
 func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
 	node = unwrap(node, d.anchors)
-	if isNull(node) {
+	if isNull(node) || !d.spend(node) {
 		return
 	}
 	if _, ok := node.(*ast.AliasNode); ok {
@@ -364,8 +381,11 @@ func last(path string) string {
 // index maps every YAML path in the document to its value node, so a
 // problem found after decoding (a bad duration, a duplicate slug, a topic
 // error path) points at its exact line and column.
-func index(node ast.Node, path string, anchors map[string]ast.Node, into map[string]ast.Node) {
-	node = unwrap(node, anchors)
+func (d *decoder) index(node ast.Node, path string, into map[string]ast.Node) {
+	node = unwrap(node, d.anchors)
+	if !d.spend(node) {
+		return
+	}
 	if isNull(node) {
 		if node != nil && !reflect.ValueOf(node).IsNil() {
 			into[path] = node
@@ -380,13 +400,13 @@ func index(node ast.Node, path string, anchors map[string]ast.Node, into map[str
 				into[key] = mv.Key // point at the key when there is no value
 				continue
 			}
-			index(mv.Value, key, anchors, into)
+			d.index(mv.Value, key, into)
 		}
 		return
 	}
 	if seq, ok := node.(*ast.SequenceNode); ok {
 		for i, v := range seq.Values {
-			index(v, path+"["+strconv.Itoa(i)+"]", anchors, into)
+			d.index(v, path+"["+strconv.Itoa(i)+"]", into)
 		}
 	}
 }

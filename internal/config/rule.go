@@ -21,6 +21,9 @@ var fields = []topic.Field{topic.Title, topic.Summary, topic.Content, topic.Cate
 // there were any, so topic.New only sees well-formed rules.
 func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 	node = unwrap(node, d.anchors)
+	if !d.spend(node) {
+		return topic.Rule{}, false
+	}
 	if isNull(node) {
 		d.add(node, path, fmt.Sprintf("`%s` is empty", clause(path)),
 			"give it a word, or a map such as {any: [asylum, deportation]}")
