@@ -144,19 +144,19 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 			}
 			members = append(members, slugs(b.classify(d)))
 		}
-		now := union(members...)
-		if err := w.reindex(s.ID, entry{}, entry{now, s.Published, s.Seq}); err != nil {
+		got := union(members...)
+		if err := w.reindex(s.ID, entry{}, entry{got, s.Published, s.Seq}); err != nil {
 			return nil, false, err
 		}
 		was := splitSlugs(oldIdx.Get(k))
-		for _, slug := range now {
+		for _, slug := range got {
 			b.counts[slug]++
 			if !slices.Contains(was, slug) {
 				b.changed[slug] = true
 			}
 		}
 		for _, slug := range was {
-			if !slices.Contains(now, slug) {
+			if !slices.Contains(got, slug) {
 				b.changed[slug] = true
 			}
 		}
