@@ -204,6 +204,22 @@ func TestFeedFormats(t *testing.T) {
 	}
 }
 
+func TestEmptyTopic(t *testing.T) {
+	f := newFixture(t, 1)
+	for _, path := range []string{"/topics/empty.rss", "/topics/empty.atom", "/topics/empty.json", "/topics/empty"} {
+		res, body := f.get(t, path)
+		if res.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("GET %s: %s with %d bytes, want 200 with a document", path, res.Status, len(body))
+		}
+		if res.Header.Get("Last-Modified") != "" {
+			t.Errorf("GET %s: Last-Modified %q for a topic without stories", path, res.Header.Get("Last-Modified"))
+		}
+		if res2, _ := f.get(t, path, "If-None-Match: "+res.Header.Get("ETag")); res2.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s again: %s, want 304", path, res2.Status)
+		}
+	}
+}
+
 func TestConditionalRequests(t *testing.T) {
 	f := newFixture(t, 5)
 	const path = "/topics/climate.atom"
