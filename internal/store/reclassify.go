@@ -16,8 +16,8 @@ import (
 
 // reclassifyBatch bounds one Reclassify transaction: a million stories are
 // reindexed in a hundred commits instead of one transaction holding every
-// dirty page in memory.
-const reclassifyBatch = 10_000
+// dirty page in memory. A variable so tests can cross batch edges cheaply.
+var reclassifyBatch = 10_000
 
 // Reclassify re-runs classify over every stored story and rebuilds the topic
 // indexes. It builds a new generation of the indexes beside the active one,

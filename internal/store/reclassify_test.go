@@ -102,16 +102,14 @@ func TestReclassify(t *testing.T) {
 }
 
 func TestReclassifyManyBatches(t *testing.T) {
-	if testing.Short() {
-		t.Skip("stores 10k stories")
-	}
-	const n = 10_500 // more than one rebuild batch
+	defer store.SetReclassifyBatch(100)()
+	const n = 250 // three rebuild batches
 	db := open(t)
 	var batch []story.Story
 	for i := range n {
 		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "all"))
 	}
-	for chunk := range slices.Chunk(batch, 500) {
+	for chunk := range slices.Chunk(batch, 100) {
 		put(t, db, "wire", t0, chunk...)
 	}
 	changed, err := db.Reclassify(func(s story.Story) []string { return []string{"all", "again"} })
