@@ -187,3 +187,33 @@ func TestStatsAndCompact(t *testing.T) {
 		t.Errorf("Seq after compaction = %d, want 201", get(t, cdb, story.NewID("wire", "new")).Seq)
 	}
 }
+
+func TestMetaSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newsdesk.db")
+	db, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.Meta("topics"); err != nil || v != "" {
+		t.Errorf("Meta of a new store = %q, %v; want empty", v, err)
+	}
+	// Keys the store uses itself must not clash with the caller's.
+	for _, key := range []string{"topics", "schema", "gen", "n"} {
+		if err := db.SetMeta(key, "v-"+key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db, err = store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("reopen after SetMeta(schema): %v", err)
+	}
+	defer db.Close()
+	if v, _ := db.Meta("topics"); v != "v-topics" {
+		t.Errorf("Meta(topics) = %q after reopen", v)
+	}
+	put(t, db, "wire", t0, mk("wire", "a", t0, "t"))
+	if got := recent(t, db, store.Query{Topic: "t"}); len(got) != 1 {
+		t.Errorf("store unusable after SetMeta of store-like keys: %v", got)
+	}
+}
