@@ -57,16 +57,16 @@ type entry struct {
 // cache holds rendered documents and makes sure that concurrent requests for
 // one missing document render it once (the others wait on ready).
 type cache struct {
-	mu         sync.Mutex
-	first      map[key]*entry
-	paged      map[key]*entry
-	lru        list.List // of key, most recently used at the front
-	pagedSize  int
-	hits, fill *atomic.Uint64
+	mu          sync.Mutex
+	first       map[key]*entry
+	paged       map[key]*entry
+	lru         list.List // of key, most recently used at the front
+	pagedSize   int
+	hits, fills *atomic.Uint64
 }
 
 func newCache(hits, fills *atomic.Uint64) *cache {
-	return &cache{first: map[key]*entry{}, paged: map[key]*entry{}, hits: hits, fill: fills}
+	return &cache{first: map[key]*entry{}, paged: map[key]*entry{}, hits: hits, fills: fills}
 }
 
 func (c *cache) table(k key) map[key]*entry {
@@ -102,7 +102,7 @@ func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
 		c.evict()
 	}
 	c.mu.Unlock()
-	c.fill.Add(1)
+	c.fills.Add(1)
 
 	done := false
 	defer func() {

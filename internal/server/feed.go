@@ -101,8 +101,9 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 
 // page is the stories of one request and the cursor query of the page after.
 type page struct {
-	stories []story.Story
-	next    string // canonical query of the next page; "" when none
+	stories  []story.Story
+	next     string    // canonical query of the next page; "" when none
+	modified time.Time // Last-Modified of any document showing the page
 }
 
 // query reads the stories p asks for: newest first from the store's cursor
@@ -111,9 +112,33 @@ type page struct {
 // applied as of the fill; a cached document keeps its stories until the next
 // invalidation.
 func (s *Server) query(t *topic.Topic, p params) (page, error) {
+	now := s.now()
+	pg, err := s.stories(t, p, now)
+	if err != nil {
+		return page{}, err
+	}
+	// Last-Modified must move whenever the document does, or a client that
+	// revalidates with If-Modified-Since alone misses a change. The newest
+	// story's time does not: a late-ingested older story, an edit or a
+	// removal leaves it alone. The topic's Changed time covers those.
+	info, err := s.db.Topic(t.Slug)
+	if err != nil {
+		return page{}, fmt.Errorf("read topic %s: %w", t.Slug, err)
+	}
+	pg.modified = newest(pg.stories)
+	if info.Changed.After(pg.modified) {
+		pg.modified = info.Changed
+	}
+	if pg.modified.After(now) { // never later than Date (RFC 9110 §8.8.2.1)
+		pg.modified = now
+	}
+	return pg, nil
+}
+
+func (s *Server) stories(t *topic.Topic, p params, now time.Time) (page, error) {
 	var notBefore time.Time
 	if t.MaxAge > 0 {
-		notBefore = s.now().Add(-t.MaxAge)
+		notBefore = now.Add(-t.MaxAge)
 	}
 	if p.hasSince {
 		stories, err := s.db.Since(t.Slug, p.since, p.limit)
@@ -228,7 +253,7 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 	links := make([]string, 0, 1+len(st.hubLinks))
 	links = append(links, "<"+self+`>; rel="self"`)
 	links = append(links, st.hubLinks...)
-	return content{body: buf.Bytes(), contentType: f.ContentType(), links: links, modified: ch.Updated}, nil
+	return content{body: buf.Bytes(), contentType: f.ContentType(), links: links, modified: pg.modified}, nil
 }
 
 func extOf(f render.Format) string {

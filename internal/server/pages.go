@@ -155,7 +155,7 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 	if pg.next != "" {
 		data.Next = withQuery(st.pageURL(t.Slug), pg.next)
 	}
-	return renderPage("topic.html", data, newest(pg.stories))
+	return renderPage("topic.html", data, pg.modified)
 }
 
 func renderPage(name string, data any, modified time.Time) (content, error) {

@@ -883,3 +883,23 @@ func TestRange(t *testing.T) {
 		}
 	})
 }
+
+func TestLastModifiedMovesWithLateStories(t *testing.T) {
+	f := newFixture(t, 3)
+	const path = "/topics/climate.atom"
+	res, _ := f.get(t, path)
+	lastMod := res.Header.Get("Last-Modified")
+	late := makeStories("climate", 10)[9] // published well before the newest story
+	late.Title = "climate story ingested late"
+	if _, err := f.db.Put("wire", store.SourceState{}, []story.Story{late}, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Invalidate("climate")
+	res, body := f.get(t, path, "If-Modified-Since: "+lastMod)
+	if res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(late.Title)) {
+		t.Fatalf("If-Modified-Since after a late story: %s, want 200 with the story", res.Status)
+	}
+	if got, want := res.Header.Get("Last-Modified"), base.Add(time.Hour).Format(http.TimeFormat); got != want {
+		t.Errorf("Last-Modified = %q, want the topic's change time %q", got, want)
+	}
+}
