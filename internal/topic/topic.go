@@ -300,7 +300,7 @@ func (t *Topic) match(s story.Story, e *evaluator) bool {
 		return false
 	case t.pinned(s):
 		return true
-	case t.gate(s) != "":
+	case t.gate(s) != "" || t.rule == nil: // nil: a Topic not made by New
 		return false
 	}
 	ok, _ := e.eval(t.rule)
@@ -342,6 +342,9 @@ func languageMatch(want, have string) bool {
 // evaluated, even after the outcome is known, so near misses show which
 // clauses did match.
 func (t *Topic) Explain(s story.Story) Explanation {
+	if t.rule == nil {
+		return Explanation{Reason: "topic was not compiled by topic.New"}
+	}
 	var clauses []Clause
 	e := &evaluator{d: newDoc(s, t.fields, t.vocab), out: &clauses}
 	ok, score := e.eval(t.rule)
