@@ -145,7 +145,11 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 	})
 	if errors.Is(err, fetch.ErrNotModified) {
 		rep.Status, rep.HTTPStatus = "not-modified", 304
-		st = in.succeeded(st, now, 304, 0, "not-modified")
+		var wait time.Duration
+		if res != nil { // a 304 still carries Cache-Control
+			wait = res.MaxAge
+		}
+		st = in.succeeded(st, now, 304, wait, "not-modified")
 		return st, nil, in.keep(src.Name, prev, st)
 	}
 	if err != nil {
