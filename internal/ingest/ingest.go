@@ -24,7 +24,7 @@ import (
 // Options tunes an Ingester. Zero values take the defaults in brackets.
 type Options struct {
 	Workers     int           // sources fetched at once [8]
-	MinInterval time.Duration // backoff starts here [1m]
+	MinInterval time.Duration // a source is polled at most this often; backoff starts here [1m]
 	MaxInterval time.Duration // cap on backoff, Retry-After and upstream ttl/max-age [6h]
 	MaxAge      time.Duration // retention by age; 0 keeps stories forever
 	MaxStories  int           // retention by count; 0 means no cap

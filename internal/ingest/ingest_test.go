@@ -274,3 +274,39 @@ func TestRefreshAllRunsEverySourceOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestPollingHonoursUpstreamAndMinInterval(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		body   string
+		want   time.Duration
+	}{
+		{"no hint: min interval", nil, rss("A"), time.Minute},
+		{"cache-control max-age", http.Header{"Cache-Control": {"max-age=1800"}}, rss("A"), 30 * time.Minute},
+		{"max-age capped by max interval", http.Header{"Cache-Control": {"max-age=86400"}}, rss("A"), time.Hour},
+		{"rss ttl", nil, strings.Replace(rss("A"), "<channel>", "<channel><ttl>20</ttl>", 1), 20 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := &upstream{}
+			up.set(200, tt.body, tt.header)
+			f := newFixture(t, up)
+			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != "ok" {
+				t.Fatalf("refresh = %+v", rep)
+			}
+			st, _ := f.db.Source("up")
+			if got := st.NextFetch.Sub(f.now); got != tt.want {
+				t.Errorf("next fetch in %v, want %v", got, tt.want)
+			}
+			f.now = f.now.Add(tt.want - time.Second)
+			hits := up.hits.Load()
+			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != "deferred" || up.hits.Load() != hits {
+				t.Errorf("refresh before next fetch = %+v (hits %d→%d), want deferred without a request", rep, hits, up.hits.Load())
+			}
+			if rep := f.in.Refresh(t.Context(), f.src, true); rep.Status == "deferred" {
+				t.Errorf("forced refresh was deferred")
+			}
+		})
+	}
+}

@@ -67,14 +67,15 @@ func material(st store.SourceState) store.SourceState {
 }
 
 // succeeded is st after a good answer. wait is how long upstream asked us to
-// wait (ttl, max-age); it is honoured up to MaxInterval.
+// wait (ttl, max-age); it is honoured up to MaxInterval, and a source is never
+// polled more often than MinInterval, whatever its schedule says.
 func (in *Ingester) succeeded(st store.SourceState, now time.Time, code int, wait time.Duration, status string) store.SourceState {
 	st.LastSuccess = now
 	st.LastStatus = code
 	st.LastError = ""
 	st.Failures = 0
 	st.Status = status
-	st.NextFetch = now.Add(min(wait, in.opts.MaxInterval))
+	st.NextFetch = now.Add(min(max(wait, in.opts.MinInterval), in.opts.MaxInterval))
 	return st
 }
 
