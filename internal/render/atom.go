@@ -32,6 +32,25 @@ type atomEntry struct {
 	Authors    []*feeds.AtomAuthor `xml:"author"`
 	Categories []atomCategory      `xml:"category"`
 	Source     *atomSource         `xml:"source"`
+	Content    *atomText           `xml:"content"` // shadows gorilla's, pre-escaped
+	Summary    *atomText           `xml:"summary"`
+}
+
+// atomText is an escaped html text construct. The body is escaped by
+// escapeText and written as inner XML: encoding/xml's own escaping decodes
+// and checks every rune, which made it the largest cost of an Atom render.
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",innerxml"`
+}
+
+// textEscaper escapes character data. It may be this simple because every
+// string has already been through clean, so no illegal character remains;
+// \r is kept as a reference because parsers would fold a literal one into \n.
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;")
+
+func htmlText(html string) *atomText {
+	return &atomText{Type: "html", Body: textEscaper.Replace(html)}
 }
 
 type atomCategory struct {
@@ -133,10 +152,14 @@ func newAtomEntry(base *feeds.AtomEntry, s *story.Story, feedLang string) *atomE
 	if len(s.Enclosures) == 0 && s.Image != "" {
 		base.Links = append(base.Links, feeds.AtomLink{Href: s.Image, Rel: "enclosure", Type: imageType(s.Image)})
 	}
-	if base.Content == nil && s.Link == "" {
+	if hasContent(s) || s.Link == "" {
 		// An entry needs an alternate link or content (RFC 4287 §4.1.1).
-		base.Content = &feeds.AtomContent{Content: contentHTML(s), Type: "html"}
+		e.Content = htmlText(contentHTML(s))
 	}
+	if s.Summary != "" {
+		e.Summary = htmlText(s.Summary)
+	}
+	base.Content, base.Summary = nil, nil
 	if s.SourceURL != "" || s.SourceLink != "" || sourceTitle(s) != "" {
 		src := &atomSource{ID: s.SourceURL, Title: sourceTitle(s)}
 		if s.SourceURL != "" {

@@ -50,9 +50,21 @@ func clean(s string) string {
 }
 
 // firstBad returns the byte offset of the first character clean would drop,
-// or -1. The ASCII loop is the hot path: most of a feed is ASCII markup.
+// or -1. ASCII text is the hot path (most of a feed is ASCII markup), so it
+// is checked eight bytes at a time: a word with no byte >= 0x80 and none
+// below 0x20 needs no closer look.
 func firstBad(s string) int {
+	const hi, lo = 0x8080808080808080, 0x2020202020202020
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			// (w-lo) & ^w & hi is non-zero iff some byte is below 0x20 (given none is >= 0x80).
+			if w&hi == 0 && (w-lo)&^w&hi == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -70,16 +72,44 @@ func writeJSON(w io.Writer, ch Channel, stories []story.Story) error {
 	for _, hub := range ch.HubURLs {
 		base.Hubs = append(base.Hubs, &feeds.JSONHub{Type: "WebSub", Url: hub})
 	}
-	f := &jsonFeed{JSONFeed: base, Items: make([]*jsonItem, len(stories))}
+	items := make([]*jsonItem, len(stories))
 	for i, it := range base.Items {
-		f.Items[i] = newJSONItem(it, &stories[i])
+		items[i] = newJSONItem(it, &stories[i])
 	}
 	base.Items = nil
 
-	enc := json.NewEncoder(w)
+	// The document is compact, with one item per line: json's Indent pass
+	// cost more than the encoding itself, and a line per item still keeps
+	// golden-file diffs readable. The feed object is encoded with no items,
+	// then its closing "]}" is cut and the items are spliced in.
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false) // valid either way; \u003c triples the size of HTML
-	enc.SetIndent("", "  ")
-	return enc.Encode(f)
+	if err := enc.Encode(&jsonFeed{JSONFeed: base, Items: []*jsonItem{}}); err != nil {
+		return err
+	}
+	const tail = "[]}\n" // "items" is the last key of jsonFeed
+	if !bytes.HasSuffix(out.Bytes(), []byte(tail)) {
+		return errors.New("json feed object does not end with its items")
+	}
+	out.Truncate(out.Len() - len(tail))
+	out.WriteByte('[')
+	for i, it := range items {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteByte('\n')
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+		out.Truncate(out.Len() - 1) // Encode's newline
+	}
+	if len(items) > 0 {
+		out.WriteByte('\n')
+	}
+	out.WriteString("]}\n")
+	_, err := w.Write(out.Bytes())
+	return err
 }
 
 func newJSONItem(base *feeds.JSONItem, s *story.Story) *jsonItem {

@@ -112,8 +112,8 @@ func TestEmptyFeed(t *testing.T) {
 			ch.NextURL = ""
 			doc := write(t, f, ch, nil)
 			check(t, f, doc)
-			if f == render.JSON && !bytes.Contains(doc, []byte(`"items": []`)) {
-				t.Errorf("empty JSON feed lacks \"items\": []:\n%s", doc)
+			if f == render.JSON && !bytes.Contains(doc, []byte(`"items":[]`)) {
+				t.Errorf("empty JSON feed lacks \"items\":[]:\n%s", doc)
 			}
 			if f == render.Atom && !bytes.Contains(doc, []byte("<updated>1970-01-01T00:00:00Z</updated>")) {
 				t.Errorf("empty Atom feed with no Updated should use the epoch:\n%s", doc)
