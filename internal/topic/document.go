@@ -1,6 +1,7 @@
 package topic
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 
@@ -46,12 +47,17 @@ const multiSep = "\n"
 // that 50 topics cost 50 rule walks and not 50 scans of the text.
 type doc struct {
 	text  [len(fieldOrder)]string // normalized, original case
-	lower string                  // every word lowercased, concatenated
+	lower []byte                  // every word lowercased, concatenated
 	words []word
 	// post lists, for each vocabulary id, the indexes in words where that
 	// word occurs: post[start[id]:start[id+1]].
 	post  []int32
 	start []int32
+	ids   []int32 // scratch for the counting sort
+	// inLower[i] is the range of d.lower holding field i's words; tokenized
+	// says which fields were split into words at all.
+	inLower   [len(fieldOrder)][2]int32
+	tokenized fieldMask
 	// folded holds each field's text lowercased, made on first use by a
 	// regex prefilter.
 	folded [len(fieldOrder)]*string
@@ -62,6 +68,12 @@ type doc struct {
 func (d *doc) contains(i int, lits []literal) bool {
 	for _, l := range lits {
 		text := d.text[i]
+		if l.word != nil && d.tokenized&(1<<i) != 0 {
+			if r := d.inLower[i]; bytes.Contains(d.lower[r[0]:r[1]], l.word) {
+				return true
+			}
+			continue
+		}
 		if l.fold {
 			if d.folded[i] == nil {
 				f := strings.ToLower(text)
@@ -80,6 +92,14 @@ func (d *doc) contains(i int, lits []literal) bool {
 // split into words) and whose terms start with the words in vocab.
 func newDoc(s story.Story, fields fieldMask, vocab map[string]int32) *doc {
 	d := &doc{}
+	d.reset(s, fields, vocab)
+	return d
+}
+
+// reset prepares d for s as newDoc does, reusing d's buffers (Set.Classify
+// keeps docs in a sync.Pool: ingest and Reclassify call it for every story).
+func (d *doc) reset(s story.Story, fields fieldMask, vocab map[string]int32) {
+	d.folded = [len(fieldOrder)]*string{}
 	d.text[0] = normalize(s.Title)
 	d.text[1] = normalize(firstNonEmpty(s.SummaryText, s.Summary))
 	d.text[2] = normalize(firstNonEmpty(s.ContentText, s.Content))
@@ -102,21 +122,30 @@ func newDoc(s story.Story, fields fieldMask, vocab map[string]int32) *doc {
 			n += len(d.text[i])
 		}
 	}
-	lower := make([]byte, 0, n)
-	d.words = make([]word, 0, n/5+1) // English averages about 6 bytes a word with its space
-	for i := range d.text {
-		if fields&(1<<i) != 0 && d.text[i] != "" {
-			lower, d.words = words(d.text[i], uint8(i), lower, d.words)
-		}
+	if cap(d.lower) < n {
+		d.lower = make([]byte, 0, n)
 	}
-	d.lower = string(lower)
+	if want := n/5 + 1; cap(d.words) < want { // English averages about 6 bytes a word with its space
+		d.words = make([]word, 0, want)
+	}
+	d.lower, d.words = d.lower[:0], d.words[:0]
+	d.tokenized = fields
+	for i := range d.text {
+		from := int32(len(d.lower))
+		if fields&(1<<i) != 0 && d.text[i] != "" {
+			d.lower, d.words = words(d.text[i], uint8(i), d.lower, d.words)
+		}
+		d.inLower[i] = [2]int32{from, int32(len(d.lower))}
+	}
 
 	// Counting sort of the word positions by vocabulary id: one read-only
 	// map lookup per word and three allocations, whatever the text.
-	ids := make([]int32, len(d.words))
-	d.start = make([]int32, len(vocab)+2)
+	ids := grow(d.ids, len(d.words))
+	d.ids = ids
+	d.start = grow(d.start, len(vocab)+2)
+	clear(d.start)
 	for i, w := range d.words {
-		id, ok := vocab[d.lower[w.lstart:w.lend]]
+		id, ok := vocab[string(d.lower[w.lstart:w.lend])]
 		if !ok {
 			ids[i] = -1
 			continue
@@ -127,14 +156,27 @@ func newDoc(s story.Story, fields fieldMask, vocab map[string]int32) *doc {
 	for i := 2; i < len(d.start); i++ {
 		d.start[i] += d.start[i-1]
 	}
-	d.post = make([]int32, d.start[len(d.start)-1])
+	d.post = grow(d.post, int(d.start[len(d.start)-1]))
 	for i, id := range ids {
 		if id >= 0 {
 			d.post[d.start[id+1]] = int32(i)
 			d.start[id+1]++
 		}
 	}
-	return d
+}
+
+// release drops d's references to story text before it goes back to a pool.
+func (d *doc) release() {
+	d.text = [len(fieldOrder)]string{}
+	d.folded = [len(fieldOrder)]*string{}
+}
+
+// grow returns s resliced to n elements, reallocated when too small.
+func grow(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
 }
 
 // occurrences returns the positions in d.words of the vocabulary word id.
@@ -148,10 +190,10 @@ func (d *doc) orig(i int) string {
 	return d.text[w.field][w.start:w.end]
 }
 
-// low returns word i lowercased.
-func (d *doc) low(i int) string {
+// lowIs reports whether word i, lowercased, is s.
+func (d *doc) lowIs(i int, s string) bool {
 	w := d.words[i]
-	return d.lower[w.lstart:w.lend]
+	return string(d.lower[w.lstart:w.lend]) == s
 }
 
 // gapBefore returns the text between word i and the word before it in the

@@ -110,7 +110,7 @@ func (e *evaluator) phraseAt(t *termPattern, p int, caseSens bool) bool {
 		if d.words[q].field != field {
 			return false
 		}
-		if k > 0 && (d.low(q) != t.low[k] || d.gapBefore(q) != t.gaps[k-1]) {
+		if k > 0 && (!d.lowIs(q, t.low[k]) || d.gapBefore(q) != t.gaps[k-1]) {
 			return false
 		}
 		if caseSens && d.orig(q) != t.orig[k] {

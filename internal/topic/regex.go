@@ -70,6 +70,10 @@ func regexHint(expr string) string {
 type literal struct {
 	text string
 	fold bool
+	// word is the longest run of ASCII letters and digits in a folded
+	// text: any match lies inside one word of the field, so it is looked
+	// for in the doc's lowercased words, which cost nothing more to search.
+	word []byte
 }
 
 // requiredLiterals returns literals one of which every match of expr
@@ -101,7 +105,11 @@ func required(re *syntax.Regexp) []literal {
 			}
 			text = strings.ToLower(text)
 		}
-		return []literal{{text: text, fold: fold}}
+		l := literal{text: text, fold: fold}
+		if fold {
+			l.word = longestWord(text)
+		}
+		return []literal{l}
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:
@@ -138,4 +146,25 @@ func shortest(lits []literal) int {
 		}
 	}
 	return n
+}
+
+// longestWord returns the longest run of ASCII letters and digits in s.
+func longestWord(s string) []byte {
+	best, start := "", -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isWord(rune(s[i])) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > len(best) {
+			best = s[start:i]
+		}
+		start = -1
+	}
+	if best == "" {
+		return nil
+	}
+	return []byte(best)
 }

@@ -28,7 +28,18 @@ func normalize(s string) string {
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
-	s = norm.NFKC.String(s)
+	// Fold first: it removes the NBSPs and odd spaces that would send
+	// NFKC down its slow, allocating path. NFKC can bring new spaces
+	// ("¨" is " ̈"), so a changed string is folded again.
+	s = foldText(s)
+	if n := norm.NFKC.String(s); n != s {
+		s = foldText(n)
+	}
+	return s
+}
+
+// foldText folds spaces, quotes and dashes and collapses whitespace.
+func foldText(s string) string {
 	if plain(s) {
 		return s
 	}

@@ -55,6 +55,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -135,6 +136,7 @@ type Set struct {
 	vocab  map[string]int32 // union of the topics' vocabularies
 	remap  [][]int32        // remap[i][topic id] = set id, for topics[i]
 	fields fieldMask
+	docs   sync.Pool // *doc buffers reused across Classify calls
 }
 
 // Explanation says why a story does or does not belong to a topic.
@@ -277,13 +279,19 @@ func (set *Set) Classify(s story.Story) []string {
 	if len(set.topics) == 0 {
 		return nil
 	}
-	d := newDoc(s, set.fields, set.vocab)
+	d, _ := set.docs.Get().(*doc)
+	if d == nil {
+		d = &doc{}
+	}
+	d.reset(s, set.fields, set.vocab)
 	var slugs []string
 	for i, t := range set.topics {
 		if t.match(s, &evaluator{d: d, remap: set.remap[i]}) {
 			slugs = append(slugs, t.Slug)
 		}
 	}
+	d.release()
+	set.docs.Put(d)
 	return slugs
 }
 
