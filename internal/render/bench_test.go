@@ -66,6 +66,33 @@ func BenchmarkWriteGzip(b *testing.B) {
 	}
 }
 
+// BenchmarkGzip compresses an already rendered document, to show how much of
+// the cache fill is compression rather than rendering.
+func BenchmarkGzip(b *testing.B) {
+	stories := bigStories(benchStories)
+	for _, f := range formats {
+		b.Run(f.Ext(), func(b *testing.B) {
+			doc := write(b, f, channelFor(f), stories)
+			var gz bytes.Buffer
+			zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer reportCPU(b)()
+			for b.Loop() {
+				gz.Reset()
+				zw.Reset(&gz)
+				if _, err := zw.Write(doc); err != nil {
+					b.Fatal(err)
+				}
+				if err := zw.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkGorilla renders the same stories with plain gorilla/feeds, the
 // baseline for what the wrappers cost.
 func BenchmarkGorilla(b *testing.B) {
