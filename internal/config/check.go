@@ -126,23 +126,24 @@ func (c *checker) site(f fileSite, s *Site) {
 	}
 }
 
-func (c *checker) hostPort(path, addr string) (host string) {
+func (c *checker) hostPort(path, addr string) (host string, ok bool) {
 	host, port, err := net.SplitHostPort(addr)
 	if err == nil {
 		_, err = strconv.ParseUint(port, 10, 16)
 	}
 	if err != nil {
 		c.at(path, fmt.Sprintf("`%s` %q is not a host:port address", last(path), addr), `write ":8080" for every interface or "127.0.0.1:8080" for this machine only`)
+		return "", false
 	}
-	return host
+	return host, true
 }
 
+// admin keeps the admin listener off the network unless a token guards it:
+// it can trigger refreshes and reclassification.
 func (c *checker) admin(a Admin) {
-	host := c.hostPort("admin.listen", a.Listen)
-	if host == "" && a.Listen != "" && !strings.HasPrefix(a.Listen, "[") {
-		if _, _, err := net.SplitHostPort(a.Listen); err != nil {
-			return // already reported
-		}
+	host, ok := c.hostPort("admin.listen", a.Listen)
+	if !ok {
+		return
 	}
 	ip := net.ParseIP(host)
 	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
