@@ -903,3 +903,74 @@ func TestLastModifiedMovesWithLateStories(t *testing.T) {
 		t.Errorf("Last-Modified = %q, want the topic's change time %q", got, want)
 	}
 }
+
+// TestConcurrentInvalidation runs readers against invalidations and
+// reconfigurations (run it with -race): every response is whole, and after
+// the dust settles the cache serves the latest data.
+func TestConcurrentInvalidation(t *testing.T) {
+	f := newFixture(t, 12)
+	paths := []string{"/topics/climate.rss", "/topics/climate.atom?limit=3", "/topics/chess.json", "/", "/topics/climate", "/topics.opml"}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 40 {
+				path := paths[(g+i)%len(paths)]
+				res, err := f.client.Get(f.ts.URL + path)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, err := io.ReadAll(res.Body)
+				res.Body.Close()
+				if err != nil || res.StatusCode != http.StatusOK || fmt.Sprint(len(body)) != res.Header.Get("Content-Length") {
+					t.Errorf("GET %s: %s, %d bytes, Content-Length %s, %v", path, res.Status, len(body), res.Header.Get("Content-Length"), err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 40 {
+			switch i % 3 {
+			case 0:
+				f.srv.Invalidate("climate")
+			case 1:
+				f.srv.Invalidate()
+			case 2:
+				f.srv.Reconfigure(site, f.topics, 5*time.Minute)
+			}
+		}
+	})
+	wg.Wait()
+	extra := makeStories("climate", 13)[12]
+	extra.Published, extra.Title = base.Add(time.Minute), "climate after the storm"
+	if _, err := f.db.Put("wire", store.SourceState{}, []story.Story{extra}, base); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Invalidate("climate")
+	if _, body := f.get(t, "/topics/climate.rss"); !bytes.Contains(body, []byte(extra.Title)) {
+		t.Errorf("feed after the final invalidation lacks the new story")
+	}
+}
+
+// TestPagedCacheBound checks that documents addressed with a query are kept
+// in a bounded LRU (256 entries): the oldest is refilled, the newest is not.
+func TestPagedCacheBound(t *testing.T) {
+	f := newFixture(t, 3)
+	const n = 300
+	for i := range n {
+		if res, _ := f.get(t, fmt.Sprintf("/topics/climate.json?since=%d", i)); res.StatusCode != http.StatusOK {
+			t.Fatal(res.Status)
+		}
+	}
+	fills := func(path string) uint64 {
+		before := f.srv.Stats().Fills
+		f.get(t, path)
+		return f.srv.Stats().Fills - before
+	}
+	if got := fills(fmt.Sprintf("/topics/climate.json?since=%d", n-1)); got != 0 {
+		t.Errorf("most recent paged document refilled (%d fills)", got)
+	}
+	if got := fills("/topics/climate.json?since=0"); got != 1 {
+		t.Errorf("oldest of %d paged documents still cached (%d fills), want it evicted", n, got)
+	}
+}
