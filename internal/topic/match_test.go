@@ -268,4 +268,11 @@ func TestMatchGates(t *testing.T) {
 			}
 		})
 	}
+	ex := tp.Explain(story.Story{ID: "both-id", Title: "Asylum"})
+	if !ex.Pinned || !ex.Blocked || ex.Matched {
+		t.Errorf("Explain of a pinned and blocked story = %+v, want Pinned, Blocked and not Matched", ex)
+	}
+	if len(ex.Clauses) != 1 || !ex.Clauses[0].Matched {
+		t.Errorf("Explain of a blocked story should still show its clauses: %+v", ex.Clauses)
+	}
 }
