@@ -122,6 +122,25 @@ func TestEmptyFeed(t *testing.T) {
 	}
 }
 
+// TestSparseStories renders stories missing most fields, as a careless
+// upstream gives them, and expects every format still to pass its checks.
+func TestSparseStories(t *testing.T) {
+	sparse := []story.Story{
+		{ID: "only-title", Title: "Only a title"},
+		{ID: "only-content", Content: "<p>Only content, no title, link or date.</p>"},
+		{ID: "only-link", Link: "https://up.example.com/a", Summary: "x", Authors: []story.Author{{}}},
+		{ID: "bad-language", Title: "t", Language: "en_GB-x-verylongsubtag", Categories: []string{""}},
+	}
+	for _, f := range formats {
+		t.Run(f.Ext(), func(t *testing.T) {
+			t.Parallel()
+			ch := channelFor(f)
+			ch.Updated = time.Time{}
+			check(t, f, write(t, f, ch, sparse))
+		})
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	for _, f := range formats {
 		t.Run(f.Ext(), func(t *testing.T) {

@@ -118,6 +118,9 @@ func writeRSS(w io.Writer, ch Channel, stories []story.Story) error {
 
 func newRSSItem(base *feeds.RssItem, s *story.Story) *rssItem {
 	it := &rssItem{RssItem: base, Link: base.Link, Description: base.Description, Categories: s.Categories}
+	if s.Title == "" && s.Summary == "" {
+		it.Description = s.Content // an item needs a title or a description
+	}
 	base.Link, base.Description = "", ""
 	base.Author = ""
 	for _, a := range s.Authors {
