@@ -347,8 +347,12 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 			c.at(path+".slug", fmt.Sprintf("topic slug %q is already used by topics[%d]", f.Slug, j), "give each topic a unique slug")
 		}
 		seen[f.Slug] = i
+		who := path
+		if f.Slug != "" {
+			who = strconv.Quote(f.Slug)
+		}
 		if strings.TrimSpace(f.Title) == "" {
-			c.at(path+".title", fmt.Sprintf("topic %q has no `title`", f.Slug), "add `title: …`, the name readers see in their feed reader")
+			c.at(path+".title", fmt.Sprintf("topic %s has no `title`", who), "add `title: …`, the name readers see in their feed reader")
 		}
 		for j, s := range f.Sources {
 			if !known[s] {
@@ -356,7 +360,7 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 				if near := closest(s, keys(known)); near != "" {
 					hint = fmt.Sprintf("did you mean `%s`? ", near) + hint
 				}
-				c.at(fmt.Sprintf("%s.sources[%d]", path, j), fmt.Sprintf("topic %q names unknown source %q", f.Slug, s), hint)
+				c.at(fmt.Sprintf("%s.sources[%d]", path, j), fmt.Sprintf("topic %s names unknown source %q", who, s), hint)
 			}
 		}
 		if f.Limit < 0 {
@@ -366,7 +370,7 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 			Limit: f.Limit, MaxAge: c.duration(path+".max_age", f.MaxAge, 0), Language: f.Language,
 			Pin: f.Pin, Block: f.Block}
 		if isNull(f.Rule.Node) {
-			c.at(path+".rule", fmt.Sprintf("topic %q has no `rule`", f.Slug), "add e.g. `rule: {any: [asylum, deportation]}`")
+			c.at(path+".rule", fmt.Sprintf("topic %s has no `rule`", who), "add e.g. `rule: {any: [asylum, deportation]}`")
 		} else {
 			def.Rule, _ = c.rule(f.Rule.Node, path+".rule")
 		}

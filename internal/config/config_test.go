@@ -46,6 +46,7 @@ func TestInvalid(t *testing.T) {
 		{"typo'd topic key", minimal + "topics:\n  - slug: a\n    titel: A\n    rule: x\n", 5, 5, "did you mean `title`?"},
 		{"typo'd rule key", minimal + "topics:\n  - {slug: a, title: A, rule: {any: [x, {regx: y}]}}\n", 4, 42, "unknown key `regx`; did you mean `regex`?"},
 		{"unknown key far from any", minimal + "colour: blue\n", 3, 1, "unknown key `colour`"},
+		{"key at the wrong level", minimal + "timeout: 30s\n", 3, 1, "unknown key `timeout` here"},
 		{"list where a map is expected", minimal + "fetch: [timeout]\n", 3, 8, "`fetch` expects a map"},
 		{"map where a list is expected", "sources: {name: x}\n", 1, 10, "`sources` expects a list"},
 		{"scalar where a list is expected", minimal + "topics:\n  - {slug: a, title: A, sources: wire, rule: x}\n", 4, 34, "`sources` expects a list"},
@@ -114,6 +115,8 @@ func TestHints(t *testing.T) {
 		{"typo names the fix", minimal + "topics:\n  - {slug: a, title: A, sources: [wire], rule: {any: [x], min_scor: 1}}\n", "rename it to `min_score`"},
 		{"close source name suggested", minimal + "topics:\n  - {slug: a, title: A, sources: [wier], rule: x}\n", "did you mean `wire`?"},
 		{"unclosed quote", "site:\n  title: 'x\n", "close the quote"},
+		{"key sent home", minimal + "timeout: 30s\n", "`timeout` belongs under `fetch` or `sources[]`"},
+		{"rule key sent home", minimal + "topics:\n  - slug: a\n    title: A\n    any: [x]\n", "`any` belongs under `topics[].rule`"},
 		{"list of words as rule", minimal + "topics:\n  - {slug: a, title: A, rule: [x, y]}\n", "rule: {any: [...]}"},
 	}
 	for _, tt := range tests {

@@ -352,8 +352,43 @@ func (d *decoder) unknownKey(key ast.Node, path, name string, valid []string) {
 			"rename it to `"+near+"`")
 		return
 	}
+	if homes := keyHomes(name, reflect.TypeFor[fileConfig](), ""); len(homes) > 0 {
+		d.add(key, path, fmt.Sprintf("unknown key `%s` here", name),
+			fmt.Sprintf("`%s` belongs under `%s`; check the indentation", name, strings.Join(homes, "` or `")))
+		return
+	}
 	d.add(key, path, fmt.Sprintf("unknown key `%s`", name),
 		"valid keys here: "+strings.Join(valid, ", ")+"; check the indentation if it belongs to another map")
+}
+
+// keyHomes lists the maps of the config where key is valid, so a key at the
+// wrong indentation can be sent home ("timeout belongs under fetch").
+func keyHomes(key string, t reflect.Type, path string) []string {
+	var homes []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := tagName(f)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		sub := join(path, name)
+		if ft.Kind() == reflect.Slice {
+			ft, sub = ft.Elem(), sub+"[]"
+		}
+		switch {
+		case ft == ruleType:
+			if slices.Contains(ruleKeys, key) {
+				homes = append(homes, sub)
+			}
+		case ft.Kind() == reflect.Struct && ft != scalarType:
+			if slices.Contains(yamlKeys(ft), key) {
+				homes = append(homes, sub)
+			}
+			homes = append(homes, keyHomes(key, ft, sub)...)
+		}
+	}
+	return slices.Compact(homes)
 }
 
 // join appends key to a YAML path.
