@@ -136,6 +136,7 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 		Topic   indexTopic
 		Stories []pageStory
 		Next    string
+		More    string // the label of Next
 	}{pageData: st.pageData(titleOf(t) + " · " + st.site.Title)}
 	data.Feeds = st.feedLinks(t)
 	data.Topic = indexTopic{Title: titleOf(t), Description: t.Description}
@@ -154,6 +155,10 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 	}
 	if pg.next != "" {
 		data.Next = withQuery(st.pageURL(t.Slug), pg.next)
+		data.More = "Older stories"
+		if p.hasSince { // ?since pages run oldest first
+			data.More = "Later stories"
+		}
 	}
 	return renderPage("topic.html", data, pg.modified)
 }

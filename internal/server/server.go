@@ -8,6 +8,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -88,6 +89,11 @@ func New(o Options) *Server {
 
 func (s *Server) newState(site Site, topics *topic.Set, maxAge time.Duration) *state {
 	site.PublicURL = strings.TrimRight(site.PublicURL, "/")
+	if site.TagAuthority == "" { // config normally sets it; a tag: id needs some authority
+		if u, err := url.Parse(site.PublicURL); err == nil {
+			site.TagAuthority = u.Hostname()
+		}
+	}
 	if topics == nil {
 		topics = topic.NewSet()
 	}

@@ -974,3 +974,14 @@ func TestPagedCacheBound(t *testing.T) {
 		t.Errorf("oldest of %d paged documents still cached (%d fills), want it evicted", n, got)
 	}
 }
+
+func TestTagAuthorityDefaultsToPublicHost(t *testing.T) {
+	f := newFixture(t, 1)
+	noTag := site
+	noTag.TagAuthority = ""
+	f.srv.Reconfigure(noTag, f.topics, time.Minute)
+	_, body := f.get(t, "/topics/climate.atom")
+	if !bytes.Contains(body, []byte("<id>tag:news.example.org,2026:topic/climate</id>")) {
+		t.Errorf("feed id does not fall back to the public URL's host")
+	}
+}
