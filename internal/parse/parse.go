@@ -50,7 +50,14 @@ type Feed struct {
 //
 // Entries repeating an earlier entry's ID (the same GUID twice in one
 // document) are dropped, so every returned story has a distinct ID.
-func Stories(in Input, now time.Time) (*Feed, error) {
+func Stories(in Input, now time.Time) (feed *Feed, err error) {
+	// Upstream bytes are hostile: a panic anywhere in here (gofeed, x/net/html,
+	// bluemonday or our own code) fails this document, not the daemon.
+	defer func() {
+		if r := recover(); r != nil {
+			feed, err = nil, fmt.Errorf("parse %s: panic: %v", in.Source.Name, r)
+		}
+	}()
 	doc, err := prepare(in.Body, in.ContentType)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", in.Source.Name, err)
@@ -66,12 +73,7 @@ func Stories(in Input, now time.Time) (*Feed, error) {
 // format parsers directly rather than gofeed.Parser.Parse, whose type
 // detection reads only the first 4 KiB (a long comment or DOCTYPE hides the
 // root) and which would hide the original, typed document from us.
-func decode(doc *document) (gf *gofeed.Feed, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			gf, err = nil, fmt.Errorf("gofeed panic: %v", r)
-		}
-	}()
+func decode(doc *document) (*gofeed.Feed, error) {
 	switch doc.kind {
 	case kindRSS:
 		rf, err := (&rss.Parser{}).Parse(doc.reader())

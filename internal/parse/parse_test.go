@@ -295,3 +295,25 @@ func mustRead(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// TestConcurrent runs under -race in CI: the sanitizer policy and tables are
+// shared by every goroutine that parses.
+func TestConcurrent(t *testing.T) {
+	body := mustRead(t, "sanitize.rss.xml")
+	want := parseBytes(t, body, "").Stories[0].Content
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			f, err := parse.Stories(parse.Input{Source: src, Body: body, URL: feedURL}, now)
+			if err == nil && f.Stories[0].Content != want {
+				err = errors.New("content differs between goroutines")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
