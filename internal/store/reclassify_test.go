@@ -129,3 +129,46 @@ func TestReclassifyManyBatches(t *testing.T) {
 		t.Errorf("newest in again = %+v, %v", page.Stories, err)
 	}
 }
+
+// TestReclassifyWithConcurrentPut runs Put while Reclassify rebuilds: the
+// writers take turns, and every index agrees with its count afterwards.
+func TestReclassifyWithConcurrentPut(t *testing.T) {
+	defer store.SetReclassifyBatch(20)()
+	db := open(t)
+	var batch []story.Story
+	for i := range 200 {
+		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "a"))
+	}
+	put(t, db, "wire", t0, batch...)
+
+	done := make(chan error)
+	go func() {
+		_, err := db.Reclassify(func(s story.Story) []string { return []string{"b"} })
+		done <- err
+	}()
+	for i := range 20 {
+		put(t, db, "agency", t0, mk("agency", fmt.Sprint(i), t0.Add(time.Hour), "a"))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, slug := range []string{"a", "b"} {
+		info, err := db.Topic(slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := recent(t, db, store.Query{Topic: slug, Limit: 1000})
+		since, err := db.Since(slug, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Count != len(listed) || len(since) != len(listed) {
+			t.Errorf("topic %s: count %d, Recent lists %d, Since lists %d", slug, info.Count, len(listed), len(since))
+		}
+		total += len(listed)
+	}
+	if total != 220 {
+		t.Errorf("topics hold %d stories, want each of 220 in exactly one", total)
+	}
+}
