@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -984,4 +985,48 @@ func TestTagAuthorityDefaultsToPublicHost(t *testing.T) {
 	if !bytes.Contains(body, []byte("<id>tag:news.example.org,2026:topic/climate</id>")) {
 		t.Errorf("feed id does not fall back to the public URL's host")
 	}
+}
+
+func TestStoreErrorIs500AndNotCached(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	srv := server.New(server.Options{DB: db, Site: site, Topics: testTopics(t), Log: log})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	db.Close() // every read now fails
+	for i := range 2 {
+		res, err := http.Get(ts.URL + "/topics/climate.rss")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusInternalServerError || strings.Contains(string(body), "database") {
+			t.Errorf("request %d: %s %q, want a bare 500", i, res.Status, body)
+		}
+	}
+	if fills := srv.Stats().Fills; fills != 2 {
+		t.Errorf("%d fills, want 2: a failed fill must not be cached", fills)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "err=") {
+		t.Errorf("500 not logged with err: %q", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
