@@ -94,7 +94,7 @@ func Open(path string, opts Options) (*DB, error) {
 }
 
 // init creates the buckets of a new file, checks the schema of an old one and
-// drops a generation a crashed Reclassify left behind.
+// drops any generation a crashed Reclassify left behind.
 func (db *DB) init() error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketStories, bucketTime, bucketSeq, bucketLinks, bucketSources,
@@ -118,8 +118,12 @@ func (db *DB) init() error {
 				return err
 			}
 		}
-		if err := tx.DeleteBucket(genName(gen + 1)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-			return fmt.Errorf("drop unfinished generation: %w", err)
+		// A Reclassify that crashed leaves its half-built generation (gen+1)
+		// or, after the switch, the retired one (gen-1).
+		for _, stale := range []uint64{gen + 1, gen - 1} {
+			if err := tx.DeleteBucket(genName(stale)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return fmt.Errorf("drop stale generation %d: %w", stale, err)
+			}
 		}
 		_, err := createGen(tx, gen)
 		return err
