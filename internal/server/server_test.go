@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/feedcheck"
 	"github.com/newsdesk/newsdesk/internal/render"
 	"github.com/newsdesk/newsdesk/internal/server"
 	"github.com/newsdesk/newsdesk/internal/store"
@@ -1029,4 +1030,31 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestServedFeedsAreValid runs the spec checkers over what the server
+// actually sends: first pages, paged documents (self, first and next links
+// with a query) and an empty topic.
+func TestServedFeedsAreValid(t *testing.T) {
+	f := newFixture(t, 12)
+	// jing is slow to start: the RELAX NG check runs on the paged Atom
+	// document only (render's tests cover the rest); the Go rules run on all.
+	checks := map[string]func([]byte) error{"rss": feedcheck.RSS, "atom": feedcheck.AtomRules, "json": feedcheck.JSONFeed}
+	for _, ext := range []string{"rss", "atom", "json"} {
+		for _, path := range []string{"/topics/climate." + ext, "/topics/climate." + ext + "?limit=5", "/topics/empty." + ext, "/topics/climate." + ext + "?since=3&limit=2"} {
+			t.Run(path, func(t *testing.T) {
+				res, body := f.get(t, path)
+				if res.StatusCode != http.StatusOK {
+					t.Fatal(res.Status)
+				}
+				check := checks[ext]
+				if path == "/topics/climate.atom?limit=5" {
+					check = feedcheck.Atom
+				}
+				if err := check(body); err != nil {
+					t.Errorf("%s:\n%v\n%s", path, err, body)
+				}
+			})
+		}
+	}
 }
