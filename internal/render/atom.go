@@ -158,7 +158,7 @@ func newAtomEntry(base *feeds.AtomEntry, s *story.Story, feedLang string) *atomE
 	}
 	base.Content, base.Summary = nil, nil
 	if s.SourceURL != "" || s.SourceLink != "" || sourceTitle(s) != "" {
-		src := &atomSource{ID: s.SourceURL, Title: sourceTitle(s)}
+		src := &atomSource{ID: cmp.Or(s.SourceURL, s.SourceLink), Title: sourceTitle(s)}
 		if s.SourceURL != "" {
 			src.Links = append(src.Links, feeds.AtomLink{Href: s.SourceURL, Rel: "self"})
 		}

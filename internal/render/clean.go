@@ -116,6 +116,10 @@ func cleanStory(s story.Story) story.Story {
 		&s.Link, &s.Title, &s.Summary, &s.Content, &s.SummaryText, &s.Image, &s.Language} {
 		*p = clean(*p)
 	}
+	if !strings.HasPrefix(s.SourceURL, "https://") && !strings.HasPrefix(s.SourceURL, "http://") {
+		// A file:// fetch URL names a path on this machine: never publish it.
+		s.SourceURL = ""
+	}
 	s.Categories = cleanStrings(s.Categories)
 	if i := dirtyAuthor(s.Authors); i >= 0 {
 		authors := append([]story.Author(nil), s.Authors...)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"encoding/xml"
 	"io"
 	"strconv"
@@ -135,8 +136,9 @@ func newRSSItem(base *feeds.RssItem, s *story.Story) *rssItem {
 			it.Creators = append(it.Creators, name)
 		}
 	}
-	if s.SourceURL != "" {
-		it.Source = &rssSource{URL: s.SourceURL, Title: sourceTitle(s)}
+	// <source url> names the upstream feed; for a local file, its site instead.
+	if u := cmp.Or(s.SourceURL, s.SourceLink); u != "" {
+		it.Source = &rssSource{URL: u, Title: sourceTitle(s)}
 	}
 	// The RSS Profile allows one enclosure: prefer the first real one, else the lead image.
 	switch {
