@@ -49,17 +49,22 @@ func foldText(s string) string {
 	space := false // a space is pending: written only before the next visible rune
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf { // ASCII fast path: no rune decoding
-			i++
+		if c < utf8.RuneSelf { // ASCII fast path: copy printable runs whole
 			if c <= ' ' || c == 0x7f {
 				space = true
+				i++
 				continue
+			}
+			j := i + 1
+			for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
+				j++
 			}
 			if space && len(b) > 0 {
 				b = append(b, ' ')
 			}
 			space = false
-			b = append(b, c)
+			b = append(b, s[i:j]...)
+			i = j
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -222,15 +227,24 @@ func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) 
 			cur = word{start: int32(i), lstart: int32(len(lower)), field: field}
 			in = true
 		}
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			lower = append(lower, c)
-		} else {
+		if c >= utf8.RuneSelf {
 			lower = utf8.AppendRune(lower, unicode.ToLower(r))
+			i += size
+			continue
 		}
-		i += size
+		// A run of ASCII letters and digits, copied and lowercased in bulk.
+		j := i + 1
+		for j < len(text) && text[j] < utf8.RuneSelf && asciiWord[text[j]] {
+			j++
+		}
+		n := len(lower)
+		lower = append(lower, text[i:j]...)
+		for k := n; k < len(lower); k++ {
+			if 'A' <= lower[k] && lower[k] <= 'Z' {
+				lower[k] += 'a' - 'A'
+			}
+		}
+		i = j
 	}
 	if in {
 		cur.end, cur.lend = int32(len(text)), int32(len(lower))
