@@ -55,7 +55,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -127,16 +126,6 @@ type Topic struct {
 	pin    map[string]bool
 	block  map[string]bool
 	source map[string]bool // nil: every source
-}
-
-// Set is the compiled topics of one config.
-type Set struct {
-	topics []*Topic
-	bySlug map[string]*Topic
-	vocab  map[string]int32 // union of the topics' vocabularies
-	remap  [][]int32        // remap[i][topic id] = set id, for topics[i]
-	fields fieldMask
-	docs   sync.Pool // *doc buffers reused across Classify calls
 }
 
 // Explanation says why a story does or does not belong to a topic.
@@ -244,57 +233,6 @@ func suggestSlug(s, fallback string) string {
 
 func strconvQuote(s string) string { return `"` + s + `"` }
 
-// NewSet returns a Set of the given topics, in order. The set merges the
-// topics' vocabularies so Classify prepares each story once for all of them.
-func NewSet(topics ...*Topic) *Set {
-	set := &Set{topics: topics, bySlug: make(map[string]*Topic, len(topics)), vocab: map[string]int32{}}
-	for _, t := range topics {
-		if _, dup := set.bySlug[t.Slug]; !dup {
-			set.bySlug[t.Slug] = t
-		}
-		remap := make([]int32, len(t.vocab))
-		for w, id := range t.vocab {
-			sid, ok := set.vocab[w]
-			if !ok {
-				sid = int32(len(set.vocab))
-				set.vocab[w] = sid
-			}
-			remap[id] = sid
-		}
-		set.remap = append(set.remap, remap)
-		set.fields |= t.fields
-	}
-	return set
-}
-
-// Topics returns the topics in config order.
-func (set *Set) Topics() []*Topic { return set.topics }
-
-// Lookup returns the topic with slug, or nil.
-func (set *Set) Lookup(slug string) *Topic { return set.bySlug[slug] }
-
-// Classify returns the slugs of the topics s belongs to, in set order. The
-// story is normalized and split into words once for all topics.
-func (set *Set) Classify(s story.Story) []string {
-	if len(set.topics) == 0 {
-		return nil
-	}
-	d, _ := set.docs.Get().(*doc)
-	if d == nil {
-		d = &doc{}
-	}
-	d.reset(s, set.fields, set.vocab)
-	var slugs []string
-	for i, t := range set.topics {
-		if t.match(s, &evaluator{d: d, remap: set.remap[i]}) {
-			slugs = append(slugs, t.Slug)
-		}
-	}
-	d.release()
-	set.docs.Put(d)
-	return slugs
-}
-
 // Match reports whether s belongs to t: not blocked, and pinned or (from
 // one of t's sources, in t's language, and matched by the rule).
 // MaxAge is not applied here; the store query applies it.
@@ -344,65 +282,4 @@ func languageMatch(want, have string) bool {
 	want = strings.ToLower(strings.ReplaceAll(want, "_", "-"))
 	have = strings.ToLower(strings.ReplaceAll(have, "_", "-"))
 	return have == want || strings.HasPrefix(have, want+"-")
-}
-
-// Explain says why s does or does not belong to t. Every clause is
-// evaluated, even after the outcome is known, so near misses show which
-// clauses did match.
-func (t *Topic) Explain(s story.Story) Explanation {
-	if t.rule == nil {
-		return Explanation{Reason: "topic was not compiled by topic.New"}
-	}
-	var clauses []Clause
-	e := &evaluator{d: newDoc(s, t.fields, t.vocab), out: &clauses}
-	ok, score := e.eval(t.rule)
-	ex := Explanation{Matched: ok, Score: score, Clauses: clauses}
-	ex.Pinned, ex.Blocked = t.pinned(s), t.blocked(s)
-	gate := t.gate(s)
-	switch {
-	case ex.Blocked:
-		ex.Matched, ex.Reason = false, "blocked by admin"
-	case ex.Pinned:
-		ex.Matched, ex.Reason = true, "pinned by admin"
-	case gate != "":
-		ex.Matched, ex.Reason = false, gate
-	default:
-		ex.Reason = reason(t.rule, clauses, ok, score)
-	}
-	return ex
-}
-
-// reason sums up the rule's outcome in one line.
-func reason(root *node, clauses []Clause, ok bool, score float64) string {
-	if ok {
-		for _, c := range clauses {
-			if c.Matched && c.Field != "" {
-				return fmt.Sprintf("%s matched in %s", c.Path, c.Field) + quoteWords(c.Words)
-			}
-		}
-		return root.path + " matched"
-	}
-	switch root.kind {
-	case kindAny:
-		if root.minScore > 0 && score > 0 {
-			return fmt.Sprintf("score %s below min_score %s", num(score), num(root.minScore))
-		}
-		return "no clause matched"
-	case kindAll:
-		for _, c := range clauses[1:] {
-			if !c.Matched && strings.Count(c.Path, ".") == 1 {
-				return c.Path + " did not match"
-			}
-		}
-	case kindNot:
-		return "excluded by " + root.path + quoteWords(clauses[1].Words)
-	}
-	return "no clause matched"
-}
-
-func quoteWords(words []string) string {
-	if len(words) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(": %q", words[0])
 }

@@ -1,0 +1,68 @@
+package topic
+
+import (
+	"sync"
+
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// Set is the compiled topics of one config.
+type Set struct {
+	topics []*Topic
+	bySlug map[string]*Topic
+	vocab  map[string]int32 // union of the topics' vocabularies
+	remap  [][]int32        // remap[i][topic id] = set id, for topics[i]
+	fields fieldMask
+	docs   sync.Pool // *doc buffers reused across Classify calls
+}
+
+// NewSet returns a Set of the given topics, in order. The set merges the
+// topics' vocabularies so Classify prepares each story once for all of them.
+func NewSet(topics ...*Topic) *Set {
+	set := &Set{topics: topics, bySlug: make(map[string]*Topic, len(topics)), vocab: map[string]int32{}}
+	for _, t := range topics {
+		if _, dup := set.bySlug[t.Slug]; !dup {
+			set.bySlug[t.Slug] = t
+		}
+		remap := make([]int32, len(t.vocab))
+		for w, id := range t.vocab {
+			sid, ok := set.vocab[w]
+			if !ok {
+				sid = int32(len(set.vocab))
+				set.vocab[w] = sid
+			}
+			remap[id] = sid
+		}
+		set.remap = append(set.remap, remap)
+		set.fields |= t.fields
+	}
+	return set
+}
+
+// Topics returns the topics in config order.
+func (set *Set) Topics() []*Topic { return set.topics }
+
+// Lookup returns the topic with slug, or nil.
+func (set *Set) Lookup(slug string) *Topic { return set.bySlug[slug] }
+
+// Classify returns the slugs of the topics s belongs to, in set order. The
+// story is normalized and split into words once for all topics.
+func (set *Set) Classify(s story.Story) []string {
+	if len(set.topics) == 0 {
+		return nil
+	}
+	d, _ := set.docs.Get().(*doc)
+	if d == nil {
+		d = &doc{}
+	}
+	d.reset(s, set.fields, set.vocab)
+	var slugs []string
+	for i, t := range set.topics {
+		if t.match(s, &evaluator{d: d, remap: set.remap[i]}) {
+			slugs = append(slugs, t.Slug)
+		}
+	}
+	d.release()
+	set.docs.Put(d)
+	return slugs
+}
