@@ -85,12 +85,18 @@ func (w *writer) save(s story.Story) error {
 
 // members is what a first-seen story is indexed under: its own topics and
 // those of every duplicate other sources carried.
-func (w *writer) members(s story.Story) []string {
-	lists := [][]string{splitSlugs(w.own.Get([]byte(s.ID)))}
+func (w *writer) members(s story.Story) ([]string, error) {
+	lists := [][]string{splitSlugs(w.own.Get(be64(s.Seq)))}
 	for _, r := range s.AlsoIn {
-		lists = append(lists, splitSlugs(w.own.Get([]byte(r.ID))))
+		d, ok, err := w.load(r.ID) // rare: only stories other sources also carried
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			lists = append(lists, splitSlugs(w.own.Get(be64(d.Seq))))
+		}
 	}
-	return union(lists...)
+	return union(lists...), nil
 }
 
 // entry is where a story sits in the topic indexes.
@@ -101,7 +107,8 @@ type entry struct {
 }
 
 // reindex moves story id's topic index keys from old to new, touching only
-// the keys that differ, and records the story's new slugs in idx/.
+// the keys that differ, and records the story's new slugs in idx/. A story's
+// Seq never changes, so old.seq and new.seq differ only when one is empty.
 func (w *writer) reindex(id string, old, new entry) error {
 	moved := nanos(old.pub) != nanos(new.pub) || old.seq != new.seq
 	for _, slug := range old.slugs {
@@ -119,12 +126,12 @@ func (w *writer) reindex(id string, old, new entry) error {
 		}
 	}
 	if len(new.slugs) == 0 {
-		return w.idx.Delete([]byte(id))
+		return w.idx.Delete(be64(max(old.seq, new.seq)))
 	}
 	if slices.Equal(old.slugs, new.slugs) && !moved {
 		return nil
 	}
-	return w.idx.Put([]byte(id), joinSlugs(new.slugs))
+	return w.idx.Put(be64(new.seq), joinSlugs(new.slugs))
 }
 
 func (w *writer) index(slug, id string, pub time.Time, seq uint64) error {
@@ -172,8 +179,11 @@ func (w *writer) touch(slugs []string) {
 // refresh recomputes first-seen story f's topic membership after its own or a
 // duplicate's topics changed, and marks its feeds changed when content says so.
 func (w *writer) refresh(f story.Story, contentChanged bool) error {
-	old := splitSlugs(w.idx.Get([]byte(f.ID)))
-	now := w.members(f)
+	old := splitSlugs(w.idx.Get(be64(f.Seq)))
+	now, err := w.members(f)
+	if err != nil {
+		return err
+	}
 	if err := w.reindex(f.ID, entry{old, f.Published, f.Seq}, entry{now, f.Published, f.Seq}); err != nil {
 		return err
 	}

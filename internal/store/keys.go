@@ -31,9 +31,11 @@ var (
 	bucketTombTime   = []byte("tombtime")   // timeKey(pruned, id) → nil: expires tombstones without a scan
 	bucketMeta       = []byte("meta")
 
-	// Inside a generation bucket (see genName).
-	bucketOwn      = []byte("own")  // id → slugs the caller or classify gave this story
-	bucketIdx      = []byte("idx")  // id → slugs the story is indexed under (own ∪ its duplicates' own)
+	// Inside a generation bucket (see genName). own/ and idx/ are keyed by
+	// be64(Seq), not id, so Reclassify, which walks stories in Seq order,
+	// appends to them instead of rewriting a random page per story.
+	bucketOwn      = []byte("own")  // be64(Seq) → slugs the caller or classify gave this story
+	bucketIdx      = []byte("idx")  // be64(Seq) → slugs the story is indexed under (own ∪ its duplicates' own)
 	bucketTopTime  = []byte("time") // slug → bucket of timeKey(Published, id) → nil
 	bucketTopSeq   = []byte("seq")  // slug → bucket of be64(Seq) → id
 	bucketTopInfo  = []byte("info") // slug → infoValue

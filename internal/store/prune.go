@@ -134,7 +134,7 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 			return n, err
 		}
 	}
-	if err := w.own.Delete(key); err != nil {
+	if err := w.own.Delete(be64(s.Seq)); err != nil {
 		return n, err
 	}
 	if s.DuplicateOf == "" {
@@ -142,7 +142,7 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 			return n, err
 		}
 		w.allDelta--
-		old := splitSlugs(w.idx.Get(key))
+		old := splitSlugs(w.idx.Get(be64(s.Seq)))
 		if err := w.reindex(id, entry{old, s.Published, s.Seq}, entry{}); err != nil {
 			return n, err
 		}

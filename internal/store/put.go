@@ -103,9 +103,9 @@ func (w *writer) put(s story.Story, res *PutResult) error {
 	} else {
 		res.Unchanged++
 	}
-	ownChanged := !slices.Equal(own, splitSlugs(w.own.Get([]byte(s.ID))))
+	ownChanged := !slices.Equal(own, splitSlugs(w.own.Get(be64(s.Seq))))
 	if ownChanged {
-		if err := w.setOwn(s.ID, own); err != nil {
+		if err := w.setOwn(s.Seq, own); err != nil {
 			return err
 		}
 	}
@@ -137,8 +137,11 @@ func (w *writer) put(s story.Story, res *PutResult) error {
 			return err
 		}
 	}
-	members := w.members(s)
-	oldMembers := splitSlugs(w.idx.Get([]byte(s.ID)))
+	members, err := w.members(s)
+	if err != nil {
+		return err
+	}
+	oldMembers := splitSlugs(w.idx.Get(be64(s.Seq)))
 	if err := w.reindex(s.ID, entry{oldMembers, old.Published, old.Seq}, entry{members, s.Published, s.Seq}); err != nil {
 		return err
 	}
@@ -184,7 +187,7 @@ func (w *writer) insert(s story.Story, own []string) error {
 	if err := addCounter(w.meta, metaStories, 1); err != nil {
 		return err
 	}
-	if err := w.setOwn(s.ID, own); err != nil {
+	if err := w.setOwn(s.Seq, own); err != nil {
 		return err
 	}
 	if first != nil {
@@ -197,7 +200,11 @@ func (w *writer) insert(s story.Story, own []string) error {
 		return err
 	}
 	w.allDelta++
-	return w.reindex(s.ID, entry{}, entry{w.members(s), s.Published, s.Seq})
+	members, err := w.members(s)
+	if err != nil {
+		return err
+	}
+	return w.reindex(s.ID, entry{}, entry{members, s.Published, s.Seq})
 }
 
 // claimLink records s as the holder of its Link, or returns the first story
@@ -237,9 +244,9 @@ func (w *writer) relink(old, s story.Story) error {
 	return nil
 }
 
-func (w *writer) setOwn(id string, own []string) error {
+func (w *writer) setOwn(seq uint64, own []string) error {
 	if len(own) == 0 {
-		return w.own.Delete([]byte(id))
+		return w.own.Delete(be64(seq))
 	}
-	return w.own.Put([]byte(id), joinSlugs(own))
+	return w.own.Put(be64(seq), joinSlugs(own))
 }

@@ -62,9 +62,9 @@ func (r reader) get(id []byte) (story.Story, bool, error) {
 	// A first-seen story shows what it is indexed under (its duplicates'
 	// topics included); a duplicate shows its own classification.
 	if s.DuplicateOf == "" {
-		s.Topics = splitSlugs(r.idx.Get(id))
+		s.Topics = splitSlugs(r.idx.Get(be64(s.Seq)))
 	} else {
-		s.Topics = splitSlugs(r.own.Get(id))
+		s.Topics = splitSlugs(r.own.Get(be64(s.Seq)))
 	}
 	return s, true, nil
 }

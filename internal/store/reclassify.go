@@ -105,12 +105,16 @@ type rebuild struct {
 	changed  map[string]bool // slugs some story joined or left
 }
 
-// batch reindexes up to reclassifyBatch stories after id `after` into
-// generation gen, and reports the last id done and whether all are done.
+// batch reindexes up to reclassifyBatch stories after Seq key `after` into
+// generation gen, and reports the last key done and whether all are done.
+// It walks stories in Seq order so that every index it writes (own/ and idx/
+// by Seq, topic seq/ by Seq, topic time/ by Published, which mostly follows
+// ingest order) grows at its end: a million stories then cost a million
+// appends, not a million random page rewrites.
 func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([]byte, bool, error) {
 	w := newWriter(tx, tx.Bucket(genName(gen)), now)
 	oldIdx := activeGen(tx).Bucket(bucketIdx)
-	c := w.stories.Cursor()
+	c := w.seq.Cursor()
 	k, v := c.First()
 	if after != nil {
 		if k, v = c.Seek(after); bytes.Equal(k, after) {
@@ -121,12 +125,16 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 	for n := 0; k != nil && n < reclassifyBatch; k, v = c.Next() {
 		n++
 		last = bytes.Clone(k)
-		var s story.Story
-		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, false, fmt.Errorf("decode story %s: %w", k, err)
+		_, _, id := splitSeqValue(v)
+		s, ok, err := w.load(id)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			continue
 		}
 		own := slugs(b.classify(s))
-		if err := w.setOwn(s.ID, own); err != nil {
+		if err := w.setOwn(s.Seq, own); err != nil {
 			return nil, false, err
 		}
 		if s.DuplicateOf != "" {
@@ -134,15 +142,11 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 		}
 		members := [][]string{own}
 		for _, r := range s.AlsoIn {
-			var d story.Story
-			dv := w.stories.Get([]byte(r.ID))
-			if dv == nil {
-				continue
+			d, err := b.classifyID(w, r.ID)
+			if err != nil {
+				return nil, false, err
 			}
-			if err := json.Unmarshal(dv, &d); err != nil {
-				return nil, false, fmt.Errorf("decode story %s: %w", r.ID, err)
-			}
-			members = append(members, slugs(b.classify(d)))
+			members = append(members, d)
 		}
 		got := union(members...)
 		if err := w.reindex(s.ID, entry{}, entry{got, s.Published, s.Seq}); err != nil {
@@ -163,6 +167,19 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 	}
 	// Counts go into the info bucket once, at the flip; w.delta is not flushed.
 	return last, k == nil, nil
+}
+
+// classifyID classifies the stored story id; a missing story has no topics.
+func (b *rebuild) classifyID(w *writer, id string) ([]string, error) {
+	v := w.stories.Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	var s story.Story
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, fmt.Errorf("decode story %s: %w", id, err)
+	}
+	return slugs(b.classify(s)), nil
 }
 
 // dropGen deletes a retired generation, one sub-bucket per transaction, so
