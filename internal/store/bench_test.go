@@ -19,8 +19,8 @@ import (
 // files in a directory across runs (they are reused when their story count
 // matches), e.g.
 //
-//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=/var/tmp/nd go test -run '^$' -bench Recent ./internal/store
-//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=/var/tmp/nd go test -run '^$' -bench Reclassify -benchtime 1x ./internal/store
+//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=$TMPDIR/nd go test -run '^$' -bench Recent ./internal/store
+//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=$TMPDIR/nd go test -run '^$' -bench Reclassify -benchtime 1x ./internal/store
 const (
 	bigEnv = "NEWSDESK_BENCH_1M"
 	dirEnv = "NEWSDESK_BENCH_DIR"
