@@ -19,10 +19,10 @@ func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
 	defer db.Close()
 	now := time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC)
 	titles := []string{
-		"ICE agents stopped at Ecuador consulate",      // match
-		"Ice storm knocks out power across Texas",      // near miss: "ice" but not the agency
-		"Asylum backlog clears in Dover",               // match
-		"Markets rally as rates hold",                  // unrelated
+		"ICE agents stopped at Ecuador consulate",       // match
+		"Ice storm knocks out power across Texas",       // near miss: "ice" but not the agency
+		"Asylum backlog clears in Dover",                // match
+		"Markets rally as rates hold",                   // unrelated
 		"Visa rules for students tighten, ICE confirms", // match
 	}
 	var stories []story.Story
