@@ -23,7 +23,8 @@ type PutResult struct {
 }
 
 // Put stores the stories of one fetched feed, with the source's state, in one
-// transaction, so the indexes never disagree with the stories.
+// transaction (shared with other feeds' Puts running at the same moment), so
+// the indexes never disagree with the stories.
 //
 // Per story: an existing id keeps its Seq, FirstSeen, DuplicateOf and AlsoIn
 // and is rewritten only when its upstream content changed (else it counts as
@@ -37,10 +38,13 @@ type PutResult struct {
 // duplicate (DuplicateOf set, hidden from Recent and Since), the first story's
 // AlsoIn gains a Ref, and its topics are indexed on the first story.
 func (db *DB) Put(source string, st SourceState, stories []story.Story, now time.Time) (PutResult, error) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	var res PutResult
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	// Batch commits the Puts of concurrent fetches together: one fsync for
+	// several feeds. It may run this function more than once, so it only
+	// sets res, never appends to it.
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
 		res = PutResult{}
 		if err := putSource(tx, source, st); err != nil {
 			return err

@@ -54,7 +54,10 @@ type Options struct {
 type DB struct {
 	bolt *bolt.DB
 	path string
-	mu   sync.Mutex // serialises multi-transaction writers (Reclassify, Prune) against Put
+	// mu keeps multi-transaction writers (Reclassify, Prune, Compact), which
+	// hold it exclusively, apart from Put and PutSource, which share it so
+	// that bbolt's Batch can commit concurrent feeds in one transaction.
+	mu sync.RWMutex
 }
 
 // Open opens or creates the store at path, creating its parent directory.
@@ -226,9 +229,9 @@ func (db *DB) Sources() (map[string]SourceState, error) {
 // PutSource records state only, for fetches that bring no stories (errors,
 // 304s).
 func (db *DB) PutSource(name string, st SourceState) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return putSource(tx, name, st) })
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	err := db.bolt.Batch(func(tx *bolt.Tx) error { return putSource(tx, name, st) })
 	if err != nil {
 		return fmt.Errorf("put source %s: %w", name, err)
 	}
