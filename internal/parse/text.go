@@ -190,16 +190,10 @@ func truncate(text string, n int) string {
 
 // clean returns s as valid UTF-8 holding only characters XML 1.0 allows, so
 // every output format can carry it (one stray \x0b makes an RSS file
-// malformed).
+// malformed). Clean input, the usual case, is returned as is without
+// allocating.
 func clean(s string) string {
-	ok := true
-	for i, r := range s {
-		if !xmlChar(r) || (r == utf8.RuneError && isInvalidAt(s, i)) {
-			ok = false
-			break
-		}
-	}
-	if ok {
+	if isClean(s) {
 		return s
 	}
 	var b strings.Builder
@@ -214,6 +208,43 @@ func clean(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// isClean reports whether s is valid UTF-8 holding only XML 1.0 characters.
+// Content is mostly ASCII, so it checks eight bytes at a time and decodes
+// runes only past ASCII or near a control character.
+func isClean(s string) bool {
+	const (
+		lo = 0x2020202020202020 // every byte 0x20: bytes below it are controls
+		hi = 0x8080808080808080 // the high bit of every byte
+	)
+	i := 0
+	for i < len(s) {
+		if i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			// (w-lo)&^w&hi is zero when no byte is below 0x20 and none
+			// has its high bit set: eight printable ASCII bytes.
+			if w&hi == 0 && (w-lo)&^w&hi == 0 {
+				i += 8
+				continue
+			}
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !xmlChar(r) {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 func isInvalidAt(s string, i int) bool {

@@ -1,0 +1,86 @@
+package parse
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// cleanReference is clean as first written: one rune at a time. The fast
+// path must agree with it on every input.
+func cleanReference(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == utf8.RuneError && isInvalidAt(s, i) {
+			b.WriteRune(utf8.RuneError)
+			continue
+		}
+		if xmlChar(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func TestCleanMatchesReference(t *testing.T) {
+	long := strings.Repeat("plain ascii text, ", 10)
+	tests := []struct{ name, in string }{
+		{"empty", ""},
+		{"short ascii", "abc"},
+		{"long ascii", long},
+		{"tab newline and return kept", long + "\t\n\r" + long},
+		{"control in the first word", "a\x0bbcdefghij"},
+		{"control in a later word", long + "\x01" + long},
+		{"control in the tail", long + "ab\x1f"},
+		{"delete is allowed", long + "\x7f"},
+		{"multibyte runes", long + "Café “quoted” 日本 😀" + long},
+		{"invalid byte", long + "\xff" + long},
+		{"truncated rune", long + "\xe2\x80"},
+		{"surrogate encoding", long + "\xed\xa0\x80"},
+		{"U+FFFE not allowed", long + "\uFFFE"},
+		{"U+FFFD allowed", long + "\uFFFD"},
+		{"U+0085 allowed", long + "\u0085"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := clean(tt.in), cleanReference(tt.in); got != want {
+				t.Errorf("clean(%q) = %q, want %q", tt.in, got, want)
+			}
+		})
+	}
+}
+
+func TestCleanRandomMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", " ", "\t", "\n", "\r", "\x00", "\x0b", "\x1f", "\x7f", "é", "日", "\xff", "\xc3", "\uFFFE", "😀"}
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(40) {
+			if r.IntN(4) == 0 {
+				b.WriteString(alphabet[r.IntN(len(alphabet))])
+			} else {
+				b.WriteByte(byte(0x20 + r.IntN(0x5f)))
+			}
+		}
+		s := b.String()
+		if got, want := clean(s), cleanReference(s); got != want {
+			t.Fatalf("clean(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestCleanDoesNotAllocateOnCleanInput(t *testing.T) {
+	s := strings.Repeat("<p>Clean text, Café.</p>\n", 100)
+	if n := testing.AllocsPerRun(10, func() { _ = clean(s) }); n != 0 {
+		t.Errorf("clean allocated %v times on clean input", n)
+	}
+}
+
+func BenchmarkClean(b *testing.B) {
+	s := strings.Repeat("<p>Ordinary paragraph of article text, with a link <a href=\"/x\">here</a>.</p>\n", 1000)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		_ = clean(s)
+	}
+}
