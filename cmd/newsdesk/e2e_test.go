@@ -111,7 +111,7 @@ func expectedStories(t *testing.T) []string {
 
 // writeConfig writes a config whose sources are the bundled feeds served by
 // upstream, and whose topics are the default config's.
-func writeConfig(t *testing.T, dir, upstream string) string {
+func writeConfig(t *testing.T, dir, upstream, hub string) string {
 	t.Helper()
 	def, err := os.ReadFile("../../config/newsdesk.yaml")
 	if err != nil {
@@ -124,6 +124,7 @@ func writeConfig(t *testing.T, dir, upstream string) string {
 	cfg := fmt.Sprintf(`site:
   title: newsdesk test
   public_url: http://newsdesk.test
+  hubs: ["%[3]s"]
 listen: "127.0.0.1:0"
 refresh: "@every 1h"
 log_level: debug
@@ -136,7 +137,7 @@ sources:
   - {name: regional-roundup, title: Regional Roundup, url: "%[1]s/regional-latin1.rss.xml"}
   - {name: morning-bulletin, title: Morning Bulletin, url: "%[1]s/bulletin.rss091.xml"}
   - {name: broken, title: Broken upstream, url: "%[1]s/missing.xml"}
-topics:%[2]s`, upstream, topics)
+topics:%[2]s`, upstream, topics, hub)
 	path := filepath.Join(dir, "newsdesk.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -168,8 +169,16 @@ func TestEndToEnd(t *testing.T) {
 	requireValidators(t)
 	up := httptest.NewServer(http.FileServer(http.Dir("../../feeds")))
 	defer up.Close()
+	pings := make(chan string, 100)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("hub.mode") == "publish" {
+			pings <- r.FormValue("hub.url")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
 	dir := t.TempDir()
-	cfgPath := writeConfig(t, dir, up.URL)
+	cfgPath := writeConfig(t, dir, up.URL, hub.URL)
 	dbPath := filepath.Join(dir, "data", "newsdesk.db")
 	want := expectedStories(t)
 
@@ -240,6 +249,18 @@ func TestEndToEnd(t *testing.T) {
 	titles := feedTitles(t, base+"/topics/consulates.json")
 	if len(titles) != 1 || !strings.Contains(titles[0], "Ecuador") {
 		t.Errorf("new topic consulates lists %q, want the ICE/Ecuador consulate story", titles)
+	}
+	// The hub hears about the topic whose stories changed.
+	for want := "http://newsdesk.test/topics/consulates.json"; ; {
+		select {
+		case got := <-pings:
+			if got != want {
+				continue
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("hub was never pinged about %s", want)
+		}
+		break
 	}
 
 	// A broken edit is refused, and the last good config keeps serving.
@@ -434,6 +455,13 @@ func checkHTTP(t *testing.T, base string) {
 	etag, lastMod := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 	if etag == "" || lastMod == "" || !strings.Contains(res.Header.Get("Cache-Control"), "max-age=") {
 		t.Fatalf("missing caching headers: %v", res.Header)
+	}
+	links := strings.Join(res.Header.Values("Link"), ", ")
+	if !strings.Contains(links, `<http://newsdesk.test/topics/immigration.atom>; rel="self"`) || !strings.Contains(links, `rel="hub"`) {
+		t.Errorf("Link headers %q lack the WebSub self and hub links", links)
+	}
+	if !bytes.Contains(body, []byte(`rel="hub"`)) {
+		t.Error("Atom feed does not advertise the hub")
 	}
 	res, again := get(t, url, "If-None-Match", etag)
 	if res.StatusCode != http.StatusNotModified || len(again) != 0 || res.Header.Get("ETag") != etag {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/server"
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/topic"
+	"github.com/newsdesk/newsdesk/internal/websub"
 )
 
 // serve runs the daemon until ctx ends: one fetch of every source at start-up,
@@ -56,7 +58,11 @@ func serve(ctx context.Context, e env, args []string) error {
 			}
 			return nil
 		}})
-	in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, srv.Invalidate))
+	d := &daemon{log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log)}
+	d.cfg.Store(cfg)
+	go d.hub.Run(ctx)
+	in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, d.changed))
+	d.in = in
 	defer func() {
 		if err := in.Close(); err != nil {
 			log.Error("save source state", "err", err)
@@ -73,7 +79,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	defer sched.Stop() // runs before in.Close and db.Close: writers stop first
 
-	d := &daemon{log: log, db: db, in: in, srv: srv, sched: sched, cfg: cfg}
+	d.sched = sched
 	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview}
 
 	adminAddr := cfg.Admin.Listen
@@ -135,16 +141,13 @@ type daemon struct {
 	in    *ingest.Ingester
 	srv   *server.Server
 	sched *ingest.Scheduler
+	hub   *websub.Publisher
 
-	mu  sync.Mutex // serialises reloads; guards cfg
-	cfg *config.Config
+	reload sync.Mutex // one reload at a time
+	cfg    atomic.Pointer[config.Config]
 }
 
-func (d *daemon) config() *config.Config {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cfg
-}
+func (d *daemon) config() *config.Config { return d.cfg.Load() }
 
 // watch reloads the config when its file changes or on SIGHUP. A config that
 // does not validate is refused and the last good one keeps running.
@@ -176,22 +179,44 @@ func (d *daemon) watch(ctx context.Context, path string) {
 // apply switches the daemon to cfg without a restart: topics re-classified,
 // schedules replaced, new sources fetched, cached feeds dropped.
 func (d *daemon) apply(cfg *config.Config) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	old := d.cfg
-	if cfg.Listen != old.Listen || cfg.Admin != old.Admin {
-		d.log.Warn("listen and admin settings change only on restart")
+	d.reload.Lock()
+	defer d.reload.Unlock()
+	old := d.config()
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || !slices.Equal(cfg.Site.Hubs, old.Site.Hubs) {
+		d.log.Warn("listen, admin and hub settings change only on restart")
 	}
 	if err := d.sched.Replace(plan(cfg)); err != nil {
 		d.log.Error("config refused; keeping the last good config", "err", err)
 		return
 	}
+	// The server switches first; re-classifying then invalidates the topics
+	// whose stories moved, and only then are hubs pinged about them.
+	d.cfg.Store(cfg)
+	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
 	if err := d.in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
 		d.log.Error("reclassify after reload", "err", err)
 	}
-	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
-	d.cfg = cfg
 	d.log.Info("config reloaded", "sources", len(cfg.Sources), "topics", len(cfg.Topics))
+}
+
+// changed is told which topics' stories changed: their cached renders are
+// dropped, so the next request serves the new bytes, and then the WebSub hubs
+// are told (a hub fetches the topic when pinged, so the order matters).
+func (d *daemon) changed(slugs ...string) {
+	d.srv.Invalidate(slugs...)
+	cfg := d.config()
+	if len(slugs) == 0 {
+		for _, t := range cfg.Topics {
+			slugs = append(slugs, t.Slug)
+		}
+	}
+	var urls []string
+	for _, slug := range slugs {
+		for _, ext := range []string{"rss", "atom", "json"} {
+			urls = append(urls, cfg.Site.PublicURL+"/topics/"+slug+"."+ext)
+		}
+	}
+	d.hub.Notify(urls...)
 }
 
 // fetch runs an admin-requested fetch.
