@@ -86,6 +86,14 @@ func looksLikeHTML(b []byte) bool {
 // the root element wherever the root is (gofeed's detector gives up after 4
 // KiB), records Atom text types, and works around gofeed's xml:base bug.
 func (doc *document) scan() error {
+	if handled, err := doc.quickScan(); handled {
+		return err
+	}
+	return doc.rawScan()
+}
+
+// rawScan is scan by encoding/xml's RawToken, for what quickScan leaves.
+func (doc *document) rawScan() error {
 	d := xml.NewDecoder(bytes.NewReader(doc.body))
 	d.Strict = false
 	d.CharsetReader = charset.NewReaderLabel

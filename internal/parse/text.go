@@ -210,10 +210,10 @@ func clean(s string) string {
 	return b.String()
 }
 
-// isClean reports whether s is valid UTF-8 holding only XML 1.0 characters.
+// isClean reports whether s (a string or bytes) is valid UTF-8 holding only XML 1.0 characters.
 // Content is mostly ASCII, so it checks eight bytes at a time and decodes
 // runes only past ASCII or near a control character.
-func isClean(s string) bool {
+func isClean[T string | []byte](s T) bool {
 	const (
 		lo = 0x2020202020202020 // every byte 0x20: bytes below it are controls
 		hi = 0x8080808080808080 // the high bit of every byte
@@ -238,7 +238,8 @@ func isClean(s string) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		var buf [utf8.UTFMax]byte
+		r, size := utf8.DecodeRune(buf[:copy(buf[:], s[i:])])
 		if (r == utf8.RuneError && size == 1) || !xmlChar(r) {
 			return false
 		}
