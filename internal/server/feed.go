@@ -111,7 +111,7 @@ type page struct {
 // (a newsletter's "everything since my last issue"). The topic's MaxAge is
 // applied as of the fill; a cached document keeps its stories until the next
 // invalidation.
-func (s *Server) query(t *topic.Topic, p params) (page, error) {
+func (s *Server) query(st *state, t *topic.Topic, p params) (page, error) {
 	now := s.now()
 	pg, err := s.stories(t, p, now)
 	if err != nil {
@@ -128,6 +128,11 @@ func (s *Server) query(t *topic.Topic, p params) (page, error) {
 	pg.modified = newest(pg.stories)
 	if info.Changed.After(pg.modified) {
 		pg.modified = info.Changed
+	}
+	// A config reload can change the document (a topic's title, the site's
+	// URL) without any story moving.
+	if st.configured.After(pg.modified) {
+		pg.modified = st.configured
 	}
 	if pg.modified.After(now) { // never later than Date (RFC 9110 §8.8.2.1)
 		pg.modified = now
@@ -210,7 +215,7 @@ func withQuery(u, query string) string {
 
 // renderFeed reads and renders one feed document.
 func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params) (content, error) {
-	pg, err := s.query(t, p)
+	pg, err := s.query(st, t, p)
 	if err != nil {
 		return content{}, err
 	}

@@ -127,7 +127,7 @@ const summaryRunes = 320
 // renderTopicPage renders a topic's HTML page. It takes the same ?limit and
 // ?before as the feeds, and links to the next older page.
 func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, error) {
-	pg, err := s.query(t, p)
+	pg, err := s.query(st, t, p)
 	if err != nil {
 		return content{}, err
 	}

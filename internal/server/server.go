@@ -58,8 +58,9 @@ type state struct {
 	site         Site
 	topics       *topic.Set
 	maxAge       time.Duration
-	cacheControl []string // shared header values: never appended to
-	hubLinks     []string // `<hub>; rel="hub"`, one per hub
+	cacheControl []string  // shared header values: never appended to
+	hubLinks     []string  // `<hub>; rel="hub"`, one per hub
+	configured   time.Time // when Reconfigure made this state; zero for New's
 	cache        *cache
 }
 
@@ -124,7 +125,9 @@ func (s *Server) Invalidate(slugs ...string) { s.state.Load().cache.drop(slugs) 
 // Reconfigure swaps in a reloaded configuration atomically and starts with an
 // empty cache.
 func (s *Server) Reconfigure(site Site, topics *topic.Set, maxAge time.Duration) {
-	s.state.Store(s.newState(site, topics, maxAge))
+	st := s.newState(site, topics, maxAge)
+	st.configured = s.now().UTC().Truncate(time.Second)
+	s.state.Store(st)
 }
 
 // Stats reports cache hits and fills since New.

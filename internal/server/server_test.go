@@ -1058,3 +1058,20 @@ func TestServedFeedsAreValid(t *testing.T) {
 		}
 	}
 }
+
+func TestLastModifiedMovesWithConfig(t *testing.T) {
+	f := newFixture(t, 3)
+	const path = "/topics/climate.atom"
+	res, _ := f.get(t, path)
+	lastMod, etag := res.Header.Get("Last-Modified"), res.Header.Get("ETag")
+	renamed := site
+	renamed.Title = "The Other Desk"
+	f.srv.Reconfigure(renamed, f.topics, 5*time.Minute)
+	res, body := f.get(t, path, "If-Modified-Since: "+lastMod)
+	if res.StatusCode != http.StatusOK || len(body) == 0 {
+		t.Fatalf("If-Modified-Since after a config change: %s, want 200 with the new document", res.Status)
+	}
+	if res.Header.Get("ETag") == etag || res.Header.Get("Last-Modified") == lastMod {
+		t.Errorf("ETag %s and Last-Modified %s did not move with the config", res.Header.Get("ETag"), res.Header.Get("Last-Modified"))
+	}
+}
