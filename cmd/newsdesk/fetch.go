@@ -154,8 +154,14 @@ func printSummary(w io.Writer, reports []ingest.Report) {
 			code = fmt.Sprint(r.HTTPStatus)
 		}
 		note := r.Err
-		if note == "" && (r.Status == "deferred" || r.Status == "gone") && !r.Next.IsZero() {
-			note = "next try after " + r.Next.UTC().Format(time.RFC3339)
+		switch {
+		case note != "":
+		case r.Status == "gone":
+			note = "upstream said 410 Gone: no longer polled (--force tries again)"
+		case r.Status == "deferred" && !r.Next.IsZero():
+			note = "not before " + r.Next.UTC().Format(time.RFC3339) + " (backoff, Retry-After or ttl; --force ignores it)"
+		case r.Status == "busy":
+			note = "a refresh of this source is already running"
 		}
 		if len(note) > 90 {
 			note = note[:87] + "..."

@@ -87,7 +87,8 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 }
 
 func printPreview(w io.Writer, def topic.Definition, res preview.Result, explain bool) {
-	fmt.Fprintf(w, "%s (%s): %d stories selected from the %d newest stored\n", def.Title, def.Slug, len(res.Matches), res.Scanned)
+	fmt.Fprintf(w, "%s (%s): %s selected from the %s stored\n", def.Title, def.Slug,
+		plural(len(res.Matches), "story", "stories"), plural(res.Scanned, "newest story", "newest stories"))
 	for _, it := range res.Matches {
 		printItem(w, it, explain)
 	}
@@ -123,4 +124,11 @@ func printItem(w io.Writer, it preview.Item, explain bool) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -58,7 +58,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			}
 			return nil
 		}})
-	d := &daemon{log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log)}
+	d := &daemon{log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
 	d.cfg.Store(cfg)
 	go d.hub.Run(ctx)
 	in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, d.changed))
@@ -93,7 +93,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	token := admin.NewToken()
 	adminSrv := server.HTTPServer("", admin.Handler(actions, token))
 	adminSrv.WriteTimeout = 0 // a fetch streams progress for as long as it runs
-	go adminSrv.Serve(aln)
+	go func() {
+		if err := adminSrv.Serve(aln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin listener stopped; fetch and preview cannot reach the daemon", "err", err)
+		}
+	}()
 	defer adminSrv.Close()
 	unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token)
 	if err != nil {
@@ -142,6 +146,7 @@ type daemon struct {
 	srv   *server.Server
 	sched *ingest.Scheduler
 	hub   *websub.Publisher
+	addr  string // --addr, which overrides every config's listen
 
 	reload sync.Mutex // one reload at a time
 	cfg    atomic.Pointer[config.Config]
@@ -182,6 +187,9 @@ func (d *daemon) apply(cfg *config.Config) {
 	d.reload.Lock()
 	defer d.reload.Unlock()
 	old := d.config()
+	if d.addr != "" {
+		cfg.Listen = d.addr
+	}
 	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || !slices.Equal(cfg.Site.Hubs, old.Site.Hubs) {
 		d.log.Warn("listen, admin and hub settings change only on restart")
 	}

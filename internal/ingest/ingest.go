@@ -187,7 +187,10 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 
 	put, err := in.db.Put(src.Name, st, feed.Stories, now)
 	if err != nil {
-		return st, nil, fmt.Errorf("store %s: %w", src.Name, err)
+		// Our fault, not upstream's: nothing was stored, so the next run
+		// fetches and stores again (the old validators are kept).
+		rep.Status = "failing"
+		return prev, nil, fmt.Errorf("store %s: %w", src.Name, err)
 	}
 	in.remember(src.Name, st, false)
 	rep.Status, rep.New, rep.Updated = "ok", put.New, put.Updated
