@@ -102,6 +102,9 @@ func printPreview(w io.Writer, def topic.Definition, res preview.Result, explain
 
 func printItem(w io.Writer, it preview.Item, explain bool) {
 	fmt.Fprintf(w, "\n%s  %s  [%s]\n    %s\n", it.Published.UTC().Format("2006-01-02 15:04"), it.Title, it.Source, it.Link)
+	if it.Via != "" {
+		fmt.Fprintf(w, "    selected through the copy from %s\n", it.Via)
+	}
 	ex := it.Explanation
 	if !explain || ex == nil {
 		return

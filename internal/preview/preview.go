@@ -5,10 +5,12 @@
 package preview
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
@@ -27,6 +29,7 @@ type Item struct {
 	Link        string             `json:"link"`
 	Source      string             `json:"source"`
 	Published   time.Time          `json:"published"`
+	Via         string             `json:"via,omitempty"` // the source whose copy matched, when not the listed one
 	Explanation *topic.Explanation `json:"explanation,omitempty"`
 }
 
@@ -62,8 +65,11 @@ func Run(db *store.DB, t *topic.Topic, opts Options) (Result, error) {
 		}
 		for _, s := range page.Stories {
 			res.Scanned++
-			ex := t.Explain(s)
-			it := Item{ID: s.ID, Title: s.Title, Link: s.Link, Source: s.Source, Published: s.Published}
+			ex, via, err := explain(db, t, s)
+			if err != nil {
+				return res, fmt.Errorf("preview %s: %w", t.Slug, err)
+			}
+			it := Item{ID: s.ID, Title: s.Title, Link: s.Link, Source: s.Source, Published: s.Published, Via: via}
 			if opts.Explain {
 				it.Explanation = &ex
 			}
@@ -83,6 +89,29 @@ func Run(db *store.DB, t *topic.Topic, opts Options) (Result, error) {
 		q.Before = page.Next
 	}
 	return res, nil
+}
+
+// explain explains s, and when s does not match, the other sources' copies
+// of it: a feed lists an article under every topic any of its copies
+// belongs to, so the preview must too. via names the copy that matched.
+func explain(db *store.DB, t *topic.Topic, s story.Story) (topic.Explanation, string, error) {
+	ex := t.Explain(s)
+	if ex.Matched {
+		return ex, "", nil
+	}
+	for _, ref := range s.AlsoIn {
+		dup, err := db.Get(ref.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return ex, "", err
+		}
+		if dex := t.Explain(dup); dex.Matched {
+			return dex, dup.Source, nil
+		}
+	}
+	return ex, "", nil
 }
 
 // nearMiss reports whether a left-out story came close: some positive clause

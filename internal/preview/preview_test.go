@@ -77,3 +77,33 @@ func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
 		t.Errorf("limit 1 without explain = %+v", res)
 	}
 }
+
+func TestRunSelectsThroughAnotherSourcesCopy(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "n.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC)
+	link := "https://wire.example/talks"
+	first := story.Story{ID: story.NewID("a", link), Source: "a", Title: "Border talks resume", Link: link, Published: now.Add(-2 * time.Hour)}
+	copy := story.Story{ID: story.NewID("b", link), Source: "b", Title: "Border talks resume", Link: link,
+		Summary: "Asylum caps are on the table.", SummaryText: "Asylum caps are on the table.", Published: now.Add(-time.Hour)}
+	if _, err := db.Put("a", store.SourceState{}, []story.Story{first}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put("b", store.SourceState{}, []story.Story{copy}, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := topic.New(topic.Definition{Slug: "asylum", Title: "Asylum", Rule: topic.Rule{Term: "asylum"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := preview.Run(db, tp, preview.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Matches) != 1 || res.Matches[0].ID != first.ID || res.Matches[0].Via != "b" {
+		t.Errorf("matches = %+v, want the article once, as listed (source a), selected via b's copy", res.Matches)
+	}
+}
