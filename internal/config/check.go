@@ -98,6 +98,7 @@ func (c *checker) check(f *fileConfig) *Config {
 func (c *checker) site(f fileSite, s *Site) {
 	*s = Site{Title: f.Title, Description: f.Description, PublicURL: or(f.PublicURL, DefaultPublicURL),
 		Language: or(f.Language, "en"), TagAuthority: f.TagAuthority, Hubs: f.Hubs}
+	c.language("site.language", f.Language)
 	if s.Title == "" {
 		s.Title = "newsdesk"
 	}
@@ -168,9 +169,33 @@ func parseCron(spec string) (err error) {
 			err = errors.New("malformed time zone prefix")
 		}
 	}()
+	if every, ok := strings.CutPrefix(strings.TrimSpace(spec), "@every "); ok {
+		// cron rounds anything under a second up to one: a typo like
+		// "@every 0s" would poll every second.
+		if d, perr := time.ParseDuration(every); perr == nil && d < time.Second {
+			return fmt.Errorf("@every needs at least 1s, not %s", every)
+		}
+	}
 	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	_, err = p.Parse(spec)
-	return err
+	sched, err := p.Parse(spec)
+	if err != nil {
+		return err
+	}
+	if sched.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		return errors.New("it never fires (no such date)")
+	}
+	return nil
+}
+
+// languageTag matches the BCP 47 tags feeds use: a 2-3 letter language,
+// then optional subtags ("en", "en-GB", "zh-Hant-TW").
+var languageTag = regexp.MustCompile(`^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$`)
+
+func (c *checker) language(path, tag string) {
+	if tag != "" && !languageTag.MatchString(tag) {
+		c.at(path, fmt.Sprintf("`language` %q is not a language tag", tag),
+			`use a BCP 47 tag such as "en", "en-GB" or "pt-BR"`)
+	}
 }
 
 // duration parses Go durations ("90m", "2h30m") plus whole days ("90d"),
@@ -363,6 +388,7 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 				c.at(fmt.Sprintf("%s.sources[%d]", path, j), fmt.Sprintf("topic %s names unknown source %q", who, s), hint)
 			}
 		}
+		c.language(path+".language", f.Language)
 		if f.Limit < 0 {
 			c.at(path+".limit", fmt.Sprintf("`limit` is %d; it must be 0 (default 50) or more", f.Limit), "write e.g. `limit: 50`")
 		}
