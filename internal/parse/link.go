@@ -35,7 +35,51 @@ func CanonicalLink(raw, base string) string {
 // "" when the result is not an absolute http(s) URL (or mailto: when mail is
 // true).
 func absURL(raw, base string, mail bool) string {
-	u := resolve(raw, base)
+	return newResolver(base).abs(raw, mail)
+}
+
+// resolve parses raw and resolves it against base when raw is relative and
+// base is absolute; nil when raw is empty or unparseable.
+func resolve(raw, base string) *url.URL {
+	return newResolver(base).resolve(raw)
+}
+
+// resolver resolves references against one base, parsed once: an article
+// body holds dozens of links.
+type resolver struct {
+	base *url.URL // nil when the base is empty, unparseable or relative
+}
+
+func newResolver(base string) resolver {
+	if base == "" {
+		return resolver{}
+	}
+	b, err := url.Parse(strings.TrimSpace(base))
+	if err != nil || !b.IsAbs() {
+		return resolver{}
+	}
+	return resolver{base: b}
+}
+
+// resolve is the package's resolve against r's base.
+func (r resolver) resolve(raw string) *url.URL {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	if u.IsAbs() || r.base == nil {
+		return u
+	}
+	return r.base.ResolveReference(u)
+}
+
+// abs is absURL against r's base.
+func (r resolver) abs(raw string, mail bool) string {
+	u := r.resolve(raw)
 	if u == nil {
 		return ""
 	}
@@ -52,27 +96,6 @@ func absURL(raw, base string, mail bool) string {
 		return ""
 	}
 	return u.String()
-}
-
-// resolve parses raw and resolves it against base when raw is relative and
-// base is absolute; nil when raw is empty or unparseable.
-func resolve(raw, base string) *url.URL {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	if u.IsAbs() || base == "" {
-		return u
-	}
-	b, err := url.Parse(strings.TrimSpace(base))
-	if err != nil || !b.IsAbs() {
-		return u
-	}
-	return b.ResolveReference(u)
 }
 
 // stripTracking removes tracking parameters from a raw query, keeping the

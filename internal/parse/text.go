@@ -48,26 +48,37 @@ func htmlFragment(s, base string) fragment {
 	if strings.TrimSpace(s) == "" {
 		return fragment{}
 	}
+	raw, text, image, ok := simpleHTML(s, base)
+	if !ok {
+		var err error
+		if raw, text, image, err = treeHTML(s, base); err != nil {
+			// x/net/html refuses pathological nesting; keep the words only.
+			t := collapse(html.UnescapeString(stripTags(s)))
+			return fragment{html: html.EscapeString(t), text: t}
+		}
+	}
+	return fragment{
+		html:  clean(strings.TrimSpace(sanitizer().Sanitize(raw))),
+		text:  collapse(clean(text)),
+		image: image,
+	}
+}
+
+// treeHTML parses s into a tree, resolves its URLs against base and renders
+// it back, returning that HTML, its text and its first image.
+func treeHTML(s, base string) (raw, text, image string, err error) {
 	nodes, err := xhtml.ParseFragment(strings.NewReader(s), bodyContext())
 	if err != nil {
-		// x/net/html refuses pathological nesting; keep the words only.
-		t := collapse(html.UnescapeString(stripTags(s)))
-		return fragment{html: html.EscapeString(t), text: t}
+		return "", "", "", err
 	}
-	var (
-		raw  strings.Builder
-		text strings.Builder
-		f    fragment
-	)
+	var out, words strings.Builder
 	for _, n := range nodes {
-		walk(n, base, &text, &f.image)
-		if err := xhtml.Render(&raw, n); err != nil {
+		walk(n, base, &words, &image)
+		if err := xhtml.Render(&out, n); err != nil {
 			continue // only writer errors, which strings.Builder never returns
 		}
 	}
-	f.html = clean(strings.TrimSpace(sanitizer().Sanitize(raw.String())))
-	f.text = collapse(clean(text.String()))
-	return f
+	return out.String(), words.String(), image, nil
 }
 
 func bodyContext() *xhtml.Node {
@@ -131,18 +142,14 @@ func plain(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return collapse(s)
 	}
-	nodes, err := xhtml.ParseFragment(strings.NewReader(s), bodyContext())
+	if _, text, _, ok := simpleHTML(s, ""); ok {
+		return collapse(clean(text))
+	}
+	_, text, _, err := treeHTML(s, "")
 	if err != nil {
 		return collapse(html.UnescapeString(stripTags(s)))
 	}
-	var (
-		text  strings.Builder
-		image string
-	)
-	for _, n := range nodes {
-		walk(n, "", &text, &image)
-	}
-	return collapse(clean(text.String()))
+	return collapse(clean(text))
 }
 
 // stripTags drops everything between '<' and '>'; only for input the HTML

@@ -1,0 +1,227 @@
+package parse
+
+import (
+	"cmp"
+	"io"
+	"slices"
+	"strings"
+
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// simpleHTML is what htmlFragment gets from parsing s into a tree, walking
+// it and rendering it back, in one tokenizer pass: the HTML to sanitize with
+// URLs resolved against base, the text, and the first image. For the tree
+// builder it skips, that pass costs as much again as sanitizing.
+//
+// It handles only fragments for which the tree builder would build exactly
+// the tags written: elements of simpleElems, properly nested, with no
+// end-tag omission the parser would repair, no comment, no raw text element
+// and none of the start tags that implicitly close an open element. On
+// anything else it reports false and htmlFragment parses the tree as before,
+// so the output never differs.
+func simpleHTML(s, base string) (raw, text, image string, ok bool) {
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	var (
+		out, words strings.Builder
+		stack      []atom.Atom
+		afterPre   bool // the previous token opened a <pre>
+		links      = newResolver(base)
+	)
+	out.Grow(len(s) + len(s)/8)
+	words.Grow(len(s))
+	for {
+		tt := z.Next()
+		wasPre := afterPre
+		afterPre = false
+		switch tt {
+		case xhtml.ErrorToken:
+			if z.Err() != io.EOF {
+				return "", "", "", false
+			}
+			// Render closes what the fragment left open.
+			for i := len(stack) - 1; i >= 0; i-- {
+				closeTag(&out, &words, stack[i])
+			}
+			return out.String(), words.String(), image, true
+		case xhtml.TextToken:
+			d := z.Text()
+			if wasPre && len(d) > 0 && d[0] == '\n' {
+				return "", "", "", false // the parser drops that newline
+			}
+			chars := string(d)
+			words.WriteString(chars)
+			escapeTo(&out, chars)
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			t := z.Token()
+			a := t.DataAtom
+			void := voidElems[a]
+			if !simpleElems[a] || (tt == xhtml.SelfClosingTagToken && !void) || closesOpen(stack, a) {
+				return "", "", "", false
+			}
+			if formatting[a] {
+				// The parser sorts a formatting element's attributes
+				// (for its Noah's Ark clause), so Render writes them sorted.
+				slices.SortFunc(t.Attr, func(x, y xhtml.Attribute) int {
+					return cmp.Or(strings.Compare(x.Key, y.Key), strings.Compare(x.Val, y.Val))
+				})
+			}
+			out.WriteByte('<')
+			out.WriteString(t.Data)
+			for _, at := range t.Attr {
+				val := at.Val
+				if urlAttrs[at.Key] {
+					if abs := links.abs(at.Val, at.Key == "href"); abs != "" {
+						val = abs
+					}
+					if a == atom.Img && at.Key == "src" && image == "" {
+						image = links.abs(at.Val, false)
+					}
+				}
+				out.WriteByte(' ')
+				out.WriteString(at.Key)
+				out.WriteString(`="`)
+				escapeTo(&out, val)
+				out.WriteByte('"')
+			}
+			if blocks[a] {
+				words.WriteByte(' ')
+			}
+			if void {
+				out.WriteString("/>")
+				if blocks[a] {
+					words.WriteByte(' ')
+				}
+				continue
+			}
+			if len(stack) >= maxSimpleDepth {
+				return "", "", "", false // let the parser refuse or accept it
+			}
+			out.WriteByte('>')
+			stack = append(stack, a)
+			afterPre = a == atom.Pre
+		case xhtml.EndTagToken:
+			name, _ := z.TagName()
+			if len(stack) == 0 || atom.Lookup(name) != stack[len(stack)-1] {
+				return "", "", "", false // the parser would repair or ignore it
+			}
+			closeTag(&out, &words, stack[len(stack)-1])
+			stack = stack[:len(stack)-1]
+		default: // comments and doctypes
+			return "", "", "", false
+		}
+	}
+}
+
+// maxSimpleDepth keeps simpleHTML well below the 512 open elements beyond
+// which x/net/html refuses a document (htmlFragment then keeps the words
+// only), so that that decision stays the parser's.
+const maxSimpleDepth = 256
+
+// escapeTo writes s escaped as x/net/html's Render escapes text and
+// attribute values.
+func escapeTo(out *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&#34;"
+		case '\r':
+			esc = "&#13;"
+		default:
+			continue
+		}
+		out.WriteString(s[last:i])
+		out.WriteString(esc)
+		last = i + 1
+	}
+	out.WriteString(s[last:])
+}
+
+func closeTag(out, words *strings.Builder, a atom.Atom) {
+	out.WriteString("</")
+	out.WriteString(a.String())
+	out.WriteByte('>')
+	if blocks[a] {
+		words.WriteByte(' ')
+	}
+}
+
+// closesOpen reports whether the tree builder, seeing start tag a with stack
+// open, would close an open element first (or run the adoption agency for
+// a nested <a>), which simpleHTML does not model.
+func closesOpen(stack []atom.Atom, a atom.Atom) bool {
+	if closesP[a] && containsAtom(stack, atom.P) {
+		return true
+	}
+	if a == atom.A && containsAtom(stack, atom.A) {
+		return true
+	}
+	if headings[a] && len(stack) > 0 && headings[stack[len(stack)-1]] {
+		return true
+	}
+	if a == atom.Li {
+		for i := len(stack) - 1; i >= 0; i-- {
+			switch stack[i] {
+			case atom.Ul, atom.Ol:
+				return false
+			case atom.Li:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func containsAtom(stack []atom.Atom, a atom.Atom) bool {
+	for _, s := range stack {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+// simpleElems are the elements simpleHTML handles: the HTML articles are
+// made of, none of them parsed specially beyond what closesOpen checks.
+var simpleElems = map[atom.Atom]bool{
+	atom.A: true, atom.Abbr: true, atom.B: true, atom.Bdi: true, atom.Bdo: true, atom.Blockquote: true,
+	atom.Br: true, atom.Cite: true, atom.Code: true, atom.Del: true, atom.Dfn: true, atom.Div: true,
+	atom.Em: true, atom.Figcaption: true, atom.Figure: true, atom.H1: true, atom.H2: true, atom.H3: true,
+	atom.H4: true, atom.H5: true, atom.H6: true, atom.Hr: true, atom.I: true, atom.Img: true, atom.Ins: true,
+	atom.Kbd: true, atom.Li: true, atom.Mark: true, atom.Ol: true, atom.P: true, atom.Pre: true, atom.Q: true,
+	atom.S: true, atom.Samp: true, atom.Small: true, atom.Span: true, atom.Strong: true, atom.Sub: true,
+	atom.Sup: true, atom.Time: true, atom.U: true, atom.Ul: true, atom.Var: true, atom.Wbr: true,
+	atom.Article: true, atom.Section: true, atom.Aside: true, atom.Header: true, atom.Footer: true,
+	atom.Nav: true, atom.Main: true,
+}
+
+// formatting are the simpleElems the parser keeps in its list of active
+// formatting elements.
+var formatting = map[atom.Atom]bool{
+	atom.A: true, atom.B: true, atom.Code: true, atom.Em: true, atom.I: true, atom.S: true,
+	atom.Small: true, atom.Strong: true, atom.U: true,
+}
+
+// voidElems are the simpleElems with no end tag, rendered as <x/>.
+var voidElems = map[atom.Atom]bool{atom.Br: true, atom.Hr: true, atom.Img: true, atom.Wbr: true}
+
+// closesP are the simpleElems whose start tag closes an open <p>.
+var closesP = map[atom.Atom]bool{
+	atom.Div: true, atom.P: true, atom.Blockquote: true, atom.Figure: true, atom.Figcaption: true,
+	atom.Article: true, atom.Section: true, atom.Aside: true, atom.Header: true, atom.Footer: true,
+	atom.Nav: true, atom.Main: true, atom.Ul: true, atom.Ol: true, atom.H1: true, atom.H2: true,
+	atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true, atom.Pre: true, atom.Hr: true, atom.Li: true,
+}
+
+var headings = map[atom.Atom]bool{atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true}
