@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"cmp"
 	"io"
 	"slices"
@@ -26,6 +27,7 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 	var (
 		out, words strings.Builder
 		stack      []atom.Atom
+		attrs      []rawAttr
 		afterPre   bool // the previous token opened a <pre>
 		links      = newResolver(base)
 	)
@@ -50,39 +52,50 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 			if wasPre && len(d) > 0 && d[0] == '\n' {
 				return "", "", "", false // the parser drops that newline
 			}
-			chars := string(d)
-			words.WriteString(chars)
-			escapeTo(&out, chars)
+			words.Write(d)
+			escapeTo(&out, d)
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			t := z.Token()
-			a := t.DataAtom
+			name, more := z.TagName()
+			a := atom.Lookup(name)
 			void := voidElems[a]
 			if !simpleElems[a] || (tt == xhtml.SelfClosingTagToken && !void) || closesOpen(stack, a) {
 				return "", "", "", false
 			}
+			// The slices stay valid until z.Next: TagAttr unescapes each
+			// value in place within its own span of the buffer.
+			attrs = attrs[:0]
+			for more {
+				var at rawAttr
+				at.key, at.val, more = z.TagAttr()
+				attrs = append(attrs, at)
+			}
 			if formatting[a] {
 				// The parser sorts a formatting element's attributes
 				// (for its Noah's Ark clause), so Render writes them sorted.
-				slices.SortFunc(t.Attr, func(x, y xhtml.Attribute) int {
-					return cmp.Or(strings.Compare(x.Key, y.Key), strings.Compare(x.Val, y.Val))
+				slices.SortFunc(attrs, func(x, y rawAttr) int {
+					return cmp.Or(bytes.Compare(x.key, y.key), bytes.Compare(x.val, y.val))
 				})
 			}
 			out.WriteByte('<')
-			out.WriteString(t.Data)
-			for _, at := range t.Attr {
-				val := at.Val
-				if urlAttrs[at.Key] {
-					if abs := links.abs(at.Val, at.Key == "href"); abs != "" {
-						val = abs
-					}
-					if a == atom.Img && at.Key == "src" && image == "" {
-						image = links.abs(at.Val, false)
-					}
-				}
+			out.WriteString(a.String())
+			for _, at := range attrs {
 				out.WriteByte(' ')
-				out.WriteString(at.Key)
+				out.Write(at.key)
 				out.WriteString(`="`)
-				escapeTo(&out, val)
+				key := string(at.key) // no allocation: map lookups and comparisons
+				if !urlAttrs[key] {
+					escapeTo(&out, at.val)
+					out.WriteByte('"')
+					continue
+				}
+				val := string(at.val)
+				if abs := links.abs(val, key == "href"); abs != "" {
+					val = abs
+				}
+				if a == atom.Img && key == "src" && image == "" {
+					image = links.abs(string(at.val), false)
+				}
+				escapeStringTo(&out, val)
 				out.WriteByte('"')
 			}
 			if blocks[a] {
@@ -121,7 +134,7 @@ const maxSimpleDepth = 256
 
 // escapeTo writes s escaped as x/net/html's Render escapes text and
 // attribute values.
-func escapeTo(out *strings.Builder, s string) {
+func escapeTo(out *strings.Builder, s []byte) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
@@ -141,12 +154,24 @@ func escapeTo(out *strings.Builder, s string) {
 		default:
 			continue
 		}
-		out.WriteString(s[last:i])
+		out.Write(s[last:i])
 		out.WriteString(esc)
 		last = i + 1
 	}
-	out.WriteString(s[last:])
+	out.Write(s[last:])
 }
+
+// escapeStringTo is escapeTo for a string, which seldom needs escaping.
+func escapeStringTo(out *strings.Builder, s string) {
+	if !strings.ContainsAny(s, "&'<>\"\r") {
+		out.WriteString(s)
+		return
+	}
+	escapeTo(out, []byte(s))
+}
+
+// rawAttr is one attribute as the tokenizer holds it.
+type rawAttr struct{ key, val []byte }
 
 func closeTag(out, words *strings.Builder, a atom.Atom) {
 	out.WriteString("</")
