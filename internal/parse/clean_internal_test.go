@@ -84,3 +84,46 @@ func BenchmarkClean(b *testing.B) {
 		_ = clean(s)
 	}
 }
+
+func TestCollapseMatchesFields(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{"empty", ""},
+		{"only space", " \t\n "},
+		{"already collapsed", "two words"},
+		{"leading and trailing", "  a b  "},
+		{"inner runs", "a \n\t b"},
+		{"tab alone", "a\tb"},
+		{"unicode spaces", "a\u00a0b\u2003\u2003c\u0085d\u3000"},
+		{"invalid bytes kept", "a \xff  b\xc3"},
+		{"single word", "word"},
+		{"trailing single space", "word "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, want := collapse(tt.in), strings.Join(strings.Fields(tt.in), " "); got != want {
+				t.Errorf("collapse(%q) = %q, want %q", tt.in, got, want)
+			}
+		})
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := []string{"a", "b", " ", " ", "\t", "\n", "\v", "\u00a0", "\u2028", "é", "\xff", "\u0085"}
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := collapse(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("collapse(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func BenchmarkCollapse(b *testing.B) {
+	s := strings.Repeat(" Ordinary paragraph of article text,  with a link here. \n", 1000)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = collapse(s)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"html"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -171,10 +172,70 @@ func stripTags(s string) string {
 	return b.String()
 }
 
-// collapse trims s and folds every run of white space into one space.
+// collapse trims s and folds every run of white space (unicode.IsSpace, as
+// strings.Fields splits) into one space. Text already collapsed comes back
+// as is; otherwise it is built in one pass with one allocation.
 func collapse(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	if isCollapsed(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	start := -1 // start of the current word, -1 between words
+	for i := 0; i < len(s); {
+		size, space := 1, false
+		if c := s[i]; c < utf8.RuneSelf {
+			space = asciiSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+		}
+		switch {
+		case space && start >= 0:
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[start:i])
+			start = -1
+		case !space && start < 0:
+			start = i
+		}
+		i += size
+	}
+	if start >= 0 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[start:])
+	}
+	return b.String()
 }
+
+// isCollapsed reports whether collapse would return s unchanged: its only
+// white space is single ASCII spaces between words.
+func isCollapsed(s string) bool {
+	prevSpace := true // no leading space either
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] && (prevSpace || c != ' ') {
+				return false
+			}
+			prevSpace = asciiSpace[c]
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return false
+		}
+		prevSpace = false
+		i += size
+	}
+	return !prevSpace || s == ""
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // truncate shortens text to about n runes, at a word boundary.
 func truncate(text string, n int) string {
