@@ -190,6 +190,38 @@ func BenchmarkPut(b *testing.B) {
 	})
 }
 
+// BenchmarkPutSwap stores a feed of 50 undated stubs, then another source's
+// full copies of them: 50 link groups whose representative swaps, with
+// fsync on. Compare with BenchmarkPut/new, which is one such Put.
+func BenchmarkPutSwap(b *testing.B) {
+	db, err := store.Open(filepath.Join(b.TempDir(), "put.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	next := 0
+	for b.Loop() {
+		stubs, full := make([]story.Story, 50), make([]story.Story, 50)
+		for i := range full {
+			full[i] = benchStory(next)
+			full[i].Source, full[i].ID = "zulu", story.NewID("zulu", fmt.Sprint(next))
+			stubs[i] = benchStory(next)
+			stubs[i].Source, stubs[i].ID = "alpha", story.NewID("alpha", fmt.Sprint(next))
+			stubs[i].Published, stubs[i].Summary = time.Time{}, "Partner story"
+			next++
+		}
+		if _, err := db.Put("alpha", store.SourceState{}, stubs, t0); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.Put("zulu", store.SourceState{}, full, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if g, err := db.Get(story.NewID("alpha", "0")); err != nil || g.DuplicateOf == "" {
+		b.Fatalf("stub 0 = %+v, %v; want a duplicate", g.DuplicateOf, err)
+	}
+}
+
 // BenchmarkReclassify re-runs a trivial classifier over every stored story,
 // as after a topic edit: the cost is the store's, not the classifier's.
 func BenchmarkReclassify(b *testing.B) {

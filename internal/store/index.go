@@ -83,8 +83,8 @@ func (w *writer) save(s story.Story) error {
 	return w.stories.Put([]byte(s.ID), v)
 }
 
-// members is what a first-seen story is indexed under: its own topics and
-// those of every duplicate other sources carried.
+// members is what a story that is not a duplicate is indexed under: its own
+// topics and those of every duplicate in its link group.
 func (w *writer) members(s story.Story) ([]string, error) {
 	lists := [][]string{splitSlugs(w.own.Get(be64(s.Seq)))}
 	for _, r := range s.AlsoIn {
@@ -176,7 +176,7 @@ func (w *writer) touch(slugs []string) {
 	}
 }
 
-// refresh recomputes first-seen story f's topic membership after its own or a
+// refresh recomputes representative f's topic membership after its own or a
 // duplicate's topics changed, and marks its feeds changed when content says so.
 func (w *writer) refresh(f story.Story, contentChanged bool) error {
 	old := splitSlugs(w.idx.Get(be64(f.Seq)))

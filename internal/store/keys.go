@@ -25,7 +25,7 @@ var (
 	bucketStories    = []byte("stories")    // id → JSON story.Story (Topics left out: they live in the generation)
 	bucketTime       = []byte("time")       // timeKey(Published, id) → nil, non-duplicates only: Recent("")
 	bucketSeq        = []byte("seq")        // be64(Seq) → seqValue: Since("") and Prune, in ingest order
-	bucketLinks      = []byte("links")      // canonical link → id of the first story that carried it
+	bucketLinks      = []byte("links")      // canonical link → id of its link group's representative
 	bucketSources    = []byte("sources")    // source name → JSON SourceState
 	bucketTombstones = []byte("tombstones") // id → be64(UnixNano pruned)
 	bucketTombTime   = []byte("tombtime")   // timeKey(pruned, id) → nil: expires tombstones without a scan
@@ -40,10 +40,11 @@ var (
 	bucketTopSeq   = []byte("seq")  // slug → bucket of be64(Seq) → id
 	bucketTopInfo  = []byte("info") // slug → infoValue
 	metaSchema     = []byte("schema")
-	metaGen        = []byte("gen")   // be64 active generation
-	metaAll        = []byte("all")   // infoValue of the all-stories index
-	metaStories    = []byte("n")     // be64 number of stored stories, duplicates included
-	metaTombstones = []byte("ntomb") // be64 number of tombstones
+	metaGen        = []byte("gen")     // be64 active generation
+	metaAll        = []byte("all")     // infoValue of the all-stories index
+	metaStories    = []byte("n")       // be64 number of stored stories, duplicates included
+	metaTombstones = []byte("ntomb")   // be64 number of tombstones
+	metaUndated    = []byte("undated") // present once every seq/ value carries seqUndated where due
 )
 
 const schemaVersion = 1
@@ -82,19 +83,22 @@ func splitTimeKey(k []byte) (time.Time, string) {
 
 func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
+// Flags in a seqValue.
+const (
+	seqDup     byte = 1 << iota // a duplicate: Since("") skips it
+	seqUndated                  // Published is the FirstSeen fallback Put filled in, not an upstream date
+)
+
 // seqValue is the value of seq/<be64 Seq>: FirstSeen lets Prune decide
-// without decoding the story, and the flag lets Since skip duplicates.
-func seqValue(firstSeen time.Time, dup bool, id string) []byte {
+// without decoding the story, and the flags let Since skip duplicates and
+// dedupe tell an upstream date from the fallback.
+func seqValue(firstSeen time.Time, flags byte, id string) []byte {
 	v := binary.BigEndian.AppendUint64(nil, nanos(firstSeen))
-	flag := byte(0)
-	if dup {
-		flag = 1
-	}
-	return append(append(v, flag), id...)
+	return append(append(v, flags), id...)
 }
 
-func splitSeqValue(v []byte) (firstSeen time.Time, dup bool, id string) {
-	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), v[8] == 1, string(v[9:])
+func splitSeqValue(v []byte) (firstSeen time.Time, flags byte, id string) {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), v[8], string(v[9:])
 }
 
 // infoValue is be64(count) | be64(nanos of last change).

@@ -25,7 +25,8 @@ const (
 // oldest-ingested stories beyond the newest maxStories; zero disables either
 // rule. It goes by FirstSeen rather than Published so a story an upstream
 // backdates stays as long as any other (topic pages cut by Published with
-// Query.NotBefore). A first-seen story takes its duplicates with it.
+// Query.NotBefore). A link group's representative takes its duplicates
+// with it; a duplicate goes alone.
 //
 // Every pruned id leaves a tombstone so Put skips it when the upstream still
 // lists it; tombstones older than max(TombstoneTTL, 2×maxAge) are dropped.
@@ -147,7 +148,7 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 			return n, err
 		}
 	} else if cascade {
-		// A duplicate pruned on its own: the first story loses its Ref and
+		// A duplicate pruned on its own: its representative loses its Ref and
 		// the topics the duplicate brought.
 		if f, ok, err := w.load(s.DuplicateOf); err != nil {
 			return n, err

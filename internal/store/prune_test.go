@@ -91,6 +91,7 @@ func TestPruneDuplicates(t *testing.T) {
 	db := open(t)
 	first := mk("wire", "a", t0, "politics")
 	first.Link = "https://news.example/story"
+	first.Content = "the full text" // the better copy: it represents the group
 	dup := mk("agency", "x", t0, "economy")
 	dup.Link = first.Link
 	put(t, db, "wire", t0, first)

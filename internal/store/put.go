@@ -33,10 +33,23 @@ type PutResult struct {
 // Updated becomes Published. Ids Prune tombstoned are Skipped.
 //
 // story.Topics, as the caller classified them, are indexed even for an
-// unchanged story. Cross-source dedupe is decided when a story is first
-// stored: if another source's story already holds its Link, it becomes a
-// duplicate (DuplicateOf set, hidden from Recent and Since), the first story's
-// AlsoIn gains a Ref, and its topics are indexed on the first story.
+// unchanged story.
+//
+// Cross-source dedupe: a new story whose Link a story of another source
+// already holds joins that story's link group; a source that already has a
+// story in the group (the representative or a duplicate) keeps its second
+// entry for the link as a story of its own. One member represents the group
+// (listed once by Recent and Since, AlsoIn naming the others, indexed under
+// every member's topics); the others are duplicates (DuplicateOf set, hidden).
+// The representative is the best copy by a fixed preference, not the first
+// one Put, so concurrent fetches committing in any order give the same feeds:
+// a copy with an upstream date beats one whose Published is only the
+// FirstSeen fallback; then, between dated copies, the earlier Published; then
+// the longer Content, then Summary; then the smaller Source name, then ID.
+// The choice is made again whenever a member of the group is stored new or
+// with changed content (an unchanged re-Put never moves it); when another
+// copy wins, roles swap in the same transaction and the topics of both
+// representatives count as changed. AlsoIn is sorted by source name.
 func (db *DB) Put(source string, st SourceState, stories []story.Story, now time.Time) (PutResult, error) {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
@@ -89,7 +102,12 @@ func (w *writer) put(s story.Story, res *PutResult) error {
 
 	s.Seq, s.FirstSeen, s.DuplicateOf, s.AlsoIn = old.Seq, old.FirstSeen, old.DuplicateOf, old.AlsoIn
 	if s.Published.IsZero() {
-		s.Published = old.Published
+		s.Published = old.Published // and stays undated if it was
+	} else if flags := w.seqFlags(s.Seq); flags&seqUndated != 0 {
+		// Upstream dated a story it first gave without a date.
+		if err := w.seq.Put(be64(s.Seq), seqValue(s.FirstSeen, flags&^seqUndated, s.ID)); err != nil {
+			return err
+		}
 	}
 	if s.Updated.IsZero() {
 		s.Updated = s.Published
@@ -115,16 +133,20 @@ func (w *writer) put(s story.Story, res *PutResult) error {
 	}
 
 	if s.DuplicateOf != "" {
-		// A duplicate's topics are indexed on the first story; its content
-		// is not what that story's feeds show.
-		if !ownChanged {
+		// A duplicate's topics are indexed on its representative; its
+		// content is not what that story's feeds show, unless it now makes
+		// the better copy.
+		if !ownChanged && !changed {
 			return nil
 		}
 		f, ok, err := w.load(s.DuplicateOf)
 		if err != nil || !ok {
 			return err
 		}
-		return w.refresh(f, false)
+		if !changed {
+			return w.refresh(f, false)
+		}
+		return w.elect(f, false)
 	}
 
 	if changed {
@@ -151,6 +173,9 @@ func (w *writer) put(s story.Story, res *PutResult) error {
 	}
 	if changed {
 		w.touch(members)
+		if len(s.AlsoIn) > 0 {
+			return w.elect(s, true) // the new content may make another copy the better one
+		}
 	}
 	return nil
 }
@@ -165,8 +190,10 @@ func (w *writer) insert(s story.Story, own []string) error {
 	if s.FirstSeen.IsZero() {
 		s.FirstSeen = w.now
 	}
+	var flags byte
 	if s.Published.IsZero() {
 		s.Published = s.FirstSeen
+		flags |= seqUndated
 	}
 	if s.Updated.IsZero() {
 		s.Updated = s.Published
@@ -180,12 +207,16 @@ func (w *writer) insert(s story.Story, own []string) error {
 		s.DuplicateOf = first.ID
 		if !slices.ContainsFunc(first.AlsoIn, func(r story.Ref) bool { return r.ID == s.ID }) {
 			first.AlsoIn = append(first.AlsoIn, story.Ref{Source: s.Source, Title: s.SourceTitle, ID: s.ID})
+			sortRefs(first.AlsoIn)
 		}
 	}
 	if err := w.save(s); err != nil {
 		return err
 	}
-	if err := w.seq.Put(be64(s.Seq), seqValue(s.FirstSeen, first != nil, s.ID)); err != nil {
+	if first != nil {
+		flags |= seqDup
+	}
+	if err := w.seq.Put(be64(s.Seq), seqValue(s.FirstSeen, flags, s.ID)); err != nil {
 		return err
 	}
 	if err := addCounter(w.meta, metaStories, 1); err != nil {
@@ -198,7 +229,8 @@ func (w *writer) insert(s story.Story, own []string) error {
 		if err := w.save(*first); err != nil {
 			return err
 		}
-		return w.refresh(*first, true) // AlsoIn changed what its feeds show
+		// AlsoIn changed what its feeds show, and s may be the better copy.
+		return w.elect(*first, true)
 	}
 	if err := w.time.Put(timeKey(s.Published, s.ID), nil); err != nil {
 		return err
@@ -211,8 +243,8 @@ func (w *writer) insert(s story.Story, own []string) error {
 	return w.reindex(s.ID, entry{}, entry{members, s.Published, s.Seq})
 }
 
-// claimLink records s as the holder of its Link, or returns the first story
-// another source stored with that Link, which s duplicates.
+// claimLink records s as the holder of its Link, or returns the
+// representative of the link group s joins as a duplicate (see Put).
 func (w *writer) claimLink(s story.Story) (*story.Story, error) {
 	if s.Link == "" || len(s.Link) > maxLinkLen {
 		return nil, nil
@@ -223,7 +255,7 @@ func (w *writer) claimLink(s story.Story) (*story.Story, error) {
 			return nil, err
 		}
 		if ok && f.DuplicateOf == "" {
-			if f.Source == s.Source {
+			if inGroup(f, s.Source) {
 				return nil, nil // one source's two entries for one link are two stories
 			}
 			return &f, nil
@@ -232,7 +264,7 @@ func (w *writer) claimLink(s story.Story) (*story.Story, error) {
 	return nil, w.links.Put([]byte(s.Link), []byte(s.ID))
 }
 
-// relink moves a first-seen story's claim when its Link changed.
+// relink moves a representative's claim when its Link changed.
 func (w *writer) relink(old, s story.Story) error {
 	if old.Link == s.Link {
 		return nil

@@ -59,7 +59,7 @@ func (r reader) get(id []byte) (story.Story, bool, error) {
 	if err := json.Unmarshal(v, &s); err != nil {
 		return story.Story{}, false, fmt.Errorf("decode story %s: %w", id, err)
 	}
-	// A first-seen story shows what it is indexed under (its duplicates'
+	// A representative shows what it is indexed under (its duplicates'
 	// topics included); a duplicate shows its own classification.
 	if s.DuplicateOf == "" {
 		s.Topics = splitSlugs(r.idx.Get(be64(s.Seq)))
@@ -175,8 +175,8 @@ func (db *DB) Since(topic string, afterSeq uint64, limit int) ([]story.Story, er
 		for k, v := c.Seek(be64(afterSeq + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			id := v
 			if topic == "" {
-				_, dup, sid := splitSeqValue(v)
-				if dup {
+				_, flags, sid := splitSeqValue(v)
+				if flags&seqDup != 0 {
 					continue
 				}
 				id = []byte(sid)

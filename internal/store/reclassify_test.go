@@ -22,6 +22,7 @@ func TestReclassify(t *testing.T) {
 	dup := mk("agency", "x", t0, "old")
 	dup.Link = batch[1].Link
 	dup.Title = "dup title"
+	dup.Published = batch[1].Published.Add(time.Hour) // a later republication: batch[1] represents the group
 	put(t, db, "agency", t0, dup)
 
 	before := recent(t, db, store.Query{Topic: "old"})

@@ -3,7 +3,8 @@
 //
 // Layout (see keys.go): stories/<id> holds each story as JSON; time/ and seq/
 // index every story by publication time and by ingest order; links/ maps a
-// canonical link to the first story that carried it (cross-source dedupe);
+// canonical link to the story that represents the copies several sources
+// carried (cross-source dedupe, see Put and dedupe.go);
 // sources/ holds fetch state; tombstones/ remembers pruned ids so an upstream
 // that still lists them cannot bring them back. Topic membership lives in a
 // generation bucket (gen/<n>) so Reclassify can build a new one beside the
@@ -26,6 +27,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +38,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // ErrLocked means another process holds the file.
@@ -128,9 +132,50 @@ func (db *DB) init() error {
 				return fmt.Errorf("drop stale generation %d: %w", stale, err)
 			}
 		}
-		_, err := createGen(tx, gen)
-		return err
+		if _, err := createGen(tx, gen); err != nil {
+			return err
+		}
+		if meta.Get(metaUndated) == nil {
+			if err := markUndated(tx); err != nil {
+				return fmt.Errorf("mark undated stories: %w", err)
+			}
+			return meta.Put(metaUndated, []byte{1})
+		}
+		return nil
 	})
+}
+
+// markUndated sets seqUndated on the stories of a file written before the
+// flag existed. Those files did not record whether upstream gave a date, so
+// a Published equal to FirstSeen to the nanosecond, which is what Put's
+// fallback leaves, stands for "no date". It runs once per file; a new file
+// has nothing to walk.
+func markUndated(tx *bolt.Tx) error {
+	seq, stories := tx.Bucket(bucketSeq), tx.Bucket(bucketStories)
+	var keys, vals [][]byte // collect first: writing under a cursor may skip keys
+	err := seq.ForEach(func(k, v []byte) error {
+		firstSeen, flags, id := splitSeqValue(v)
+		var s story.Story
+		if raw := stories.Get([]byte(id)); raw != nil {
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("decode story %s: %w", id, err)
+			}
+		}
+		if flags&seqUndated == 0 && !s.FirstSeen.IsZero() && s.Published.Equal(s.FirstSeen) {
+			keys = append(keys, bytes.Clone(k))
+			vals = append(vals, seqValue(firstSeen, flags|seqUndated, id))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if err := seq.Put(k, vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // createGen creates (or opens) generation n and its sub-buckets.
