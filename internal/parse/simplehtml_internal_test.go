@@ -147,3 +147,28 @@ func BenchmarkHTMLFragmentPaths(b *testing.B) {
 		}
 	})
 }
+
+// TestSanitizerKeepsText backs htmlFragment's shortcut: for input without
+// '<', sanitizing simpleHTML's output changes nothing.
+func TestSanitizerKeepsText(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{"a", "word", " ", "\n", "\r\n", "\r", "\t", "&", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#0;", "&#x1F600;",
+		"&nbsp;", "&bogus;", "&amp", ">", "\"", "'", "é", "日本", "\u00a0", "=", "/", "]]>", "-->", "&#13;", "javascript:"}
+	for i := range 20000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := clean(b.String())
+		if i == 0 {
+			s = `Tom & Jerry's "show" > 3 &amp; more`
+		}
+		raw, _, _, ok := simpleHTML(s, simpleBase)
+		if !ok {
+			t.Fatalf("simpleHTML refused text %q", s)
+		}
+		if got := sanitizer().Sanitize(raw); got != raw {
+			t.Fatalf("on %q: Sanitize(%q) = %q", s, raw, got)
+		}
+	}
+}

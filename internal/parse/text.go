@@ -58,6 +58,11 @@ func htmlFragment(s, base string) fragment {
 			return fragment{html: html.EscapeString(t), text: t}
 		}
 	}
+	if ok && strings.IndexByte(s, '<') < 0 {
+		// Text alone (no tag can start without '<'): the sanitizer would
+		// decode and re-escape raw into the same bytes.
+		return fragment{html: clean(strings.TrimSpace(raw)), text: collapse(clean(text)), image: image}
+	}
 	return fragment{
 		html:  clean(strings.TrimSpace(sanitizer().Sanitize(raw))),
 		text:  collapse(clean(text)),
