@@ -307,6 +307,15 @@ func assertStoredOnce(t *testing.T, dbPath string, want []string) {
 	count := map[string]int{}
 	for _, s := range page.Stories {
 		count[s.Title]++
+		// Every sample story but one carries an upstream date in at least one
+		// of its copies; the listed copy must show it, whatever the order the
+		// sources were fetched in.
+		if !strings.HasPrefix(s.Title, "Sam Altman") && (s.Published.Year() != 2026 || s.Published.Month() != time.January) {
+			t.Errorf("story %q (from %s) is dated %v, want its January 2026 upstream date", s.Title, s.Source, s.Published)
+		}
+		if strings.HasPrefix(s.Title, "ICE Agent Blocked") && (s.Source != "world-desk" || len(s.AlsoIn) == 0) {
+			t.Errorf("the ICE story is listed from %s (also in %v), want world-desk's full copy naming the others", s.Source, s.AlsoIn)
+		}
 	}
 	for _, title := range want {
 		if count[title] != 1 {

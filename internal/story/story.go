@@ -52,8 +52,8 @@ type Story struct {
 	FirstSeen time.Time // when newsdesk first stored the story; kept across re-fetches
 
 	Topics      []string // slugs of the topics the story belongs to
-	DuplicateOf string   // ID of the first-seen story with the same Link from another source, if any
-	AlsoIn      []Ref    // other sources that carried the same Link (set on the first-seen story)
+	DuplicateOf string   // ID of the story that represents this Link's group (another source's copy), if any
+	AlsoIn      []Ref    // other sources that carried the same Link (set on the group's representative)
 }
 
 // Author is a person or organisation credited with a story.
