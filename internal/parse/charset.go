@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"mime"
 	"regexp"
@@ -141,6 +142,10 @@ func dropControls(b []byte) []byte {
 	var out []byte // allocated on the first removal
 	last := 0      // b[last:i] not yet copied to out
 	for i := 0; i < len(b); i++ {
+		if i+8 <= len(b) && !mayDrop(binary.LittleEndian.Uint64(b[i:])) {
+			i += 7 // eight bytes with neither a control byte nor '&'
+			continue
+		}
 		c := b[i]
 		n := 0 // bytes to drop at i
 		switch {
@@ -163,6 +168,18 @@ func dropControls(b []byte) []byte {
 		return b
 	}
 	return append(out, b[last:]...)
+}
+
+// mayDrop reports whether the eight bytes of w hold a byte below 0x20 or an
+// '&' (it may also flag bytes just after one): the SWAR tests for a byte
+// below n, (w - n*ones) &^ w & highs, and for a zero byte after XOR.
+func mayDrop(w uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	amps := w ^ ('&' * ones)
+	return ((w-0x20*ones)&^w|(amps-ones)&^amps)&highs != 0
 }
 
 // badCharRef returns the length of the character reference at the start of b

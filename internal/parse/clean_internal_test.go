@@ -127,3 +127,49 @@ func BenchmarkCollapse(b *testing.B) {
 		_ = collapse(s)
 	}
 }
+
+// dropControlsReference is dropControls as first written, byte by byte.
+func dropControlsReference(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		n := 0
+		switch {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			n = 1
+		case c == '&' && i+2 < len(b) && b[i+1] == '#':
+			n = badCharRef(b[i:])
+		}
+		if n == 0 {
+			out = append(out, c)
+			continue
+		}
+		i += n - 1
+	}
+	return out
+}
+
+func TestDropControlsMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"abcdefgh", "a", " ", "\t", "\n", "\r", "\x00", "\x01", "\x1f", "&", "&#", "&#1;", "&#x1;", "&#x41;", "&#65;",
+		"&#xFFFE;", "&amp;", "é", "\xff", "\x80", "\xa0", "\xe2\x80\x9c", "\x7f", "%", "'", "\x9f"}
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(20) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		in := []byte(b.String())
+		got, want := dropControls([]byte(string(in))), dropControlsReference(in)
+		if string(got) != string(want) {
+			t.Fatalf("dropControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func BenchmarkDropControls(b *testing.B) {
+	body := []byte(strings.Repeat("<p>Ordinary paragraph of article text, with a link <a href=\"/x\">here</a> &amp; more.</p>\n", 1000))
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		_ = dropControls(body)
+	}
+}
