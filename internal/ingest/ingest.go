@@ -91,14 +91,23 @@ type Report struct {
 // that asked not to be polled yet (backoff, Retry-After, ttl) or that is gone
 // is left alone. Failures are recorded in the store and in the Report; nothing
 // stored is lost.
-func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) Report {
+func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (rep Report) {
 	start := in.opts.Now()
-	rep := Report{Source: src.Name}
+	rep = Report{Source: src.Name}
 	if !in.claim(src.Name) {
 		rep.Status = "busy"
 		return rep
 	}
 	defer in.release(src.Name)
+	// A bug in one source's run (parse recovers gofeed's own panics) must not
+	// take the daemon or the other sources down: RefreshAll runs sources on
+	// goroutines that no cron Recover wraps.
+	defer func() {
+		if r := recover(); r != nil {
+			in.log.Error("refresh panicked", "source", src.Name, "panic", r)
+			rep.Status, rep.Err = "failing", fmt.Sprintf("panic: %v", r)
+		}
+	}()
 
 	prev, err := in.state(src.Name)
 	if err != nil {

@@ -123,9 +123,20 @@ func (s *Scheduler) Replace(plan Plan) error {
 	}
 	s.known = known
 	if len(fresh) > 0 {
-		s.wg.Go(func() { s.in.RefreshAll(s.ctx, fresh, false, nil) })
+		s.wg.Go(func() {
+			defer s.recover()
+			s.in.RefreshAll(s.ctx, fresh, false, nil)
+		})
 	}
 	return nil
+}
+
+// recover keeps a panic in a run outside cron (start-up, new sources) from
+// taking the daemon down, as cron's Recover does for scheduled runs.
+func (s *Scheduler) recover() {
+	if r := recover(); r != nil {
+		s.in.log.Error("refresh panicked", "panic", r)
+	}
 }
 
 // Next returns when the scheduler runs next.

@@ -112,3 +112,47 @@ func TestReplaceRefusesBadSpecAndKeepsPlan(t *testing.T) {
 		t.Errorf("next run moved from %v to %v after refused replaces", before, got)
 	}
 }
+
+// TestSchedulePanicDoesNotStopLaterRuns panics in the first scheduled run:
+// cron's Recover must catch it and, with Skip before Recover in the chain,
+// the next ticks must still run (the other order skips them forever).
+func TestSchedulePanicDoesNotStopLaterRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		feed := filepath.Join(dir, "feed.xml")
+		if err := os.WriteFile(feed, []byte(rss("Ice storm")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(filepath.Join(dir, "n.db"), store.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var mu sync.Mutex
+		runs := 0
+		in := ingest.New(fetch.New(fetch.Options{}), db, topic.NewSet(), slog.New(slog.DiscardHandler), ingest.Options{
+			Observe: func(ingest.Report) {
+				mu.Lock()
+				runs++
+				n := runs
+				mu.Unlock()
+				if n <= 2 { // the start-up run and the first tick
+					panic("boom")
+				}
+			},
+		})
+		src := story.Source{Name: "local", URL: "file://" + feed}
+		sched, err := in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1m", Sources: []story.Source{src}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3*time.Minute + 30*time.Second)
+		synctest.Wait()
+		sched.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		if runs != 4 {
+			t.Errorf("runs = %d, want 4: start-up and three ticks, panics notwithstanding", runs)
+		}
+	})
+}
