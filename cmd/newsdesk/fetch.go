@@ -15,7 +15,6 @@ import (
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
-	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
@@ -55,17 +54,13 @@ func fetchCmd(ctx context.Context, e env, args []string) error {
 	prog := newProgress(e.stderr, len(srcs))
 
 	var reports []ingest.Report
-	db, err := openStore(o.data, 500*time.Millisecond)
+	db, daemon, err := openOrDial(o.data)
 	switch {
-	case errors.Is(err, store.ErrLocked):
-		c, derr := admin.Dial(o.data)
-		if derr != nil {
-			return fmt.Errorf("%w; and %w", err, derr)
-		}
-		fmt.Fprintln(e.stderr, "a running daemon holds the store; it does the fetch")
-		reports, err = c.Fetch(ctx, admin.FetchRequest{Sources: only, Force: *force}, prog.report)
 	case err != nil:
 		return err
+	case daemon != nil:
+		fmt.Fprintln(e.stderr, "a running daemon holds the store; it does the fetch")
+		reports, err = daemon.Fetch(ctx, admin.FetchRequest{Sources: only, Force: *force}, prog.report)
 	default:
 		defer db.Close()
 		log := newLogger(io.Discard, cfg)

@@ -9,12 +9,10 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/preview"
-	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
@@ -62,19 +60,15 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 	if _, err := os.Stat(o.data); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no store at %s yet: run `newsdesk fetch` or `newsdesk serve` first", o.data)
 	}
-	db, err := openStore(o.data, 500*time.Millisecond)
+	db, daemon, err := openOrDial(o.data)
 	switch {
-	case errors.Is(err, store.ErrLocked):
-		c, derr := admin.Dial(o.data)
-		if derr != nil {
-			return fmt.Errorf("%w; and %w", err, derr)
-		}
-		res, err = c.Preview(ctx, admin.PreviewRequest{Topic: slug, Definition: &def, Limit: *limit, Explain: *explain})
+	case err != nil:
+		return err
+	case daemon != nil:
+		res, err = daemon.Preview(ctx, admin.PreviewRequest{Topic: slug, Definition: &def, Limit: *limit, Explain: *explain})
 		if err != nil {
 			return err
 		}
-	case err != nil:
-		return err
 	default:
 		defer db.Close()
 		res, err = preview.Run(db, cfg.Set.Lookup(slug), preview.Options{Limit: *limit, Explain: *explain})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/admin"
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
@@ -69,6 +70,21 @@ func cacheMaxAge(cfg *config.Config) time.Duration {
 	t1 := sched.Next(time.Now())
 	interval := sched.Next(t1).Sub(t1)
 	return min(max(interval/2, time.Minute), time.Hour)
+}
+
+// openOrDial opens the store for a one-shot command, or, when a running
+// daemon holds it, returns a client for that daemon instead: exactly one of
+// db and c is set when err is nil.
+func openOrDial(path string) (db *store.DB, c *admin.Client, err error) {
+	db, err = openStore(path, 500*time.Millisecond)
+	if !errors.Is(err, store.ErrLocked) {
+		return db, nil, err
+	}
+	c, derr := admin.Dial(path)
+	if derr != nil {
+		return nil, nil, fmt.Errorf("%w; and %w", err, derr)
+	}
+	return nil, c, nil
 }
 
 // openStore opens the store, or says clearly that a daemon holds it.

@@ -16,6 +16,23 @@ import (
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
+// localFeed writes a one-story feed file and opens a store beside it; both
+// are removed with the test.
+func localFeed(t *testing.T) (story.Source, *store.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	feed := filepath.Join(dir, "feed.xml")
+	if err := os.WriteFile(feed, []byte(rss("Ice storm")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(dir, "n.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return story.Source{Name: "local", Title: "Local", URL: "file://" + feed}, db
+}
+
 func TestParseSpec(t *testing.T) {
 	tests := []struct {
 		name, spec string
@@ -45,16 +62,7 @@ func TestParseSpec(t *testing.T) {
 // synctest bubble: one refresh at start-up, then one per tick.
 func TestScheduleRunsOnEveryTick(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		feed := filepath.Join(dir, "feed.xml")
-		if err := os.WriteFile(feed, []byte(rss("Ice storm")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		db, err := store.Open(filepath.Join(dir, "n.db"), store.Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		src, db := localFeed(t)
 		var mu sync.Mutex
 		var statuses []string
 		in := ingest.New(fetch.New(fetch.Options{}), db, topic.NewSet(), slog.New(slog.DiscardHandler), ingest.Options{
@@ -64,7 +72,6 @@ func TestScheduleRunsOnEveryTick(t *testing.T) {
 				statuses = append(statuses, r.Status)
 			},
 		})
-		src := story.Source{Name: "local", Title: "Local", URL: "file://" + feed}
 		sched, err := in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1m", Sources: []story.Source{src}})
 		if err != nil {
 			t.Fatal(err)
@@ -118,16 +125,7 @@ func TestReplaceRefusesBadSpecAndKeepsPlan(t *testing.T) {
 // the next ticks must still run (the other order skips them forever).
 func TestSchedulePanicDoesNotStopLaterRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		feed := filepath.Join(dir, "feed.xml")
-		if err := os.WriteFile(feed, []byte(rss("Ice storm")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		db, err := store.Open(filepath.Join(dir, "n.db"), store.Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		src, db := localFeed(t)
 		var mu sync.Mutex
 		runs := 0
 		in := ingest.New(fetch.New(fetch.Options{}), db, topic.NewSet(), slog.New(slog.DiscardHandler), ingest.Options{
@@ -141,7 +139,6 @@ func TestSchedulePanicDoesNotStopLaterRuns(t *testing.T) {
 				}
 			},
 		})
-		src := story.Source{Name: "local", URL: "file://" + feed}
 		sched, err := in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1m", Sources: []story.Source{src}})
 		if err != nil {
 			t.Fatal(err)
