@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -211,7 +213,7 @@ func badCharRef(b []byte) int {
 		}
 		r = r*rune(base) + v
 	}
-	if xmlChar(r) {
+	if story.XMLChar(r) {
 		return 0
 	}
 	return end + 1

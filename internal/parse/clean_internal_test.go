@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // cleanReference is clean as first written: one rune at a time. The fast
@@ -12,11 +14,11 @@ import (
 func cleanReference(s string) string {
 	var b strings.Builder
 	for i, r := range s {
-		if r == utf8.RuneError && isInvalidAt(s, i) {
+		if _, size := utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && size == 1 {
 			b.WriteRune(utf8.RuneError)
 			continue
 		}
-		if xmlChar(r) {
+		if story.XMLChar(r) {
 			b.WriteRune(r)
 		}
 	}

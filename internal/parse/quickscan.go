@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // quickScan does scan's work with one pass over the bytes instead of
@@ -23,7 +25,7 @@ import (
 // tokens RawToken would have read without error before it.
 func (doc *document) quickScan() (handled bool, err error) {
 	b := doc.body
-	if !isClean(b) {
+	if !story.IsClean(b) {
 		return false, nil // RawToken refuses some of these; let it decide
 	}
 	s := quickScanner{b: b, lastLT: bytes.LastIndexByte(b, '<')}
@@ -176,7 +178,7 @@ func legalCharRef(b []byte) bool {
 		return true
 	}
 	r := rune(n)
-	return xmlChar(r) || (r >= 0xD800 && r <= 0xDFFF)
+	return story.XMLChar(r) || (r >= 0xD800 && r <= 0xDFFF)
 }
 
 // name reads an XML name at i as RawToken's nsname would split it, limited

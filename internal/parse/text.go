@@ -10,6 +10,8 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // summaryRunes is the length of a summary derived from content.
@@ -261,73 +263,6 @@ func truncate(text string, n int) string {
 	return strings.TrimRight(text[:cut], " ,;:") + "…"
 }
 
-// clean returns s as valid UTF-8 holding only characters XML 1.0 allows, so
-// every output format can carry it (one stray \x0b makes an RSS file
-// malformed). Clean input, the usual case, is returned as is without
-// allocating.
-func clean(s string) string {
-	if isClean(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i, r := range s {
-		if r == utf8.RuneError && isInvalidAt(s, i) {
-			b.WriteRune(utf8.RuneError)
-			continue
-		}
-		if xmlChar(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// isClean reports whether s (a string or bytes) is valid UTF-8 holding only XML 1.0 characters.
-// Content is mostly ASCII, so it checks eight bytes at a time and decodes
-// runes only past ASCII or near a control character.
-func isClean[T string | []byte](s T) bool {
-	const (
-		lo = 0x2020202020202020 // every byte 0x20: bytes below it are controls
-		hi = 0x8080808080808080 // the high bit of every byte
-	)
-	i := 0
-	for i < len(s) {
-		if i+8 <= len(s) {
-			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			// (w-lo)&^w&hi is zero when no byte is below 0x20 and none
-			// has its high bit set: eight printable ASCII bytes.
-			if w&hi == 0 && (w-lo)&^w&hi == 0 {
-				i += 8
-				continue
-			}
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			i++
-			continue
-		}
-		var buf [utf8.UTFMax]byte
-		r, size := utf8.DecodeRune(buf[:copy(buf[:], s[i:])])
-		if (r == utf8.RuneError && size == 1) || !xmlChar(r) {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-func isInvalidAt(s string, i int) bool {
-	_, size := utf8.DecodeRuneInString(s[i:])
-	return size == 1
-}
-
-// xmlChar reports whether r is a Char in the XML 1.0 grammar.
-func xmlChar(r rune) bool {
-	return r == 0x9 || r == 0xA || r == 0xD ||
-		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
-}
+// clean is story.Clean: every text field leaves parse valid UTF-8 holding
+// only characters XML 1.0 allows.
+func clean(s string) string { return story.Clean(s) }

@@ -2,85 +2,15 @@ package render
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-// xmlChar reports whether XML 1.0 allows r in character data:
-// #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-func xmlChar(r rune) bool {
-	switch {
-	case r == '\t' || r == '\n' || r == '\r':
-		return true
-	case r < 0x20:
-		return false
-	case r <= 0xD7FF:
-		return true
-	case r < 0xE000:
-		return false
-	case r <= 0xFFFD:
-		return true
-	case r < 0x10000:
-		return false
-	}
-	return r <= utf8.MaxRune
-}
-
-// clean drops characters XML 1.0 cannot carry and invalid UTF-8 from s.
-// gorilla/feeds writes RSS content:encoded as unchecked CDATA (pitfall G1),
-// so one \x0b from upstream would make the whole document malformed.
-// Clean strings, the common case, are returned without allocating.
-func clean(s string) string {
-	bad := firstBad(s)
-	if bad < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:bad])
-	for i := bad; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r != utf8.RuneError || size > 1) && xmlChar(r) {
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// firstBad returns the byte offset of the first character clean would drop,
-// or -1. ASCII text is the hot path (most of a feed is ASCII markup), so it
-// is checked eight bytes at a time: a word with no byte >= 0x80 and none
-// below 0x20 needs no closer look.
-func firstBad(s string) int {
-	const hi, lo = 0x8080808080808080, 0x2020202020202020
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) {
-			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			// (w-lo) & ^w & hi is non-zero iff some byte is below 0x20 (given none is >= 0x80).
-			if w&hi == 0 && (w-lo)&^w&hi == 0 {
-				i += 8
-				continue
-			}
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return i
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || !xmlChar(r) {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
+// clean drops characters XML 1.0 cannot carry and invalid UTF-8 from s
+// (story.Clean). Parse already stores clean text; this is the renderer's own
+// guarantee, since gorilla/feeds writes RSS content:encoded as unchecked
+// CDATA (pitfall G1) and one \x0b would make the whole document malformed.
+func clean(s string) string { return story.Clean(s) }
 
 // cleanStrings cleans every element, copying the slice only when one changes.
 func cleanStrings(in []string) []string {
@@ -148,7 +78,7 @@ func cleanStory(s story.Story) story.Story {
 
 func dirty(ss ...string) bool {
 	for _, s := range ss {
-		if firstBad(s) >= 0 {
+		if !story.IsClean(s) {
 			return true
 		}
 	}

@@ -19,7 +19,7 @@ func TestClean(t *testing.T) {
 		{"emoji and CJK kept", "🛂 入国 " + long, "🛂 入国 " + long},
 		{"U+FFFE and U+FFFF dropped", "a\uFFFEb\uFFFFc", "abc"},
 		{"U+FFFD kept", "a\uFFFDb", "a\uFFFDb"},
-		{"invalid UTF-8 dropped", "a\xffb\xc3", "ab"},
+		{"invalid UTF-8 becomes U+FFFD, as parse stores it", "a\xffb\xc3", "a\uFFFDb\uFFFD"},
 		{"DEL is legal XML", "a\x7fb", "a\x7fb"},
 	}
 	for _, tt := range tests {
