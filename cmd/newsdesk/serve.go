@@ -58,7 +58,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			}
 			return nil
 		}})
-	d := &daemon{log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
+	d := &daemon{ctx: ctx, log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
 	d.cfg.Store(cfg)
 	go d.hub.Run(ctx)
 	in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, d.changed))
@@ -98,7 +98,15 @@ func serve(ctx context.Context, e env, args []string) error {
 			log.Error("admin listener stopped; fetch and preview cannot reach the daemon", "err", err)
 		}
 	}()
-	defer adminSrv.Close()
+	defer func() {
+		// Admin fetches stop with the daemon's context (see daemon.fetch);
+		// wait for their handlers so no refresh outlives the store.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := adminSrv.Shutdown(ctx); err != nil {
+			adminSrv.Close()
+		}
+	}()
 	unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token)
 	if err != nil {
 		return err
@@ -140,6 +148,7 @@ func serve(ctx context.Context, e env, args []string) error {
 // daemon is the running state that a config reload and the admin endpoints
 // act on.
 type daemon struct {
+	ctx   context.Context // ends when the daemon shuts down
 	log   *slog.Logger
 	db    *store.DB
 	in    *ingest.Ingester
@@ -229,6 +238,11 @@ func (d *daemon) changed(slugs ...string) {
 
 // fetch runs an admin-requested fetch.
 func (d *daemon) fetch(ctx context.Context, names []string, force bool, progress func(ingest.Report)) ([]ingest.Report, error) {
+	// The request's context ends when the caller goes away; the daemon's
+	// when it shuts down. Either stops the fetch.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
 	cfg := d.config()
 	srcs, err := pickSources(cfg, names)
 	if err != nil {
