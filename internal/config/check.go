@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -400,13 +401,16 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 		} else {
 			def.Rule, _ = c.rule(f.Rule.Node, path+".rule")
 		}
-		if len(c.probs) > before || c.visits > maxNodes {
+		if c.visits > maxNodes {
 			defs = append(defs, def)
-			continue // topic.New would repeat what is already reported
+			continue
 		}
 		t, err := topic.New(def)
 		if err != nil {
-			c.topicErrors(path, err)
+			// New also checks what is already reported (a missing title, an
+			// empty clause); report only what it adds, such as a bad regex
+			// beside a misshapen clause.
+			c.topicErrors(path, err, c.probs[before:])
 			defs = append(defs, def)
 			continue
 		}
@@ -418,7 +422,7 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 
 // topicErrors maps topic.New's errors, whose paths are relative to the
 // topic ("rule.any[2].regex"), to the YAML nodes they concern.
-func (c *checker) topicErrors(path string, err error) {
+func (c *checker) topicErrors(path string, err error, reported []Problem) {
 	var errs []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
@@ -434,6 +438,9 @@ func (c *checker) topicErrors(path string, err error) {
 		p := path
 		if te.Path != "" {
 			p = path + "." + te.Path
+		}
+		if slices.ContainsFunc(reported, func(r Problem) bool { return within(p, r.Path) || within(r.Path, p) }) {
+			continue
 		}
 		c.at(p, te.Msg, te.Hint)
 	}

@@ -128,25 +128,56 @@ func Parse(path string, src []byte) (_ *Config, err error) {
 		return nil, d.errors()
 	}
 	collectAnchors(body, d.anchors)
-	d.walk(body, reflect.TypeFor[fileConfig](), "")
-	if len(d.probs) > 0 {
+	if d.walk(body, reflect.TypeFor[fileConfig](), "") || d.visits > maxNodes {
+		// Nothing sensible is left to decode, or aliases expand too far
+		// for the decoder to be let loose on them.
 		return nil, d.errors()
+	}
+	// The walk reported every key and value of the wrong shape and nulled the
+	// values; the rest still decodes and goes through the semantic checks.
+	// Unknown keys are reported already, so only a clean walk decodes strictly.
+	shape := len(d.probs)
+	var opts []yaml.DecodeOption
+	if shape == 0 {
+		opts = append(opts, yaml.Strict())
 	}
 	var fc fileConfig
 	// goccy expands aliases too; the walk above has bounded that expansion.
-	if err := yaml.NodeToValue(body, &fc, yaml.Strict()); err != nil {
-		d.yamlError(err)
+	if err := yaml.NodeToValue(body, &fc, opts...); err != nil {
+		if shape == 0 {
+			d.yamlError(err)
+		}
 		return nil, d.errors()
 	}
 	nodes := map[string]ast.Node{}
 	d.index(body, "", nodes)
 	c := &checker{decoder: d, nodes: nodes}
 	cfg := c.check(&fc)
+	if shape > 0 {
+		d.dropEchoes(shape)
+	}
 	if len(d.probs) > 0 {
 		return nil, d.errors()
 	}
 	cfg.Path = path
 	return cfg, nil
+}
+
+// dropEchoes removes the semantic problems, found after the first n shape
+// problems, that only echo one of them: a problem about a value the walk
+// nulled, or about a map or list that holds it ("source has no `url`" after
+// "`url` expects text").
+func (d *decoder) dropEchoes(n int) {
+	shape, semantic := d.probs[:n], d.probs[n:]
+	echoes := func(p Problem) bool {
+		return p.Path == "" || slices.ContainsFunc(shape, func(s Problem) bool { return within(s.Path, p.Path) })
+	}
+	d.probs = append(shape[:n:n], slices.DeleteFunc(semantic, echoes)...)
+}
+
+// within reports whether the YAML path a is b or lies inside it.
+func within(a, b string) bool {
+	return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(a, b+"[")
 }
 
 // errors returns the problems in file order, as a compiler reports them,

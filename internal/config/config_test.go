@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,5 +352,43 @@ func TestAliasBomb(t *testing.T) {
 	}
 	if len(errs) > 51 {
 		t.Errorf("%d problems listed, want at most 50 and a summary", len(errs))
+	}
+}
+
+// TestShapeProblemsDoNotHideOthers: a value of the wrong shape used to stop
+// the check, so an admin fixed one problem per run. Every problem is reported
+// at once, without echoes of the misshapen value ("has no title").
+func TestShapeProblemsDoNotHideOthers(t *testing.T) {
+	src := minimal + `topics:
+  - slug: a
+    title: [A, B]
+    pin: 5
+    rule: {regex: 'deport(ed'}
+  - slug: bad slug
+    titel: B
+    limit: -1
+    rule: x
+`
+	want := []struct {
+		line int
+		msg  string
+	}{
+		{5, "`title` expects text"},
+		{6, "`pin` expects a list"},
+		{7, "invalid regex"},
+		{8, "is not lowercase words joined by hyphens"},
+		{9, "unknown key `titel`"},
+		{10, "`limit` is -1"},
+	}
+	errs := problems(t, src)
+	for _, w := range want {
+		if !slices.ContainsFunc(errs, func(p config.Problem) bool { return p.Line == w.line && strings.Contains(p.Msg, w.msg) }) {
+			t.Errorf("no problem on line %d containing %q; got:\n%v", w.line, w.msg, &errs)
+		}
+	}
+	for _, p := range errs {
+		if p.Line == 4 {
+			t.Errorf("echo of the misshapen title reported: %+v", p)
+		}
 	}
 }

@@ -282,13 +282,18 @@ func tagName(f reflect.StructField) string {
 }
 
 // walk checks node against Go type t at path.
-func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
+// walk checks node against the shape of t and reports every key and value of
+// the wrong shape. It returns true when node itself has the wrong shape; the
+// caller then replaces it with null, so that the typed decode of what remains
+// can still go through the semantic checks, and one misplaced value does not
+// hide every other problem in the file.
+func (d *decoder) walk(node ast.Node, t reflect.Type, path string) (bad bool) {
 	node = unwrap(node, d.anchors)
 	if isNull(node) || !d.spend(node) {
-		return
+		return false
 	}
 	if _, ok := node.(*ast.AliasNode); ok {
-		return // unknown anchor: goccy reports it
+		return false // unknown anchor: goccy reports it
 	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -298,6 +303,7 @@ func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
 		if !isScalar(node) {
 			d.add(node, path, fmt.Sprintf("`%s` expects a single value, got %s", last(path), kindName(node)),
 				"write it on one line, e.g. `"+last(path)+": 30s`")
+			return true
 		}
 	case t == ruleType:
 		// rule.go converts and checks rules.
@@ -306,7 +312,7 @@ func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
 		if !ok {
 			d.add(node, path, fmt.Sprintf("`%s` expects a map of keys, got %s", last(path), kindName(node)),
 				"indent its keys under it (key: value), without a leading '- '")
-			return
+			return true
 		}
 		keys := yamlKeys(t)
 		for _, mv := range values {
@@ -314,9 +320,14 @@ func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
 			i := slices.Index(keys, key)
 			if i < 0 {
 				d.unknownKey(mv.Key, join(path, key), key, keys)
+				if !isNull(mv.Value) { // never walked, so never decoded either
+					mv.Value = ast.Null(mv.Value.GetToken())
+				}
 				continue
 			}
-			d.walk(mv.Value, t.Field(i).Type, join(path, key))
+			if d.walk(mv.Value, t.Field(i).Type, join(path, key)) {
+				mv.Value = ast.Null(mv.Value.GetToken())
+			}
 		}
 	case t.Kind() == reflect.Slice:
 		seq, ok := node.(*ast.SequenceNode)
@@ -324,26 +335,31 @@ func (d *decoder) walk(node ast.Node, t reflect.Type, path string) {
 			if t.Elem().Kind() == reflect.String && isScalar(node) {
 				d.add(node, path, fmt.Sprintf("`%s` expects a list, got %s", last(path), kindName(node)),
 					fmt.Sprintf("write `%s: [%s]`", last(path), scalarText(node)))
-				return
+				return true
 			}
 			d.add(node, path, fmt.Sprintf("`%s` expects a list, got %s", last(path), kindName(node)),
 				"start each item on its own line with '- '")
-			return
+			return true
 		}
 		for i, v := range seq.Values {
-			d.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			if d.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i)) {
+				seq.Values[i] = ast.Null(v.GetToken())
+			}
 		}
 	case t.Kind() == reflect.Int:
 		if _, ok := node.(*ast.IntegerNode); !ok {
 			d.add(node, path, fmt.Sprintf("`%s` expects a whole number, got %s", last(path), kindName(node)),
 				"write digits, e.g. `"+last(path)+": 50`")
+			return true
 		}
 	case t.Kind() == reflect.String:
 		if !isScalar(node) {
 			d.add(node, path, fmt.Sprintf("`%s` expects text, got %s", last(path), kindName(node)),
 				"write a single value; quote it if it contains ': ' or starts with a special character")
+			return true
 		}
 	}
+	return false
 }
 
 func (d *decoder) unknownKey(key ast.Node, path, name string, valid []string) {
