@@ -153,12 +153,10 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 		Timeout:    src.Timeout,
 	})
 	if errors.Is(err, fetch.ErrNotModified) {
+		// fetch answers a 304 with a body-less Result: it still carries
+		// Cache-Control and the validators.
 		rep.Status, rep.HTTPStatus = "not-modified", 304
-		var wait time.Duration
-		if res != nil { // a 304 still carries Cache-Control
-			wait = res.MaxAge
-		}
-		st = in.succeeded(st, now, 304, wait, "not-modified")
+		st = in.succeeded(st, now, res, res.MaxAge, "not-modified")
 		return st, nil, in.keep(src.Name, prev, st)
 	}
 	if err != nil {
@@ -173,8 +171,7 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 	if hash == prev.BodyHash && prev.Status != "failing" {
 		// Same bytes as last time: no parse, no story write.
 		rep.Status = "unchanged"
-		st = in.succeeded(st, now, res.Status, res.MaxAge, "ok")
-		st.ETag, st.LastModified, st.FinalURL = res.Validators.ETag, res.Validators.LastModified, res.FinalURL
+		st = in.succeeded(st, now, res, res.MaxAge, "ok")
 		return st, nil, in.keep(src.Name, prev, st)
 	}
 
@@ -190,8 +187,7 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 	for i := range feed.Stories {
 		feed.Stories[i].Topics = set.Classify(feed.Stories[i])
 	}
-	st = in.succeeded(st, now, res.Status, max(res.MaxAge, feed.TTL), "ok")
-	st.ETag, st.LastModified, st.FinalURL = res.Validators.ETag, res.Validators.LastModified, res.FinalURL
+	st = in.succeeded(st, now, res, max(res.MaxAge, feed.TTL), "ok")
 	st.BodyHash, st.Title, st.Link = hash, feed.Title, feed.Link
 
 	put, err := in.db.Put(src.Name, st, feed.Stories, now)

@@ -66,12 +66,14 @@ func material(st store.SourceState) store.SourceState {
 	return st
 }
 
-// succeeded is st after a good answer. wait is how long upstream asked us to
-// wait (ttl, max-age); it is honoured up to MaxInterval, and a source is never
-// polled more often than MinInterval, whatever its schedule says.
-func (in *Ingester) succeeded(st store.SourceState, now time.Time, code int, wait time.Duration, status string) store.SourceState {
+// succeeded is st after the good answer res: its validators and final URL
+// are kept for the next conditional request. wait is how long upstream asked
+// us to wait (ttl, max-age); it is honoured up to MaxInterval, and a source is
+// never polled more often than MinInterval, whatever its schedule says.
+func (in *Ingester) succeeded(st store.SourceState, now time.Time, res *fetch.Result, wait time.Duration, status string) store.SourceState {
+	st.ETag, st.LastModified, st.FinalURL = res.Validators.ETag, res.Validators.LastModified, res.FinalURL
 	st.LastSuccess = now
-	st.LastStatus = code
+	st.LastStatus = res.Status
 	st.LastError = ""
 	st.Failures = 0
 	st.Status = status
