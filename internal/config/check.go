@@ -322,8 +322,6 @@ func (c *checker) sourceURL(path, raw string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 }
 
-var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-
 // name checks a source name or topic slug: they appear in URLs and store
 // keys, so they are lowercase words joined by hyphens.
 func (c *checker) name(path, name, what string) {
@@ -331,30 +329,13 @@ func (c *checker) name(path, name, what string) {
 	switch {
 	case name == "":
 		c.at(path, fmt.Sprintf("%s has no `%s`", what, key), fmt.Sprintf("add `%s: some-%s` (lowercase words joined by -)", key, what))
-	case !slugRE.MatchString(name):
+	case !topic.ValidSlug(name):
 		hint := "use lowercase letters, digits and single hyphens"
-		if s := slugify(name); s != "" {
+		if s := topic.SuggestSlug(name, ""); s != "" {
 			hint = fmt.Sprintf("write `%s: %s`", key, s)
 		}
 		c.at(path, fmt.Sprintf("%s `%s` %q is not lowercase words joined by hyphens", what, key, name), hint)
 	}
-}
-
-func slugify(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-		} else {
-			dash = true
-		}
-	}
-	return b.String()
 }
 
 func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Definition, *topic.Set) {

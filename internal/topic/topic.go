@@ -155,10 +155,10 @@ func New(def Definition) (*Topic, error) {
 	c := &compiler{vocab: map[string]int32{}}
 	switch {
 	case def.Slug == "":
-		c.fail("slug", "slug is required", "a short URL name such as "+strconvQuote(suggestSlug(def.Title, "immigration")))
-	case !validSlug(def.Slug):
+		c.fail("slug", "slug is required", "a short URL name such as "+strconvQuote(SuggestSlug(def.Title, "immigration")))
+	case !ValidSlug(def.Slug):
 		c.fail("slug", fmt.Sprintf("slug %q is not URL-safe: use lowercase letters, digits and hyphens, starting with a letter or digit", def.Slug),
-			"try "+strconvQuote(suggestSlug(def.Slug, "topic")))
+			"try "+strconvQuote(SuggestSlug(def.Slug, "topic")))
 	}
 	if strings.TrimSpace(def.Title) == "" {
 		c.fail("title", "title is required", "the human name shown in feed readers")
@@ -199,19 +199,28 @@ func set(list []string) map[string]bool {
 	return m
 }
 
-func validSlug(s string) bool {
+// ValidSlug reports whether s is lowercase letters and digits in words
+// joined by single hyphens ("asia-pacific-security"): the form of topic slugs
+// and source names, which appear in URLs and store keys.
+func ValidSlug(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' && i > 0) {
+		if c == '-' {
+			if i == 0 || i == len(s)-1 || s[i-1] == '-' {
+				return false
+			}
+			continue
+		}
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
 			return false
 		}
 	}
 	return s != ""
 }
 
-// suggestSlug turns s into a valid slug ("Asia Pacific!" → "asia-pacific"),
+// SuggestSlug turns s into a valid slug ("Asia Pacific!" → "asia-pacific"),
 // or returns fallback when nothing is left.
-func suggestSlug(s, fallback string) string {
+func SuggestSlug(s, fallback string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(normalize(s)) {
