@@ -95,7 +95,8 @@ func TestInvalid(t *testing.T) {
 		{"unsupported scheme", "sources:\n  - {name: w, url: 'ftp://example.org/f'}\n", 2, 20, "unsupported scheme \"ftp\""},
 		{"relative file URL", "sources:\n  - {name: w, url: 'file:feeds/x.xml'}\n", 2, 20, "is not an absolute file URL"},
 		{"bad listen", minimal + "listen: '8080'\n", 3, 9, "`listen` \"8080\" is not a host:port address"},
-		{"remote admin without token", minimal + "admin: {listen: '0.0.0.0:9000'}\n", 3, 17, "reachable from other machines"},
+		{"remote admin without token", minimal + "admin: {listen: '0.0.0.0:9000'}\n", 3, 17, "is not a loopback address"},
+		{"remote admin listener even with a token", minimal + "admin: {listen: '0.0.0.0:9000', token: s3cret}\n", 3, 17, "is not a loopback address"},
 		{"empty file", "# nothing\n", 1, 1, "the config is empty"},
 	}
 	for _, tt := range tests {
@@ -228,7 +229,7 @@ log_level: debug
 refresh: "0 */10 * * * *"
 fetch: {max_body: 512KiB, timeout: 1m30s}
 retention: {max_age: 30d}
-admin: {listen: "0.0.0.0:9000", token: s3cret}
+admin: {listen: "127.0.0.1:9000", token: s3cret}
 sources:
   - {name: a, url: "https://example.org/a.xml", max_body: 2048, timeout: 5s, schedule: "@hourly"}
   - {name: b, url: "file:///srv/feeds/b.xml"}
