@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/newsdesk/newsdesk/internal/config"
 )
 
 // health asks the daemon on this machine whether it is ready: the container
@@ -16,10 +19,7 @@ func health(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	addr := o.addr
-	if addr == "" {
-		addr = ":8080"
-	}
+	addr := cmp.Or(o.addr, config.DefaultListen)
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("health: %w", err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
@@ -46,15 +45,15 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(cfg.Topics, func(d topic.Definition) bool { return d.Slug == slug })
-	if i < 0 {
+	t := cfg.Set.Lookup(slug)
+	if t == nil {
 		var all []string
 		for _, d := range cfg.Topics {
 			all = append(all, d.Slug)
 		}
 		return fmt.Errorf("no topic %q in %s (topics: %s)", slug, o.config, strings.Join(all, ", "))
 	}
-	def := cfg.Topics[i]
+	def := t.Definition
 
 	var res preview.Result
 	if _, err := os.Stat(o.data); errors.Is(err, fs.ErrNotExist) {
@@ -71,7 +70,7 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 		}
 	default:
 		defer db.Close()
-		res, err = preview.Run(db, cfg.Set.Lookup(slug), preview.Options{Limit: *limit, Explain: *explain})
+		res, err = preview.Run(db, t, preview.Options{Limit: *limit, Explain: *explain})
 		if err != nil {
 			return err
 		}

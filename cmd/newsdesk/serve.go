@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -82,11 +81,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	d.sched = sched
 	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview}
 
-	adminAddr := cfg.Admin.Listen
-	if adminAddr == "" {
-		adminAddr = "127.0.0.1:0"
-	}
-	aln, err := admin.Listen(adminAddr)
+	aln, err := admin.Listen(cfg.Admin.Listen)
 	if err != nil {
 		return err
 	}
@@ -199,8 +194,8 @@ func (d *daemon) apply(cfg *config.Config) {
 	if d.addr != "" {
 		cfg.Listen = d.addr
 	}
-	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || !slices.Equal(cfg.Site.Hubs, old.Site.Hubs) {
-		d.log.Warn("listen, admin and hub settings change only on restart")
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin {
+		d.log.Warn("listen and admin settings change only on restart")
 	}
 	if err := d.sched.Replace(plan(cfg)); err != nil {
 		d.log.Error("config refused; keeping the last good config", "err", err)
@@ -210,6 +205,7 @@ func (d *daemon) apply(cfg *config.Config) {
 	// whose stories moved, and only then are hubs pinged about them.
 	d.cfg.Store(cfg)
 	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
+	d.hub.SetHubs(cfg.Site.Hubs) // the feeds now advertise these
 	if err := d.in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
 		d.log.Error("reclassify after reload", "err", err)
 	}
@@ -221,19 +217,7 @@ func (d *daemon) apply(cfg *config.Config) {
 // are told (a hub fetches the topic when pinged, so the order matters).
 func (d *daemon) changed(slugs ...string) {
 	d.srv.Invalidate(slugs...)
-	cfg := d.config()
-	if len(slugs) == 0 {
-		for _, t := range cfg.Topics {
-			slugs = append(slugs, t.Slug)
-		}
-	}
-	var urls []string
-	for _, slug := range slugs {
-		for _, ext := range []string{"rss", "atom", "json"} {
-			urls = append(urls, cfg.Site.PublicURL+"/topics/"+slug+"."+ext)
-		}
-	}
-	d.hub.Notify(urls...)
+	d.hub.Notify(d.srv.FeedURLs(slugs...)...)
 }
 
 // fetch runs an admin-requested fetch.

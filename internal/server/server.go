@@ -130,6 +130,25 @@ func (s *Server) Reconfigure(site Site, topics *topic.Set, maxAge time.Duration)
 	s.state.Store(st)
 }
 
+// FeedURLs returns the subscription URL of every format of the named topics
+// (every topic when none is named), as the current config publishes them:
+// the topic URLs a WebSub hub is told about.
+func (s *Server) FeedURLs(slugs ...string) []string {
+	st := s.state.Load()
+	if len(slugs) == 0 {
+		for _, t := range st.topics.Topics() {
+			slugs = append(slugs, t.Slug)
+		}
+	}
+	var urls []string
+	for _, slug := range slugs {
+		for _, f := range formats {
+			urls = append(urls, st.feedURL(slug, f.ext))
+		}
+	}
+	return urls
+}
+
 // Stats reports cache hits and fills since New.
 func (s *Server) Stats() Stats { return Stats{Hits: s.hits.Load(), Fills: s.fills.Load()} }
 

@@ -20,12 +20,12 @@ import (
 // Publisher pings hubs. Notify may be called from any goroutine; pings for
 // URLs that change again before they are sent are coalesced into one.
 type Publisher struct {
-	hubs   []string
 	client *http.Client
 	log    *slog.Logger
 	retry  []time.Duration // waits before the 2nd, 3rd… attempt
 
 	mu      sync.Mutex
+	hubs    []string
 	pending map[string]bool
 	wake    chan struct{}
 }
@@ -37,12 +37,21 @@ func New(hubs []string, log *slog.Logger) *Publisher {
 		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
+// SetHubs replaces the hubs (after a config reload); queued pings go to the
+// new ones.
+func (p *Publisher) SetHubs(hubs []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hubs = hubs
+}
+
 // Notify queues a ping for each topic URL.
 func (p *Publisher) Notify(topicURLs ...string) {
+	p.mu.Lock()
 	if len(p.hubs) == 0 || len(topicURLs) == 0 {
+		p.mu.Unlock()
 		return
 	}
-	p.mu.Lock()
 	for _, u := range topicURLs {
 		p.pending[u] = true
 	}
@@ -67,9 +76,10 @@ func (p *Publisher) Run(ctx context.Context) {
 			urls = append(urls, u)
 		}
 		clear(p.pending)
+		hubs := p.hubs
 		p.mu.Unlock()
 		slices.Sort(urls)
-		for _, hub := range p.hubs {
+		for _, hub := range hubs {
 			for _, u := range urls {
 				if err := p.publish(ctx, hub, u); err != nil {
 					p.log.Warn("websub ping failed", "hub", hub, "url", u, "err", err)

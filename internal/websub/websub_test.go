@@ -76,3 +76,20 @@ func TestNoHubsNoPings(t *testing.T) {
 	p := websub.New(nil, slog.New(slog.DiscardHandler))
 	p.Notify("http://news.test/topics/a.rss") // must not block or queue
 }
+
+func TestSetHubsTakesEffect(t *testing.T) {
+	h := &hub{want: 1, done: make(chan struct{})}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	p := websub.New(nil, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go p.Run(ctx)
+	p.SetHubs([]string{srv.URL}) // a reload that adds a hub
+	p.Notify("http://news.test/topics/a.rss")
+	select {
+	case <-h.done:
+	case <-time.After(time.Minute):
+		t.Fatal("the hub added by SetHubs was never pinged")
+	}
+}
