@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -12,12 +13,12 @@ import (
 // normalizer turns gofeed's items into stories; it holds what every entry of
 // one document shares.
 type normalizer struct {
-	in   Input
-	doc  *document
-	gf   *gofeed.Feed
-	feed *Feed
-	now  time.Time
-	base string // for relative links: the absolute channel link, else the fetch URL
+	in          Input
+	doc         *document
+	feed        *Feed
+	now         time.Time
+	base        string // for relative links: the absolute channel link, else the fetch URL
+	sourceTitle string // the config's title of the source, else the feed's
 }
 
 func normalize(in Input, doc *document, gf *gofeed.Feed, now time.Time) *Feed {
@@ -27,7 +28,8 @@ func normalize(in Input, doc *document, gf *gofeed.Feed, now time.Time) *Feed {
 		Language: language(gf.Language),
 		TTL:      ttl(doc, gf),
 	}
-	n := &normalizer{in: in, doc: doc, gf: gf, feed: f, now: now, base: feedBase(gf.Link, in.URL)}
+	n := &normalizer{in: in, doc: doc, feed: f, now: now, base: feedBase(gf.Link, in.URL),
+		sourceTitle: clean(cmp.Or(strings.TrimSpace(in.Source.Title), f.Title))}
 	seen := make(map[string]bool, len(gf.Items))
 	f.Stories = make([]story.Story, 0, len(gf.Items))
 	for i, item := range gf.Items {
@@ -46,13 +48,9 @@ func normalize(in Input, doc *document, gf *gofeed.Feed, now time.Time) *Feed {
 
 // story normalizes the i-th item; false when the item carries nothing to show.
 func (n *normalizer) story(i int, item *gofeed.Item) (story.Story, bool) {
-	title := strings.TrimSpace(n.in.Source.Title)
-	if title == "" {
-		title = n.feed.Title
-	}
 	s := story.Story{
 		Source:      n.in.Source.Name,
-		SourceTitle: clean(title),
+		SourceTitle: n.sourceTitle,
 		SourceURL:   n.in.URL,
 		SourceLink:  n.feed.Link,
 		GUID:        clean(item.GUID),

@@ -89,11 +89,12 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 					continue
 				}
 				val := string(at.val)
-				if abs := links.abs(val, key == "href"); abs != "" {
+				abs := links.abs(val, key == "href")
+				if abs != "" {
 					val = abs
 				}
 				if a == atom.Img && key == "src" && image == "" {
-					image = links.abs(string(at.val), false)
+					image = abs
 				}
 				escapeStringTo(&out, val)
 				out.WriteByte('"')

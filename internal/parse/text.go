@@ -126,11 +126,12 @@ func walk(n *xhtml.Node, base string, text *strings.Builder, image *string) {
 			if a.Namespace != "" || !urlAttrs[a.Key] {
 				continue
 			}
-			if abs := absURL(a.Val, base, a.Key == "href"); abs != "" {
+			abs := absURL(a.Val, base, a.Key == "href")
+			if abs != "" {
 				n.Attr[i].Val = abs
 			}
 			if n.DataAtom == atom.Img && a.Key == "src" && *image == "" {
-				*image = absURL(a.Val, base, false)
+				*image = abs
 			}
 		}
 		if blocks[n.DataAtom] {
