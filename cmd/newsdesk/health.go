@@ -19,7 +19,7 @@ func health(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	addr := cmp.Or(o.addr, config.DefaultListen)
+	addr := cmp.Or(o.addr, listenOf(o.config))
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("health: %w", err)
@@ -43,4 +43,14 @@ func health(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "ready")
 	return nil
+}
+
+// listenOf is the listen address of the config at path, so the health check
+// asks the port the daemon really serves on; a config that does not load
+// (the daemon keeps its last good one) falls back to the default.
+func listenOf(path string) string {
+	if cfg, err := config.Load(path); err == nil && cfg.Listen != "" {
+		return cfg.Listen
+	}
+	return config.DefaultListen
 }
