@@ -3,65 +3,134 @@ package parse
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"mime"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-func hasUTF16BOM(b []byte) bool {
-	return bytes.HasPrefix(b, []byte{0xFE, 0xFF}) || bytes.HasPrefix(b, []byte{0xFF, 0xFE})
-}
-
 // encodingDecl matches the encoding pseudo-attribute of an XML declaration.
 var encodingDecl = regexp.MustCompile(`^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
 
-// toUTF8 returns XML bytes gofeed can read, decoding them at most once.
+// fromWide converts a UTF-16 or UTF-32 document to UTF-8 and makes its XML
+// declaration say so; ok is false for every other document. The encoding
+// comes from the byte order mark or, without one, from the zero bytes
+// around the first ASCII characters ("<?xml", white space), as XML 1.0
+// appendix F describes: gofeed reads neither, and encoding/xml knows no
+// UTF-32 at all. Byte sequences that are not valid in the encoding become
+// U+FFFD.
+func fromWide(b []byte) (out []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, false
+	}
+	var enc encoding.Encoding
+	bom := 0
+	switch {
+	case b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF:
+		enc, bom = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), 4
+	case b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0:
+		enc, bom = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), 4
+	case b[0] == 0xFE && b[1] == 0xFF:
+		enc, bom = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), 2
+	case b[0] == 0xFF && b[1] == 0xFE:
+		enc, bom = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), 2
+	case b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0 && b[3] < 0x80:
+		enc = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
+	case b[0] != 0 && b[0] < 0x80 && b[1] == 0 && b[2] == 0 && b[3] == 0:
+		enc = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
+	case b[0] == 0 && b[1] != 0 && b[1] < 0x80 && b[2] == 0 && b[3] != 0:
+		enc = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	case b[0] != 0 && b[0] < 0x80 && b[1] == 0 && b[2] != 0 && b[3] == 0:
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	default:
+		return nil, false
+	}
+	out, err := enc.NewDecoder().Bytes(b[bom:])
+	if err != nil {
+		return nil, false
+	}
+	return declareUTF8(out), true
+}
+
+// toUTF8 returns XML bytes (not UTF-16 or UTF-32: fromWide has run) as
+// UTF-8 whose declaration, if any, says UTF-8, decoding them exactly once.
 //
-// gofeed honours a BOM and the XML declaration's encoding but ignores the
-// HTTP charset, and fails on bytes that are not UTF-8. So: a declared
-// non-UTF-8 encoding is left for gofeed (converting it here as well would
-// decode twice: "Café" becomes "CafÃ©"); otherwise the HTTP charset is
-// applied to bytes that are not already UTF-8; otherwise broken UTF-8 is
-// repaired (see repairUTF8).
+// The byte order mark outranks the declaration (XML 1.0 appendix F), and
+// the declaration outranks the HTTP charset, which servers get wrong more
+// often than documents do. Two declarations are known to lie: one naming a
+// legacy charset over bytes that are valid UTF-8 with multi-byte
+// characters (text in a legacy charset hardly ever forms those), read as
+// UTF-8 so that "Café" does not become "CafÃ©"; and one naming UTF-16 or
+// UTF-32 over single bytes. Those, and an unknown charset name, are read as
+// if undeclared.
 func toUTF8(body []byte, contentType string) []byte {
 	if bytes.HasPrefix(body, utf8BOM) {
-		// The BOM outranks the declaration (XML 1.0 appendix F).
 		return declareUTF8(repairUTF8(body[len(utf8BOM):]))
 	}
-	if hasUTF16BOM(body) {
-		return fromUTF16(body)
+	m := encodingDecl.FindSubmatch(body[:min(len(body), 512)])
+	if m == nil {
+		return undeclared(body, contentType)
 	}
-	if m := encodingDecl.FindSubmatch(body[:min(len(body), 512)]); m != nil {
-		if !isUTF8Label(string(m[1])) {
-			return body
-		}
+	label := string(m[1])
+	if isUTF8Label(label) {
 		return repairUTF8(body)
 	}
+	enc := legacyCharset(label)
+	if enc == nil || (utf8.Valid(body) && hasMultibyte(body)) {
+		return declareUTF8(undeclared(body, contentType))
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return declareUTF8(repairUTF8(body))
+	}
+	return declareUTF8(out)
+}
+
+// undeclared returns body, which declares no encoding, as UTF-8: valid
+// UTF-8 as it is (under a Latin-1 or other HTTP charset too: that is a
+// mislabelled server far more often than Latin-1 text that happens to form
+// valid multi-byte sequences), else decoded by the HTTP charset when it
+// names a legacy one, else repaired (see repairUTF8).
+func undeclared(body []byte, contentType string) []byte {
 	if utf8.Valid(body) {
-		// Valid UTF-8 under a Latin-1 (or other) HTTP charset is a
-		// mislabelled server far more often than Latin-1 text that happens
-		// to form valid multi-byte sequences.
 		return body
 	}
-	if label := httpCharset(contentType); label != "" && !isUTF8Label(label) {
-		r, err := charset.NewReaderLabel(label, bytes.NewReader(body))
-		if err == nil {
-			if out, err := io.ReadAll(r); err == nil {
-				return out
-			}
+	if enc := legacyCharset(httpCharset(contentType)); enc != nil {
+		if out, err := enc.NewDecoder().Bytes(body); err == nil {
+			return out
 		}
 	}
 	return repairUTF8(body)
+}
+
+// legacyCharset returns the encoding a charset label names (WHATWG labels:
+// "iso-8859-1" is windows-1252), or nil when the label is unknown, UTF-8,
+// or a UTF-16 or UTF-32 form (which an ASCII-compatible document cannot be).
+func legacyCharset(label string) encoding.Encoding {
+	if label == "" || isUTF8Label(label) {
+		return nil
+	}
+	l := strings.ToLower(label)
+	for _, wide := range []string{"utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "iso-10646-ucs", "unicode"} {
+		if strings.HasPrefix(l, wide) {
+			return nil
+		}
+	}
+	enc, _ := charset.Lookup(label)
+	if enc == encoding.Replacement {
+		return nil // WHATWG's label for charsets that must not be decoded
+	}
+	return enc
 }
 
 // httpCharset returns the charset parameter of a Content-Type, or "".
@@ -84,15 +153,31 @@ func isUTF8Label(label string) bool {
 	return false
 }
 
-// repairUTF8 makes b valid UTF-8. Text with some valid multi-byte sequences is
-// UTF-8 with damage, so only the bad bytes are replaced; text with none is
-// taken as windows-1252, the usual undeclared legacy encoding (a superset of
-// Latin-1 for printable characters).
+// repairUTF8 makes b valid UTF-8. Text whose valid multi-byte sequences are
+// at least as many as its invalid bytes is UTF-8 with damage: each run of
+// bad bytes becomes U+FFFD. Text with fewer is a legacy single-byte
+// document, taken as windows-1252 (the usual undeclared legacy encoding, a
+// superset of ISO-8859-1's printable characters), so that neither a page
+// of U+FFFD nor one stray "Â©" from a template decides how it reads.
 func repairUTF8(b []byte) []byte {
 	if utf8.Valid(b) {
 		return b
 	}
-	if hasMultibyte(b) {
+	good, bad := 0, 0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		} else {
+			good++
+		}
+		i += n
+	}
+	if good >= bad {
 		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
 	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
@@ -106,6 +191,14 @@ func repairUTF8(b []byte) []byte {
 // sequence.
 func hasMultibyte(b []byte) bool {
 	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] < utf8.RuneSelf {
+			i++
+		}
+		b = b[i:]
+		if len(b) == 0 {
+			return false
+		}
 		r, n := utf8.DecodeRune(b)
 		if n > 1 && r != utf8.RuneError {
 			return true
@@ -113,16 +206,6 @@ func hasMultibyte(b []byte) bool {
 		b = b[n:]
 	}
 	return false
-}
-
-// fromUTF16 converts a UTF-16 document with a BOM to UTF-8 and makes its XML
-// declaration say so; gofeed cannot read UTF-16 at all.
-func fromUTF16(b []byte) []byte {
-	out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(b)
-	if err != nil {
-		return b
-	}
-	return declareUTF8(out)
 }
 
 // declareUTF8 rewrites the encoding named by b's XML declaration, if any, to

@@ -53,6 +53,9 @@ func (doc *document) reader() io.Reader { return bytes.NewReader(doc.body) }
 // prepare detects body's format, fixes its charset and checks its nesting
 // depth, before any of it reaches gofeed.
 func prepare(body []byte, contentType string) (*document, error) {
+	if out, ok := fromWide(body); ok {
+		body = out
+	}
 	start := bytes.TrimLeft(body, " \t\r\n")
 	start = bytes.TrimPrefix(start, utf8BOM)
 	start = bytes.TrimLeft(start, " \t\r\n")
@@ -64,7 +67,7 @@ func prepare(body []byte, contentType string) (*document, error) {
 		return &document{kind: kindJSON, body: repairUTF8(start)}, nil
 	case looksLikeHTML(start):
 		return nil, fmt.Errorf("%w (looks like an HTML page)", ErrNotFeed)
-	case start[0] != '<' && !hasUTF16BOM(body):
+	case start[0] != '<':
 		return nil, fmt.Errorf("%w (neither XML nor JSON)", ErrNotFeed)
 	}
 	doc := &document{body: dropControls(toUTF8(body, contentType))}
@@ -116,6 +119,10 @@ func (doc *document) rawScan() error {
 			return fmt.Errorf("read xml: %w", err)
 		}
 		switch t := tok.(type) {
+		case xml.Directive:
+			if declaresEntities(t) {
+				return ErrEntities
+			}
 		case xml.StartElement:
 			depth++
 			if depth > maxDepth {
@@ -165,6 +172,17 @@ func (doc *document) rawScan() error {
 		doc.body = xmlBaseAttr.ReplaceAllFunc(doc.body, dirBase)
 	}
 	return nil
+}
+
+// declaresEntities reports whether a <!…> directive declares an entity: an
+// <!ENTITY> in a DOCTYPE's internal subset (or, malformed, on its own).
+// gofeed would leave every reference to it as literal text ("&lol9;" for a
+// billion-laughs title) and an external one must never be fetched, so such
+// a document is refused whole. A DOCTYPE that only names an external DTD
+// (RSS 0.91's) declares nothing here; the HTML entities that DTD implies
+// are read as HTML's.
+func declaresEntities(d xml.Directive) bool {
+	return bytes.Contains(bytes.ToUpper(d), []byte("<!ENTITY")) || bytes.HasPrefix(bytes.ToUpper(d), []byte("ENTITY"))
 }
 
 func attr(t xml.StartElement, name string) string {

@@ -193,6 +193,53 @@ func mediaImages(exts ext.Extensions) []string {
 	return out
 }
 
+// dates returns the i-th item's publication and update times. gofeed reads
+// one element for each (RSS pubDate, else dc:date; Atom published, else
+// updated), and none of Dublin Core's terms; here every element that dates
+// an entry is a candidate, in order of precedence, so that an unreadable
+// pubDate gives way to a readable dc:date:
+//
+//	published: RSS pubDate, dc:date, atom:published; Atom published (0.3
+//	issued); then dcterms:issued, dcterms:created, an unprefixed <published>
+//	or <issued> in RSS; Atom's updated last
+//	updated: RSS dc:date, atom:updated; Atom updated (0.3 modified); then
+//	dcterms:modified, an unprefixed <updated> or <modified> in RSS
+func (n *normalizer) dates(i int, item *gofeed.Item) (published, updated time.Time) {
+	pub := make([]string, 0, 6)
+	upd := make([]string, 0, 4)
+	pub = append(pub, item.Published)
+	upd = append(upd, item.Updated)
+	var custom map[string]string
+	switch {
+	case n.doc.rss != nil && i < len(n.doc.rss.Items) && n.doc.rss.Items[i] != nil:
+		ri := n.doc.rss.Items[i]
+		pub = append(pub, ri.PubDate)
+		if dc := ri.DublinCoreExt; dc != nil {
+			pub = append(pub, dc.Date...)
+		}
+		custom = ri.Custom
+	case n.doc.atom != nil && i < len(n.doc.atom.Entries) && n.doc.atom.Entries[i] != nil:
+		e := n.doc.atom.Entries[i]
+		pub = append(pub[:0], e.Published)
+		upd = append(upd[:0], e.Updated)
+	}
+	terms := item.Extensions["dcterms"]
+	for _, name := range []string{"issued", "created"} {
+		for _, e := range terms[name] {
+			pub = append(pub, e.Value)
+		}
+	}
+	for _, e := range terms["modified"] {
+		upd = append(upd, e.Value)
+	}
+	pub = append(pub, custom["published"], custom["issued"])
+	upd = append(upd, custom["updated"], custom["modified"])
+	if n.doc.atom != nil {
+		pub = append(pub, upd[0]) // gofeed's rule: an entry with no published was published when updated
+	}
+	return date(n.now, item.PublishedParsed, pub...), date(n.now, item.UpdatedParsed, upd...)
+}
+
 // ttl returns how long upstream asks readers to wait between polls: RSS
 // <ttl> minutes, else sy:updatePeriod divided by sy:updateFrequency.
 func ttl(doc *document, gf *gofeed.Feed) time.Duration {

@@ -22,14 +22,8 @@ type normalizer struct {
 }
 
 func normalize(in Input, doc *document, gf *gofeed.Feed, now time.Time) *Feed {
-	f := &Feed{
-		Title:    plain(gf.Title),
-		Link:     CanonicalLink(gf.Link, in.URL),
-		Language: language(gf.Language),
-		TTL:      ttl(doc, gf),
-	}
-	n := &normalizer{in: in, doc: doc, feed: f, now: now, base: feedBase(gf.Link, in.URL),
-		sourceTitle: clean(cmp.Or(strings.TrimSpace(in.Source.Title), f.Title))}
+	n := newNormalizer(in, doc, gf, now)
+	f := n.feed
 	seen := make(map[string]bool, len(gf.Items))
 	f.Stories = make([]story.Story, 0, len(gf.Items))
 	for i, item := range gf.Items {
@@ -46,6 +40,18 @@ func normalize(in Input, doc *document, gf *gofeed.Feed, now time.Time) *Feed {
 	return f
 }
 
+// newNormalizer reads the feed-level fields of gf.
+func newNormalizer(in Input, doc *document, gf *gofeed.Feed, now time.Time) *normalizer {
+	f := &Feed{
+		Title:    plain(gf.Title),
+		Link:     CanonicalLink(gf.Link, in.URL),
+		Language: language(gf.Language),
+		TTL:      ttl(doc, gf),
+	}
+	return &normalizer{in: in, doc: doc, feed: f, now: now, base: feedBase(gf.Link, in.URL),
+		sourceTitle: clean(cmp.Or(strings.TrimSpace(in.Source.Title), f.Title))}
+}
+
 // story normalizes the i-th item; false when the item carries nothing to show.
 func (n *normalizer) story(i int, item *gofeed.Item) (story.Story, bool) {
 	s := story.Story{
@@ -55,11 +61,10 @@ func (n *normalizer) story(i int, item *gofeed.Item) (story.Story, bool) {
 		SourceLink:  n.feed.Link,
 		GUID:        clean(item.GUID),
 		Title:       n.title(i, item),
-		Published:   date(item.Published, item.PublishedParsed, n.now),
-		Updated:     date(item.Updated, item.UpdatedParsed, n.now),
 		FirstSeen:   n.now,
 		Language:    n.language(i),
 	}
+	s.Published, s.Updated = n.dates(i, item)
 	link := n.link(i, item)
 	s.Link = CanonicalLink(link, n.base)
 	base := absURL(link, n.base, false) // relative content resolves against the article first

@@ -29,6 +29,11 @@ var ErrTooDeep = errors.New("xml nested too deep")
 // page, or a document whose type cannot be detected.
 var ErrNotFeed = errors.New("not a feed")
 
+// ErrEntities reports a document that declares XML entities in an internal
+// DTD subset: billion-laughs expansion, external entities. Nothing of it is
+// read.
+var ErrEntities = errors.New("declares XML entities; refused")
+
 // Input is one fetched document.
 type Input struct {
 	Source      story.Source
