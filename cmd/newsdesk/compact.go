@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 )
 
 // compact rewrites the store without its free pages. It needs the store to
@@ -14,13 +18,19 @@ func compact(e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if isDatabaseURL(o.data) {
+		return errors.New("compact rewrites a bbolt file; a database server reclaims its own space (PostgreSQL: VACUUM)")
+	}
 	before, err := os.Stat(o.data)
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	db, err := openStore(o.data, 500*time.Millisecond)
-	if err != nil {
+	db, err := bolt.Open(o.data, bolt.Options{Timeout: 500 * time.Millisecond})
+	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("compact (stop the daemon first): %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
 	}
 	tmp := o.data + ".compact"
 	os.Remove(tmp)

@@ -23,6 +23,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/admin"
 	"github.com/newsdesk/newsdesk/internal/feedcheck"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 )
 
 // logWatch is the daemon's stderr: it keeps every line and lets a test wait
@@ -295,12 +296,12 @@ func writeAtomically(t *testing.T, path string, b []byte) {
 // assertStoredOnce checks that every seed story is in the store exactly once.
 func assertStoredOnce(t *testing.T, dbPath string, want []string) {
 	t.Helper()
-	db, err := store.Open(dbPath, store.Options{Timeout: time.Second})
+	db, err := bolt.Open(dbPath, bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	page, err := db.Recent(store.Query{Limit: 1000})
+	page, err := db.Recent(t.Context(), store.Query{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

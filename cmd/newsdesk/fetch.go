@@ -65,11 +65,11 @@ func fetchCmd(ctx context.Context, e env, args []string) error {
 		defer db.Close()
 		log := newLogger(io.Discard, cfg)
 		in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, func(...string) {}))
-		if err := in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
+		if err := in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
 			return err
 		}
 		reports = in.RefreshAll(ctx, srcs, *force, prog.report)
-		err = errors.Join(in.Prune(), in.Close())
+		err = errors.Join(in.Prune(ctx), in.Close())
 	}
 	prog.done()
 	printSummary(e.stdout, reports)

@@ -56,7 +56,7 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 	def := t.Definition
 
 	var res preview.Result
-	if _, err := os.Stat(o.data); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(o.data); !isDatabaseURL(o.data) && errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no store at %s yet: run `newsdesk fetch` or `newsdesk serve` first", o.data)
 	}
 	db, daemon, err := openOrDial(o.data)
@@ -70,7 +70,7 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 		}
 	default:
 		defer db.Close()
-		res, err = preview.Run(db, t, preview.Options{Limit: *limit, Explain: *explain})
+		res, err = preview.Run(ctx, db, t, preview.Options{Limit: *limit, Explain: *explain})
 		if err != nil {
 			return err
 		}

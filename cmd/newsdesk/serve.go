@@ -68,7 +68,10 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 	}()
 	// A restart with edited topics re-files what is stored.
-	if err := in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
+	if err := in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped during the start-up re-classification; the next start redoes it
+		}
 		return err
 	}
 
@@ -145,7 +148,7 @@ func serve(ctx context.Context, e env, args []string) error {
 type daemon struct {
 	ctx   context.Context // ends when the daemon shuts down
 	log   *slog.Logger
-	db    *store.DB
+	db    store.Store
 	in    *ingest.Ingester
 	srv   *server.Server
 	sched *ingest.Scheduler
@@ -206,7 +209,7 @@ func (d *daemon) apply(cfg *config.Config) {
 	d.cfg.Store(cfg)
 	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
 	d.hub.SetHubs(cfg.Site.Hubs) // the feeds now advertise these
-	if err := d.in.SyncTopics(cfg.Set, topicsFingerprint(cfg)); err != nil {
+	if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
 		d.log.Error("reclassify after reload", "err", err)
 	}
 	d.log.Info("config reloaded", "sources", len(cfg.Sources), "topics", len(cfg.Topics))
@@ -233,11 +236,11 @@ func (d *daemon) fetch(ctx context.Context, names []string, force bool, progress
 		return nil, err
 	}
 	reports := d.in.RefreshAll(ctx, srcs, force, progress)
-	return reports, d.in.Prune()
+	return reports, d.in.Prune(ctx)
 }
 
 // preview runs an admin-requested preview.
-func (d *daemon) preview(req admin.PreviewRequest) (preview.Result, error) {
+func (d *daemon) preview(ctx context.Context, req admin.PreviewRequest) (preview.Result, error) {
 	var t *topic.Topic
 	if req.Definition != nil {
 		var err error
@@ -247,5 +250,5 @@ func (d *daemon) preview(req admin.PreviewRequest) (preview.Result, error) {
 	} else if t = d.config().Set.Lookup(req.Topic); t == nil {
 		return preview.Result{}, fmt.Errorf("no topic %q in the running config", req.Topic)
 	}
-	return preview.Run(d.db, t, preview.Options{Limit: req.Limit, Explain: req.Explain})
+	return preview.Run(ctx, d.db, t, preview.Options{Limit: req.Limit, Explain: req.Explain})
 }

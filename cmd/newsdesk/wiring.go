@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
@@ -13,6 +14,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/server"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 )
 
 // This file translates the config into each package's options: the only
@@ -75,21 +77,27 @@ func cacheMaxAge(cfg *config.Config) time.Duration {
 // openOrDial opens the store for a one-shot command, or, when a running
 // daemon holds it, returns a client for that daemon instead: exactly one of
 // db and c is set when err is nil.
-func openOrDial(path string) (db *store.DB, c *admin.Client, err error) {
-	db, err = openStore(path, 500*time.Millisecond)
+func openOrDial(data string) (db store.Store, c *admin.Client, err error) {
+	db, err = openStore(data, 500*time.Millisecond)
 	if !errors.Is(err, store.ErrLocked) {
 		return db, nil, err
 	}
-	c, derr := admin.Dial(path)
+	c, derr := admin.Dial(data)
 	if derr != nil {
 		return nil, nil, fmt.Errorf("%w; and %w", err, derr)
 	}
 	return nil, c, nil
 }
 
-// openStore opens the store, or says clearly that a daemon holds it.
-func openStore(path string, timeout time.Duration) (*store.DB, error) {
-	db, err := store.Open(path, store.Options{Timeout: timeout})
+// openStore opens the store --data names, choosing its engine: this is the
+// one place that knows the engines. A postgres:// or postgresql:// URL
+// selects PostgreSQL; anything else is the path of a bbolt file. A store
+// another process holds gives an error wrapping store.ErrLocked.
+func openStore(data string, timeout time.Duration) (store.Store, error) {
+	if isDatabaseURL(data) {
+		return nil, errors.New("open store: the PostgreSQL engine is not built yet; give --data a file path")
+	}
+	db, err := bolt.Open(data, bolt.Options{Timeout: timeout})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, err
@@ -97,4 +105,10 @@ func openStore(path string, timeout time.Duration) (*store.DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
+}
+
+// isDatabaseURL reports whether --data names a database server rather than
+// a file.
+func isDatabaseURL(data string) bool {
+	return strings.HasPrefix(data, "postgres://") || strings.HasPrefix(data, "postgresql://")
 }

@@ -27,7 +27,7 @@ import (
 // Actions are what the endpoints do; the daemon supplies them.
 type Actions struct {
 	Fetch   func(ctx context.Context, sources []string, force bool, progress func(ingest.Report)) ([]ingest.Report, error)
-	Preview func(req PreviewRequest) (preview.Result, error)
+	Preview func(ctx context.Context, req PreviewRequest) (preview.Result, error)
 }
 
 // FetchRequest asks for a fetch now.
@@ -97,7 +97,7 @@ func Handler(a Actions, token string) http.Handler {
 			http.Error(w, "admin: bad preview request: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		res, err := a.Preview(req)
+		res, err := a.Preview(r.Context(), req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

@@ -54,7 +54,7 @@ func fakeActions(calls *[]admin.FetchRequest) admin.Actions {
 			}
 			return out, nil
 		},
-		Preview: func(req admin.PreviewRequest) (preview.Result, error) {
+		Preview: func(_ context.Context, req admin.PreviewRequest) (preview.Result, error) {
 			if req.Topic == "" {
 				return preview.Result{}, errors.New("no topic")
 			}

@@ -20,7 +20,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
-	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
@@ -136,7 +136,7 @@ func BenchmarkIngest(b *testing.B) {
 	var pipeline, bare time.Duration
 	for b.Loop() {
 		dir := b.TempDir()
-		db, err := store.Open(filepath.Join(dir, "n.db"), store.Options{NoSync: os.Getenv("NOSYNC") != ""})
+		db, err := bolt.Open(filepath.Join(dir, "n.db"), bolt.Options{NoSync: os.Getenv("NOSYNC") != ""})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -37,11 +37,22 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Store is the part of the store the write path uses.
+type Store interface {
+	Put(ctx context.Context, source string, st store.SourceState, stories []story.Story, now time.Time) (store.PutResult, error)
+	PutSource(ctx context.Context, source string, st store.SourceState) error
+	Source(ctx context.Context, source string) (store.SourceState, error)
+	Reclassify(ctx context.Context, classify func(story.Story) []string) ([]string, error)
+	Prune(ctx context.Context, r store.Retention, now time.Time) (int, error)
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
 // Ingester runs refreshes. Its methods are safe for concurrent use; two
 // refreshes of one source never overlap.
 type Ingester struct {
 	fetch  *fetch.Client
-	db     *store.DB
+	db     Store
 	log    *slog.Logger
 	opts   Options
 	topics atomic.Pointer[topic.Set]
@@ -53,7 +64,7 @@ type Ingester struct {
 }
 
 // New returns an Ingester that files stories under topics.
-func New(f *fetch.Client, db *store.DB, topics *topic.Set, log *slog.Logger, opts Options) *Ingester {
+func New(f *fetch.Client, db Store, topics *topic.Set, log *slog.Logger, opts Options) *Ingester {
 	if opts.Workers <= 0 {
 		opts.Workers = 8
 	}
@@ -109,7 +120,7 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 		}
 	}()
 
-	prev, err := in.state(src.Name)
+	prev, err := in.state(ctx, src.Name)
 	if err != nil {
 		rep.Status, rep.Err = "failing", err.Error()
 		in.log.Error("read source state", "source", src.Name, "err", err)
@@ -157,12 +168,12 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 		// Cache-Control and the validators.
 		rep.Status, rep.HTTPStatus = "not-modified", 304
 		st = in.succeeded(st, now, res, res.MaxAge, "not-modified")
-		return st, nil, in.keep(src.Name, prev, st)
+		return st, nil, in.keep(ctx, src.Name, prev, st)
 	}
 	if err != nil {
 		st = in.failed(st, now, err)
 		rep.Status, rep.HTTPStatus = st.Status, st.LastStatus
-		return st, nil, errors.Join(err, in.keep(src.Name, prev, st))
+		return st, nil, errors.Join(err, in.keep(ctx, src.Name, prev, st))
 	}
 	rep.HTTPStatus = res.Status
 
@@ -172,7 +183,7 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 		// Same bytes as last time: no parse, no story write.
 		rep.Status = "unchanged"
 		st = in.succeeded(st, now, res, res.MaxAge, "ok")
-		return st, nil, in.keep(src.Name, prev, st)
+		return st, nil, in.keep(ctx, src.Name, prev, st)
 	}
 
 	feed, err := parse.Stories(parse.Input{Source: src, Body: res.Body, ContentType: res.ContentType, URL: res.FinalURL}, now)
@@ -181,7 +192,7 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 		st = in.failed(st, now, err)
 		st.LastStatus = res.Status
 		rep.Status = st.Status
-		return st, nil, errors.Join(err, in.keep(src.Name, prev, st))
+		return st, nil, errors.Join(err, in.keep(ctx, src.Name, prev, st))
 	}
 	set := in.topics.Load()
 	for i := range feed.Stories {
@@ -190,7 +201,7 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 	st = in.succeeded(st, now, res, max(res.MaxAge, feed.TTL), "ok")
 	st.BodyHash, st.Title, st.Link = hash, feed.Title, feed.Link
 
-	put, err := in.db.Put(src.Name, st, feed.Stories, now)
+	put, err := in.db.Put(ctx, src.Name, st, feed.Stories, now)
 	if err != nil {
 		// Our fault, not upstream's: nothing was stored, so the next run
 		// fetches and stores again (the old validators are kept).
@@ -236,9 +247,10 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 
 // SetTopics replaces the topic set (after a config reload) and re-classifies
 // every stored story, so that an edit applies to what is already stored.
-func (in *Ingester) SetTopics(set *topic.Set) error {
+// Cancelling ctx stops the re-classification and keeps the old indexes.
+func (in *Ingester) SetTopics(ctx context.Context, set *topic.Set) error {
 	in.topics.Store(set)
-	changed, err := in.db.Reclassify(set.Classify)
+	changed, err := in.db.Reclassify(ctx, set.Classify)
 	if err != nil {
 		return fmt.Errorf("reclassify: %w", err)
 	}
@@ -247,11 +259,12 @@ func (in *Ingester) SetTopics(set *topic.Set) error {
 }
 
 // Prune applies the retention policy.
-func (in *Ingester) Prune() error {
-	if in.opts.MaxAge <= 0 && in.opts.MaxStories <= 0 {
+func (in *Ingester) Prune(ctx context.Context) error {
+	r := store.Retention{MaxAge: in.opts.MaxAge, MaxStories: in.opts.MaxStories}
+	if r.Off() {
 		return nil
 	}
-	n, err := in.db.Prune(in.opts.MaxAge, in.opts.MaxStories, in.opts.Now())
+	n, err := in.db.Prune(ctx, r, in.opts.Now())
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
@@ -262,13 +275,14 @@ func (in *Ingester) Prune() error {
 	return nil
 }
 
-// Close writes source state that only the in-memory cache holds.
+// Close writes source state that only the in-memory cache holds. It runs at
+// shutdown, after the daemon's context has ended, so it uses its own.
 func (in *Ingester) Close() error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	var errs []error
 	for name := range in.dirty {
-		if err := in.db.PutSource(name, in.states[name]); err != nil {
+		if err := in.db.PutSource(context.Background(), name, in.states[name]); err != nil {
 			errs = append(errs, fmt.Errorf("save state of %s: %w", name, err))
 		}
 		delete(in.dirty, name)
@@ -295,9 +309,9 @@ func (in *Ingester) release(name string) {
 // SyncTopics makes set the topic set. When fingerprint (a digest of the topic
 // definitions) differs from the one the store was last classified with, every
 // stored story is re-classified; a restart with unchanged topics costs nothing.
-func (in *Ingester) SyncTopics(set *topic.Set, fingerprint string) error {
+func (in *Ingester) SyncTopics(ctx context.Context, set *topic.Set, fingerprint string) error {
 	in.topics.Store(set)
-	old, err := in.db.Meta(topicsKey)
+	old, err := in.db.Meta(ctx, topicsKey)
 	if err != nil {
 		return fmt.Errorf("read topics fingerprint: %w", err)
 	}
@@ -305,11 +319,11 @@ func (in *Ingester) SyncTopics(set *topic.Set, fingerprint string) error {
 		return nil
 	}
 	start := in.opts.Now()
-	if err := in.SetTopics(set); err != nil {
+	if err := in.SetTopics(ctx, set); err != nil {
 		return err
 	}
 	in.log.Info("reclassified", "took", in.opts.Now().Sub(start))
-	return in.db.SetMeta(topicsKey, fingerprint)
+	return in.db.SetMeta(ctx, topicsKey, fingerprint)
 }
 
 // topicsKey is the store meta key of the topics fingerprint.

@@ -16,6 +16,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
@@ -72,7 +73,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type fixture struct {
-	db    *store.DB
+	db    *bolt.DB
 	in    *ingest.Ingester
 	src   story.Source
 	up    *upstream
@@ -84,7 +85,7 @@ func newFixture(t *testing.T, up *upstream) *fixture {
 	t.Helper()
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
-	db, err := store.Open(filepath.Join(t.TempDir(), "n.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func newFixture(t *testing.T, up *upstream) *fixture {
 
 func (f *fixture) stored(t *testing.T, slug string) []string {
 	t.Helper()
-	page, err := f.db.Recent(store.Query{Topic: slug, Limit: 100})
+	page, err := f.db.Recent(t.Context(), store.Query{Topic: slug, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestRefreshFailuresAreRecordedAndLoseNothing(t *testing.T) {
 			if rep.Status != tt.wantStatus || rep.Err == "" {
 				t.Fatalf("refresh = %+v, want status %s with an error", rep, tt.wantStatus)
 			}
-			st, err := f.db.Source("up")
+			st, err := f.db.Source(t.Context(), "up")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +218,7 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	var waits []time.Duration
 	for range 4 {
 		f.in.Refresh(t.Context(), f.src, true)
-		st, _ := f.db.Source("up")
+		st, _ := f.db.Source(t.Context(), "up")
 		waits = append(waits, st.NextFetch.Sub(f.now))
 	}
 	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
@@ -227,7 +228,7 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	}
 	up.set(200, rss("Back"), nil)
 	f.in.Refresh(t.Context(), f.src, true)
-	if st, _ := f.db.Source("up"); st.Failures != 0 || st.Status != "ok" || st.LastError != "" {
+	if st, _ := f.db.Source(t.Context(), "up"); st.Failures != 0 || st.Status != "ok" || st.LastError != "" {
 		t.Errorf("after recovery state = %+v, want ok with failures reset", st)
 	}
 }
@@ -242,7 +243,7 @@ func TestSetTopicsReclassifiesStoredStories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.in.SyncTopics(topic.NewSet(border), "v2"); err != nil {
+	if err := f.in.SyncTopics(t.Context(), topic.NewSet(border), "v2"); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.stored(t, "border"); len(got) != 1 || got[0] != "Border talks" {
@@ -295,7 +296,7 @@ func TestPollingHonoursUpstreamAndMinInterval(t *testing.T) {
 			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != "ok" {
 				t.Fatalf("refresh = %+v", rep)
 			}
-			st, _ := f.db.Source("up")
+			st, _ := f.db.Source(t.Context(), "up")
 			if got := st.NextFetch.Sub(f.now); got != tt.want {
 				t.Errorf("next fetch in %v, want %v", got, tt.want)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
@@ -49,7 +50,7 @@ func BenchmarkReclassify(b *testing.B) {
 	if testing.Short() {
 		n = 1000
 	}
-	db, err := store.Open(filepath.Join(b.TempDir(), "n.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "n.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,16 +65,16 @@ func BenchmarkReclassify(b *testing.B) {
 				Title: prose(i*3, 9), Link: fmt.Sprintf("https://pub.example/%d", i), SummaryText: prose(i*5, 25),
 				Content: "<p>" + text + "</p>", ContentText: text, Published: published(now, i)})
 		}
-		if _, err := db.Put("s", store.SourceState{}, batch, now); err != nil {
+		if _, err := db.Put(b.Context(), "s", store.SourceState{}, batch, now); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.Logf("stored %d stories in %v", n, time.Since(start))
 	in := ingest.New(fetch.New(fetch.Options{}), db, fiftyTopics(b, 0), slog.New(slog.DiscardHandler), ingest.Options{})
-	if err := in.SyncTopics(fiftyTopics(b, 0), "0"); err != nil {
+	if err := in.SyncTopics(b.Context(), fiftyTopics(b, 0), "0"); err != nil {
 		b.Fatal(err)
 	}
-	page, err := db.Recent(store.Query{Topic: "t0", Limit: 1000})
+	page, err := db.Recent(b.Context(), store.Query{Topic: "t0", Limit: 1000})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func BenchmarkReclassify(b *testing.B) {
 	edit := 0
 	for b.Loop() {
 		edit++ // every round is an edit: the fingerprint and the rules change
-		if err := in.SyncTopics(fiftyTopics(b, edit), strconv.Itoa(edit)); err != nil {
+		if err := in.SyncTopics(b.Context(), fiftyTopics(b, edit), strconv.Itoa(edit)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -99,7 +99,7 @@ func (s *Scheduler) Replace(plan Plan) error {
 	}
 	entries = append(entries, entry{global, func() {
 		s.in.RefreshAll(s.ctx, shared, false, nil)
-		if err := s.in.Prune(); err != nil {
+		if err := s.in.Prune(s.ctx); err != nil {
 			s.in.log.Error("prune failed", "err", err)
 		}
 	}})

@@ -11,21 +11,21 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
-	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
 // localFeed writes a one-story feed file and opens a store beside it; both
 // are removed with the test.
-func localFeed(t *testing.T) (story.Source, *store.DB) {
+func localFeed(t *testing.T) (story.Source, *bolt.DB) {
 	t.Helper()
 	dir := t.TempDir()
 	feed := filepath.Join(dir, "feed.xml")
 	if err := os.WriteFile(feed, []byte(rss("Ice storm")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(dir, "n.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(dir, "n.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestScheduleRunsOnEveryTick(t *testing.T) {
 }
 
 func TestReplaceRefusesBadSpecAndKeepsPlan(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "n.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -11,14 +12,14 @@ import (
 )
 
 // state returns the source's state, from the cache or the store.
-func (in *Ingester) state(name string) (store.SourceState, error) {
+func (in *Ingester) state(ctx context.Context, name string) (store.SourceState, error) {
 	in.mu.Lock()
 	st, ok := in.states[name]
 	in.mu.Unlock()
 	if ok {
 		return st, nil
 	}
-	st, err := in.db.Source(name)
+	st, err := in.db.Source(ctx, name)
 	if err != nil {
 		return st, err
 	}
@@ -40,12 +41,12 @@ func (in *Ingester) remember(name string, st store.SourceState, dirty bool) {
 // keep records st. A change of timestamps alone stays in memory until Close,
 // so that an unchanged upstream costs no store write; anything else (status,
 // validators, failures) is written at once.
-func (in *Ingester) keep(name string, prev, st store.SourceState) error {
+func (in *Ingester) keep(ctx context.Context, name string, prev, st store.SourceState) error {
 	if material(prev) == material(st) {
 		in.remember(name, st, true)
 		return nil
 	}
-	if err := in.db.PutSource(name, st); err != nil {
+	if err := in.db.PutSource(ctx, name, st); err != nil {
 		in.remember(name, st, true)
 		return err
 	}

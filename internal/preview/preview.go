@@ -5,6 +5,7 @@
 package preview
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -42,8 +43,14 @@ type Result struct {
 	NearMisses []Item `json:"near_misses,omitempty"`
 }
 
+// Store is the part of the store a preview reads.
+type Store interface {
+	Recent(ctx context.Context, q store.Query) (store.Page, error)
+	Get(ctx context.Context, id string) (story.Story, error)
+}
+
 // Run previews t over the newest stories in db.
-func Run(db *store.DB, t *topic.Topic, opts Options) (Result, error) {
+func Run(ctx context.Context, db Store, t *topic.Topic, opts Options) (Result, error) {
 	if opts.Limit <= 0 {
 		opts.Limit = 20
 	}
@@ -59,13 +66,13 @@ func Run(db *store.DB, t *topic.Topic, opts Options) (Result, error) {
 		q.NotBefore = opts.Now.Add(-t.MaxAge)
 	}
 	for res.Scanned < opts.Scan {
-		page, err := db.Recent(q)
+		page, err := db.Recent(ctx, q)
 		if err != nil {
 			return res, fmt.Errorf("preview %s: %w", t.Slug, err)
 		}
 		for _, s := range page.Stories {
 			res.Scanned++
-			ex, via, err := explain(db, t, s)
+			ex, via, err := explain(ctx, db, t, s)
 			if err != nil {
 				return res, fmt.Errorf("preview %s: %w", t.Slug, err)
 			}
@@ -94,13 +101,13 @@ func Run(db *store.DB, t *topic.Topic, opts Options) (Result, error) {
 // explain explains s, and when s does not match, the other sources' copies
 // of it: a feed lists an article under every topic any of its copies
 // belongs to, so the preview must too. via names the copy that matched.
-func explain(db *store.DB, t *topic.Topic, s story.Story) (topic.Explanation, string, error) {
+func explain(ctx context.Context, db Store, t *topic.Topic, s story.Story) (topic.Explanation, string, error) {
 	ex := t.Explain(s)
 	if ex.Matched {
 		return ex, "", nil
 	}
 	for _, ref := range s.AlsoIn {
-		dup, err := db.Get(ref.ID)
+		dup, err := db.Get(ctx, ref.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

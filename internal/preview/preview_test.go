@@ -7,12 +7,13 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/preview"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
 func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "n.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
 		stories = append(stories, story.Story{ID: story.NewID("wire", title), Source: "wire", Title: title,
 			Link: "https://wire.example/" + title[:3], Published: now.Add(time.Duration(i) * time.Hour)})
 	}
-	if _, err := db.Put("wire", store.SourceState{}, stories, now); err != nil {
+	if _, err := db.Put(t.Context(), "wire", store.SourceState{}, stories, now); err != nil {
 		t.Fatal(err)
 	}
 	// A topic that is only in an edited config: the preview reads stories,
@@ -42,7 +43,7 @@ func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := preview.Run(db, tp, preview.Options{Explain: true, Now: now})
+	res, err := preview.Run(t.Context(), db, tp, preview.Options{Explain: true, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
 		t.Errorf("near misses = %+v, want the ice storm", res.NearMisses)
 	}
 
-	res, err = preview.Run(db, tp, preview.Options{Limit: 1, Now: now})
+	res, err = preview.Run(t.Context(), db, tp, preview.Options{Limit: 1, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestRunSelectsExplainsAndListsNearMisses(t *testing.T) {
 }
 
 func TestRunSelectsThroughAnotherSourcesCopy(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "n.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,17 +90,17 @@ func TestRunSelectsThroughAnotherSourcesCopy(t *testing.T) {
 	first := story.Story{ID: story.NewID("a", link), Source: "a", Title: "Border talks resume", Link: link, Published: now.Add(-2 * time.Hour)}
 	copy := story.Story{ID: story.NewID("b", link), Source: "b", Title: "Border talks resume", Link: link,
 		Summary: "Asylum caps are on the table.", SummaryText: "Asylum caps are on the table.", Published: now.Add(-time.Hour)}
-	if _, err := db.Put("a", store.SourceState{}, []story.Story{first}, now); err != nil {
+	if _, err := db.Put(t.Context(), "a", store.SourceState{}, []story.Story{first}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("b", store.SourceState{}, []story.Story{copy}, now.Add(time.Minute)); err != nil {
+	if _, err := db.Put(t.Context(), "b", store.SourceState{}, []story.Story{copy}, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	tp, err := topic.New(topic.Definition{Slug: "asylum", Title: "Asylum", Rule: topic.Rule{Term: "asylum"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := preview.Run(db, tp, preview.Options{Now: now})
+	res, err := preview.Run(t.Context(), db, tp, preview.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -121,7 +122,7 @@ func (s *Server) query(st *state, t *topic.Topic, p params) (page, error) {
 	// revalidates with If-Modified-Since alone misses a change. The newest
 	// story's time does not: a late-ingested older story, an edit or a
 	// removal leaves it alone. The topic's Changed time covers those.
-	info, err := s.db.Topic(t.Slug)
+	info, err := s.db.Topic(fillContext(), t.Slug)
 	if err != nil {
 		return page{}, fmt.Errorf("read topic %s: %w", t.Slug, err)
 	}
@@ -146,7 +147,7 @@ func (s *Server) stories(t *topic.Topic, p params, now time.Time) (page, error) 
 		notBefore = now.Add(-t.MaxAge)
 	}
 	if p.hasSince {
-		stories, err := s.db.Since(t.Slug, p.since, p.limit)
+		stories, err := s.db.Since(fillContext(), t.Slug, p.since, p.limit)
 		if err != nil {
 			return page{}, fmt.Errorf("read topic %s since %d: %w", t.Slug, p.since, err)
 		}
@@ -161,7 +162,7 @@ func (s *Server) stories(t *topic.Topic, p params, now time.Time) (page, error) 
 		}
 		return pg, nil
 	}
-	res, err := s.db.Recent(store.Query{Topic: t.Slug, Limit: p.limit, Before: p.before, NotBefore: notBefore})
+	res, err := s.db.Recent(fillContext(), store.Query{Topic: t.Slug, Limit: p.limit, Before: p.before, NotBefore: notBefore})
 	if err != nil {
 		if p.before != "" && isBadCursor(err) {
 			return page{}, &badRequest{"before: unknown or malformed cursor"}
@@ -174,6 +175,10 @@ func (s *Server) stories(t *topic.Topic, p params, now time.Time) (page, error) 
 	}
 	return pg, nil
 }
+
+// fillContext is the context of a store read that fills the cache: a fill
+// serves every request waiting for it, so no one request's end may cancel it.
+func fillContext() context.Context { return context.Background() }
 
 // isBadCursor reports whether err is the store refusing a ?before cursor.
 func isBadCursor(err error) bool {

@@ -98,7 +98,7 @@ func (s *Server) renderIndex(st *state) (content, error) {
 	}{pageData: st.pageData(st.site.Title)}
 	var modified time.Time
 	for _, t := range st.topics.Topics() {
-		info, err := s.db.Topic(t.Slug)
+		info, err := s.db.Topic(fillContext(), t.Slug)
 		if err != nil {
 			return content{}, fmt.Errorf("read topic %s: %w", t.Slug, err)
 		}

@@ -6,6 +6,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,8 +16,16 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
+
+// Store is the part of the store the read path uses.
+type Store interface {
+	Recent(ctx context.Context, q store.Query) (store.Page, error)
+	Since(ctx context.Context, topic string, afterSeq uint64, limit int) ([]story.Story, error)
+	Topic(ctx context.Context, slug string) (store.TopicInfo, error)
+}
 
 // Site describes the whole deployment: what the index page shows and where
 // every absolute link points.
@@ -30,7 +39,7 @@ type Site struct {
 
 // Options configures New.
 type Options struct {
-	DB     *store.DB
+	DB     Store
 	Site   Site
 	Topics *topic.Set
 	MaxAge time.Duration // Cache-Control max-age and the feeds' TTL; the caller derives it from the fetch schedule
@@ -40,7 +49,7 @@ type Options struct {
 
 // Server answers the HTTP read path. It is safe for concurrent use.
 type Server struct {
-	db    *store.DB
+	db    Store
 	log   *slog.Logger
 	ready func() error
 	mux   *http.ServeMux

@@ -23,6 +23,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/render"
 	"github.com/newsdesk/newsdesk/internal/server"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
@@ -46,7 +47,7 @@ var base = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 type fixture struct {
 	srv    *server.Server
 	ts     *httptest.Server
-	db     *store.DB
+	db     *bolt.DB
 	client *http.Client
 	topics *topic.Set
 }
@@ -93,13 +94,13 @@ func makeStories(slug string, n int) []story.Story {
 
 func newFixture(t testing.TB, climate int) *fixture {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "news.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	stories := append(makeStories("climate", climate), makeStories("chess", 3)...)
-	if _, err := db.Put("wire", store.SourceState{Status: "ok"}, stories, base); err != nil {
+	if _, err := db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, stories, base); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, topics: testTopics(t)}
@@ -540,7 +541,7 @@ func TestSince(t *testing.T) {
 }
 
 func TestMaxAge(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "news.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +549,7 @@ func TestMaxAge(t *testing.T) {
 	now := time.Now().UTC()
 	fresh, old := makeStories("climate", 2)[0], makeStories("climate", 2)[1]
 	fresh.Published, old.Published = now.Add(-time.Hour), now.Add(-100*time.Hour)
-	if _, err := db.Put("wire", store.SourceState{}, []story.Story{fresh, old}, now); err != nil {
+	if _, err := db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{fresh, old}, now); err != nil {
 		t.Fatal(err)
 	}
 	set := topic.NewSet(mustTopic(t, topic.Definition{Slug: "climate", Title: "Climate", MaxAge: 48 * time.Hour, Rule: topic.Rule{Term: "climate"}}))
@@ -592,7 +593,7 @@ func TestCache(t *testing.T) {
 	extra := makeStories("climate", 6)[5]
 	extra.Published = base.Add(time.Hour)
 	extra.Title = "climate breaking news"
-	if _, err := f.db.Put("wire", store.SourceState{}, []story.Story{extra}, base); err != nil {
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{extra}, base); err != nil {
 		t.Fatal(err)
 	}
 	stale := step("before invalidation the cached document is served", 1, 0)
@@ -788,7 +789,7 @@ func TestLinksIgnoreHost(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "news.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -893,7 +894,7 @@ func TestLastModifiedMovesWithLateStories(t *testing.T) {
 	lastMod := res.Header.Get("Last-Modified")
 	late := makeStories("climate", 10)[9] // published well before the newest story
 	late.Title = "climate story ingested late"
-	if _, err := f.db.Put("wire", store.SourceState{}, []story.Story{late}, base.Add(time.Hour)); err != nil {
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{late}, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	f.srv.Invalidate("climate")
@@ -945,7 +946,7 @@ func TestConcurrentInvalidation(t *testing.T) {
 	wg.Wait()
 	extra := makeStories("climate", 13)[12]
 	extra.Published, extra.Title = base.Add(time.Minute), "climate after the storm"
-	if _, err := f.db.Put("wire", store.SourceState{}, []story.Story{extra}, base); err != nil {
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{extra}, base); err != nil {
 		t.Fatal(err)
 	}
 	f.srv.Invalidate("climate")
@@ -989,7 +990,7 @@ func TestTagAuthorityDefaultsToPublicHost(t *testing.T) {
 }
 
 func TestStoreErrorIs500AndNotCached(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "news.db"), store.Options{NoSync: true})
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "news.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,7 @@
 package store
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"math"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/newsdesk/newsdesk/internal/story"
 )
@@ -18,10 +12,10 @@ const (
 	MaxLimit     = 1000
 )
 
-// Query selects a page of stories.
+// Query selects a page of stories for Recent.
 type Query struct {
 	Topic     string    // "" means all stories
-	Limit     int       // [DefaultLimit], at most MaxLimit
+	Limit     int       // [DefaultLimit], at most MaxLimit: see ClampLimit
 	Before    string    // cursor from Page.Next; "" means newest
 	NotBefore time.Time // stop at stories published before this
 }
@@ -29,7 +23,10 @@ type Query struct {
 // Page is one page of stories, newest first.
 type Page struct {
 	Stories []story.Story
-	Next    string // cursor for the next older page; "" when there is none
+	// Next is an opaque cursor for the next older page; "" when there is
+	// none. It is URL-safe (servers put it in a query string as is) and at
+	// most a few hundred bytes.
+	Next string
 }
 
 // TopicInfo summarises a topic's index.
@@ -39,188 +36,11 @@ type TopicInfo struct {
 	Changed time.Time // last time the topic's feed changed (index entry added or removed, member updated)
 }
 
-// reader decodes stories inside one read transaction (bbolt's byte slices
-// die with it) and fills Topics from the active generation.
-type reader struct {
-	stories, own, idx *bolt.Bucket
-}
-
-func newReader(tx *bolt.Tx) reader {
-	g := activeGen(tx)
-	return reader{stories: tx.Bucket(bucketStories), own: g.Bucket(bucketOwn), idx: g.Bucket(bucketIdx)}
-}
-
-func (r reader) get(id []byte) (story.Story, bool, error) {
-	v := r.stories.Get(id)
-	if v == nil {
-		return story.Story{}, false, nil
-	}
-	var s story.Story
-	if err := json.Unmarshal(v, &s); err != nil {
-		return story.Story{}, false, fmt.Errorf("decode story %s: %w", id, err)
-	}
-	// A representative shows what it is indexed under (its duplicates'
-	// topics included); a duplicate shows its own classification.
-	if s.DuplicateOf == "" {
-		s.Topics = splitSlugs(r.idx.Get(be64(s.Seq)))
-	} else {
-		s.Topics = splitSlugs(r.own.Get(be64(s.Seq)))
-	}
-	return s, true, nil
-}
-
-// Get returns the story with id, or an error wrapping ErrNotFound.
-func (db *DB) Get(id string) (story.Story, error) {
-	var s story.Story
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var ok bool
-		var err error
-		s, ok, err = newReader(tx).get([]byte(id))
-		if err == nil && !ok {
-			err = ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return story.Story{}, fmt.Errorf("get %s: %w", id, err)
-	}
-	return s, nil
-}
-
-func clampLimit(n int) int {
+// ClampLimit is the number of stories a Recent or Since page holds when asked
+// for n: DefaultLimit for n ≤ 0, at most MaxLimit.
+func ClampLimit(n int) int {
 	if n <= 0 {
 		return DefaultLimit
 	}
 	return min(n, MaxLimit)
-}
-
-// Recent returns a page of stories, newest Published first: a cursor walk
-// back from q.Before, so it costs O(Limit) whatever the store holds. A bad
-// cursor gives an error wrapping ErrBadCursor. Duplicates are never listed.
-func (db *DB) Recent(q Query) (Page, error) {
-	limit := clampLimit(q.Limit)
-	var before []byte
-	if q.Before != "" {
-		var err error
-		if before, err = decodeCursor(q.Before); err != nil {
-			return Page{}, err
-		}
-	}
-	floor := timeKey(q.NotBefore, "")
-	var page Page
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		page = Page{}
-		index := tx.Bucket(bucketTime)
-		if q.Topic != "" {
-			index = activeGen(tx).Bucket(bucketTopTime).Bucket([]byte(q.Topic))
-			if index == nil {
-				return nil // no story has ever been in the topic
-			}
-		}
-		r := newReader(tx)
-		c := index.Cursor()
-		var k, last []byte
-		if before == nil {
-			k, _ = c.Last()
-		} else if k, _ = c.Seek(before); k == nil {
-			k, _ = c.Last() // every key is older than the cursor
-		} else {
-			k, _ = c.Prev() // Seek lands on the first key ≥ cursor
-		}
-		for ; k != nil && bytes.Compare(k, floor) >= 0; k, _ = c.Prev() {
-			if len(page.Stories) == limit {
-				page.Next = encodeCursor(last)
-				return nil
-			}
-			s, ok, err := r.get(k[8:])
-			if err != nil {
-				return err
-			}
-			if !ok || s.DuplicateOf != "" {
-				continue // an index that outlived its story would be a bug; don't fail the page for it
-			}
-			page.Stories = append(page.Stories, s)
-			last = bytes.Clone(k)
-		}
-		return nil
-	})
-	if err != nil {
-		return Page{}, fmt.Errorf("recent %q: %w", q.Topic, err)
-	}
-	return page, nil
-}
-
-// Since returns the topic's stories with Seq > afterSeq, oldest first, at
-// most limit of them ([DefaultLimit], at most MaxLimit). Topic "" means all
-// stories; duplicates are skipped.
-func (db *DB) Since(topic string, afterSeq uint64, limit int) ([]story.Story, error) {
-	limit = clampLimit(limit)
-	if afterSeq == math.MaxUint64 {
-		return nil, nil
-	}
-	var out []story.Story
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		out = nil
-		r := newReader(tx)
-		var c *bolt.Cursor
-		if topic == "" {
-			c = tx.Bucket(bucketSeq).Cursor()
-		} else {
-			b := activeGen(tx).Bucket(bucketTopSeq).Bucket([]byte(topic))
-			if b == nil {
-				return nil
-			}
-			c = b.Cursor()
-		}
-		for k, v := c.Seek(be64(afterSeq + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			id := v
-			if topic == "" {
-				_, flags, sid := splitSeqValue(v)
-				if flags&seqDup != 0 {
-					continue
-				}
-				id = []byte(sid)
-			}
-			s, ok, err := r.get(id)
-			if err != nil {
-				return err
-			}
-			if ok && s.DuplicateOf == "" {
-				out = append(out, s)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("since %q: %w", topic, err)
-	}
-	return out, nil
-}
-
-// Topic summarises a topic's index in O(1): the count and change time are
-// kept by every write, and the newest story is the index's last key.
-// Slug "" means all stories. An unknown slug gives the zero TopicInfo.
-func (db *DB) Topic(slug string) (TopicInfo, error) {
-	var info TopicInfo
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		info = TopicInfo{}
-		index := tx.Bucket(bucketTime)
-		v := tx.Bucket(bucketMeta).Get(metaAll)
-		if slug != "" {
-			g := activeGen(tx)
-			index = g.Bucket(bucketTopTime).Bucket([]byte(slug))
-			v = g.Bucket(bucketTopInfo).Get([]byte(slug))
-		}
-		info.Count, info.Changed = splitInfoValue(v)
-		if index != nil {
-			if k, _ := index.Cursor().Last(); k != nil {
-				info.Newest, _ = splitTimeKey(k)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return TopicInfo{}, fmt.Errorf("topic %q: %w", slug, err)
-	}
-	return info, nil
 }

@@ -1,226 +1,214 @@
-// Package store keeps stories, their indexes and per-source state in one bbolt
-// file.
+// Package store is the storage contract of newsdesk: what every storage
+// engine keeps, what each of its operations guarantees, and the policies
+// (which copy represents an article several sources carried, when a story is
+// pruned, how a re-classification is tallied) that every engine applies by
+// calling the plain functions in this package. Engines live below it
+// (store/bolt, the embedded default) and only store and index; the conformance
+// suite in store/storetest proves them alike.
 //
-// Layout (see keys.go): stories/<id> holds each story as JSON; time/ and seq/
-// index every story by publication time and by ingest order; links/ maps a
-// canonical link to the story that represents the copies several sources
-// carried (cross-source dedupe, see Put and dedupe.go);
-// sources/ holds fetch state; tombstones/ remembers pruned ids so an upstream
-// that still lists them cannot bring them back. Topic membership lives in a
-// generation bucket (gen/<n>) so Reclassify can build a new one beside the
-// active one and switch readers over in one small transaction.
+// # What is stored
 //
-// Every query is a cursor walk over an index, never a scan: Recent costs
-// O(limit) whatever the size of the file.
+//   - Stories (story.Story), keyed by ID. The store assigns Seq, an ingest
+//     sequence number (1, 2, 3, … in commit order, never reused, not even
+//     after a story is pruned), fills FirstSeen, Published, Updated and
+//     Undated (see Admit and Merge), and keeps the link-group fields
+//     DuplicateOf and AlsoIn (see Regroup).
+//   - Each story's own topics: the slugs the caller classified it under
+//     (Story.Topics as given to Put, or what Reclassify's classify returns).
+//   - Topic indexes. A story that is not a duplicate is listed in the
+//     all-stories index and in the index of every slug in the union of its
+//     own topics and its duplicates' own topics. A duplicate is listed in no
+//     index. Read back, a representative's Topics is that union; a
+//     duplicate's Topics is its own classification.
+//   - Per-source state (SourceState), per-topic summaries (TopicInfo),
+//     tombstones of pruned ids, and a few caller-owned meta strings.
 //
-// One process owns the file: a second Open fails with ErrLocked. Writers
-// (Put, PutSource, Reclassify, Prune, Compact) are serialised by a mutex, so
-// a Put waits while a Reclassify or Prune runs; readers never wait for them.
+// # Link groups
 //
-// # Compaction
+// Stories of different sources with the same Link form a link group; one of
+// them, the representative, is listed for the group and the others are
+// duplicates, hidden from every listing. Who represents a group depends only
+// on the copies stored, never on the order Puts committed in: see Prefer,
+// Joins and Regroup, which engines call instead of deciding themselves.
 //
-// bbolt files never shrink: pruned stories leave free pages that later writes
-// reuse. To return the space to the disk, compact offline: stop the daemon,
-// then either call Compact from a maintenance command (for example `newsdesk
-// compact`) and rename the copy over the original, or do the same at startup
-// before serving when Stats().FreeBytes exceeds about half of FileSize.
+// # Consistency
+//
+// Every method is safe for concurrent use. Each write (one Put, one
+// PutSource, one SetMeta) is atomic: a reader sees all of it or none of it,
+// and the indexes never disagree with the stories. A reader never sees a
+// half-built re-classification: Reclassify switches every topic index at
+// once. Writers may wait for one another; readers should not wait for
+// writers (an engine may make them wait briefly, never for a whole
+// Reclassify or Prune).
 package store
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
+	"io"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-// ErrLocked means another process holds the file.
+// Store is the contract every engine implements. The methods' comments are
+// the specification; storetest.Run checks an engine against it.
+//
+// Consumers do not use Store itself: each declares the few methods it calls
+// as its own interface (ingest.Store, server.Store, preview.Store), which
+// every engine satisfies.
+type Store interface {
+	// Put stores the stories of one fetched feed of source, with the
+	// source's new state, atomically: all of it is committed or none of it
+	// (an engine may commit several concurrent Puts in one transaction, as
+	// long as each is all or nothing). now is the fetch time.
+	//
+	// Before anything is stored, every story's ID is checked (CheckID); one
+	// bad ID fails the whole Put and stores nothing.
+	//
+	// Per story, in the order given:
+	//   - an ID that is tombstoned (see Prune) is skipped and counted in
+	//     Skipped; nothing of it is stored;
+	//   - a new ID is stored as Admit(story, now) with the next Seq: New;
+	//   - a known ID is replaced by Merge(stored, story): Updated when the
+	//     result differs from the stored story in any field but Topics
+	//     (Equal), else Unchanged and not rewritten;
+	//   - in both cases the story's own topics become Slugs(story.Topics),
+	//     even for an Unchanged story (a re-classified feed is re-filed).
+	//
+	// Link groups: a new story whose Link (when it is 1 to MaxLinkLen bytes)
+	// is held by a stored representative of another group joins that group
+	// as a duplicate when Joins(representative, story) says so; otherwise it
+	// starts a group of its own (a source's second entry for one link is a
+	// story of its own, and so is a story whose link is held by nobody).
+	// Whenever a member of a group is stored new, or stored Updated (its
+	// content changed), the group's roles are decided again with Regroup
+	// over every stored member; an Unchanged re-Put never moves them. When
+	// the representative changes, everything it is listed under moves to
+	// the new one in the same transaction: the all-stories index, the
+	// topic indexes (under the union of every member's own topics) and the
+	// link itself. A representative whose Link changed gives up the old link
+	// and holds the new one if no other story holds it; it keeps its group.
+	//
+	// PutResult.Topics lists, sorted, every slug whose feed changed: a
+	// story joined or left its index, or a story listed in it was stored
+	// Updated or took on another group role. The all-stories index is
+	// summarised by Topic("") but never named in Topics.
+	Put(ctx context.Context, source string, st SourceState, stories []story.Story, now time.Time) (PutResult, error)
+
+	// PutSource replaces the state of source alone (fetches that bring no
+	// stories: errors, 304s). An empty source name is an error.
+	PutSource(ctx context.Context, source string, st SourceState) error
+
+	// Source returns the state of source; the zero SourceState when the
+	// store has never seen it (not an error).
+	Source(ctx context.Context, source string) (SourceState, error)
+
+	// Sources returns every source's state, by name.
+	Sources(ctx context.Context) (map[string]SourceState, error)
+
+	// Get returns the story with id, Topics filled as described in the
+	// package doc, or an error wrapping ErrNotFound. It returns duplicates
+	// too.
+	Get(ctx context.Context, id string) (story.Story, error)
+
+	// Recent returns a page of the stories listed in q.Topic's index ("" is
+	// the all-stories index), newest Published first, ties broken by the
+	// greater ID first. Duplicates are never listed.
+	//
+	// q.Limit is clamped by ClampLimit. q.Before is a cursor from an earlier
+	// Page.Next of the same topic: the page starts with the first story
+	// strictly after it in this order, so paging a topic whose index does not
+	// change gives every story exactly once. A cursor names a position
+	// (a Published time and an ID), not a story: paging goes on correctly
+	// after the story it came from was removed or moved. A cursor that the
+	// engine did not make gives an error wrapping ErrBadCursor (servers
+	// answer it with 400), never a panic or a silently empty page.
+	// q.NotBefore, when set, ends the walk at the first story published
+	// before it.
+	//
+	// Page.Next is set when, and only when, at least one more story of the
+	// index (at or after NotBefore) follows the page. Recent must cost
+	// O(Limit) index steps, whatever the size of the store: an index walk,
+	// never a scan. An unknown topic gives an empty page.
+	Recent(ctx context.Context, q Query) (Page, error)
+
+	// Since returns the stories listed in topic's index ("" is all stories)
+	// whose Seq is greater than afterSeq, in ascending Seq order, at most
+	// ClampLimit(limit) of them: "everything ingested since my last visit",
+	// resumed from the last Seq seen. Duplicates are never listed. Like
+	// Recent it is an index walk from afterSeq, and an unknown topic gives
+	// nothing.
+	Since(ctx context.Context, topic string, afterSeq uint64, limit int) ([]story.Story, error)
+
+	// Topic summarises slug's index ("" is all stories) in O(1): the
+	// number of stories listed, the newest Published among them and the last
+	// time the topic's feed changed (as PutResult.Topics defines a change,
+	// at the write's now; Reclassify and Prune use their own clock or now).
+	// A slug no story was ever listed in gives the zero TopicInfo.
+	Topic(ctx context.Context, slug string) (TopicInfo, error)
+
+	// Reclassify runs classify over every stored story, duplicates
+	// included, and rebuilds every topic index from the results: each
+	// story's own topics become Slugs(classify(story)), and each
+	// representative is listed under the union of its own and its
+	// duplicates' new topics. Readers see the old indexes until the new
+	// ones are complete and then all of the new ones at once (a generation
+	// swap); a crash or a cancelled ctx leaves the old indexes in place.
+	// TopicInfo summaries follow Tally. It returns the slugs whose
+	// membership changed (a story joined or left), sorted.
+	//
+	// Puts, Prunes and other Reclassifys wait while it runs, so a story Put
+	// during the rebuild is filed under the new topics once it ends. classify
+	// may run inside the engine's transactions: it must not call the Store.
+	// Reclassify stops soon after ctx is cancelled and returns ctx's error.
+	Reclassify(ctx context.Context, classify func(story.Story) []string) ([]string, error)
+
+	// Prune applies r at now: it deletes the stories r.Due says go, oldest
+	// Seq first, and stops at the first story that stays. A representative
+	// takes every duplicate of its group with it; a duplicate goes alone and
+	// its group is regrouped (Regroup) without it. Every deleted ID leaves a
+	// tombstone dated now, so a Put of the same ID is skipped while the
+	// upstream still lists it; tombstones older than r.TombstoneCutoff(now)
+	// are dropped. Work is split into short transactions so readers and
+	// Puts are not held up; each leaves the store consistent. It returns the
+	// number of stories deleted.
+	Prune(ctx context.Context, r Retention, now time.Time) (int, error)
+
+	// Meta returns the caller's value under key, "" when none. SetMeta
+	// stores it. Keys are the caller's own: they never collide with the
+	// engine's bookkeeping, whatever they are.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+
+	// Stats reports counts and size. Stories counts every stored story,
+	// duplicates included; Tombstones every live tombstone. It must be cheap
+	// (counters, not scans): metrics call it.
+	Stats(ctx context.Context) (Stats, error)
+
+	// Backup writes a consistent copy of the whole store to w while the store
+	// stays in use (writers may wait): for bbolt the file itself, which
+	// `newsdesk --data COPY` can open. Other engines write their own format
+	// and say so.
+	Backup(ctx context.Context, w io.Writer) error
+
+	// Close releases the store. Calls after Close fail.
+	Close() error
+}
+
+// ErrLocked means another process holds the store (an engine that allows
+// one process at a time: bbolt).
 var ErrLocked = errors.New("store is in use by another newsdesk process")
 
 // ErrNotFound means no story has the id.
 var ErrNotFound = errors.New("story not found")
 
-// Options tunes Open.
-type Options struct {
-	Timeout time.Duration // wait for the file lock [2s]
-	NoSync  bool          // skip fsync: tests and benchmarks only
-}
-
-// DB is an open store. Its methods are safe for concurrent use.
-type DB struct {
-	bolt *bolt.DB
-	path string
-	// mu keeps multi-transaction writers (Reclassify, Prune, Compact), which
-	// hold it exclusively, apart from Put and PutSource, which share it so
-	// that bbolt's Batch can commit concurrent feeds in one transaction.
-	mu sync.RWMutex
-}
-
-// Open opens or creates the store at path, creating its parent directory.
-// When another process holds the file, Open fails after opts.Timeout with an
-// error that wraps ErrLocked.
-func Open(path string, opts Options) (*DB, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Second
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      opts.Timeout, // without it a second daemon blocks forever on flock
-		FreelistType: bolt.FreelistMapType,
-		// Skip writing the freelist on each commit (as etcd does); Open
-		// rebuilds it by scanning page headers instead.
-		NoFreelistSync: true,
-		// Reserve address space up front: fewer remaps, and a remap is the
-		// moment a long reader could stall the writer.
-		InitialMmapSize: 1 << 30,
-		NoSync:          opts.NoSync,
-		NoGrowSync:      opts.NoSync, // growing the file fsyncs too
-	})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (is `newsdesk serve` running?)", path, ErrLocked)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	db := &DB{bolt: bdb, path: path}
-	if err := db.init(); err != nil {
-		bdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return db, nil
-}
-
-// init creates the buckets of a new file, checks the schema of an old one and
-// drops any generation a crashed Reclassify left behind.
-func (db *DB) init() error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketStories, bucketTime, bucketSeq, bucketLinks, bucketSources,
-			bucketTombstones, bucketTombTime, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(metaSchema); v != nil {
-			if got := int(uint64At(v)); got != schemaVersion {
-				return fmt.Errorf("store schema %d, this newsdesk reads %d", got, schemaVersion)
-			}
-		} else if err := meta.Put(metaSchema, be64(schemaVersion)); err != nil {
-			return err
-		}
-		gen := uint64At(meta.Get(metaGen))
-		if gen == 0 {
-			gen = 1
-			if err := meta.Put(metaGen, be64(gen)); err != nil {
-				return err
-			}
-		}
-		// A Reclassify that crashed leaves its half-built generation (gen+1)
-		// or, after the switch, the retired one (gen-1).
-		for _, stale := range []uint64{gen + 1, gen - 1} {
-			if err := tx.DeleteBucket(genName(stale)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-				return fmt.Errorf("drop stale generation %d: %w", stale, err)
-			}
-		}
-		if _, err := createGen(tx, gen); err != nil {
-			return err
-		}
-		if meta.Get(metaUndated) == nil {
-			if err := markUndated(tx); err != nil {
-				return fmt.Errorf("mark undated stories: %w", err)
-			}
-			return meta.Put(metaUndated, []byte{1})
-		}
-		return nil
-	})
-}
-
-// markUndated sets seqUndated on the stories of a file written before the
-// flag existed. Those files did not record whether upstream gave a date, so
-// a Published equal to FirstSeen to the nanosecond, which is what Put's
-// fallback leaves, stands for "no date". It runs once per file; a new file
-// has nothing to walk.
-func markUndated(tx *bolt.Tx) error {
-	seq, stories := tx.Bucket(bucketSeq), tx.Bucket(bucketStories)
-	var keys, vals [][]byte // collect first: writing under a cursor may skip keys
-	err := seq.ForEach(func(k, v []byte) error {
-		firstSeen, flags, id := splitSeqValue(v)
-		var s story.Story
-		if raw := stories.Get([]byte(id)); raw != nil {
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fmt.Errorf("decode story %s: %w", id, err)
-			}
-		}
-		if flags&seqUndated == 0 && !s.FirstSeen.IsZero() && s.Published.Equal(s.FirstSeen) {
-			keys = append(keys, bytes.Clone(k))
-			vals = append(vals, seqValue(firstSeen, flags|seqUndated, id))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i, k := range keys {
-		if err := seq.Put(k, vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// createGen creates (or opens) generation n and its sub-buckets.
-func createGen(tx *bolt.Tx, n uint64) (*bolt.Bucket, error) {
-	g, err := tx.CreateBucketIfNotExists(genName(n))
-	if err != nil {
-		return nil, fmt.Errorf("create generation %d: %w", n, err)
-	}
-	for _, name := range [][]byte{bucketOwn, bucketIdx, bucketTopTime, bucketTopSeq, bucketTopInfo} {
-		if _, err := g.CreateBucketIfNotExists(name); err != nil {
-			return nil, fmt.Errorf("create generation %d: %w", n, err)
-		}
-	}
-	return g, nil
-}
-
-// activeGen returns the generation readers and Put use.
-func activeGen(tx *bolt.Tx) *bolt.Bucket {
-	return tx.Bucket(genName(uint64At(tx.Bucket(bucketMeta).Get(metaGen))))
-}
-
-// uint64At reads a be64 value; nil or short values read as 0.
-func uint64At(v []byte) uint64 {
-	if len(v) < 8 {
-		return 0
-	}
-	return uint64(v[0])<<56 | uint64(v[1])<<48 | uint64(v[2])<<40 | uint64(v[3])<<32 |
-		uint64(v[4])<<24 | uint64(v[5])<<16 | uint64(v[6])<<8 | uint64(v[7])
-}
-
-// addCounter adds delta to the be64 counter at meta/key.
-func addCounter(meta *bolt.Bucket, key []byte, delta int) error {
-	n := int64(uint64At(meta.Get(key))) + int64(delta)
-	return meta.Put(key, be64(uint64(max(n, 0))))
-}
-
-// Close closes the file.
-func (db *DB) Close() error {
-	if err := db.bolt.Close(); err != nil {
-		return fmt.Errorf("close store: %w", err)
-	}
-	return nil
-}
+// ErrBadCursor means a Query.Before cursor was not made by the engine.
+// Servers answer it with 400: it comes from a client, not from the store.
+var ErrBadCursor = errors.New("bad cursor")
 
 // SourceState is what the store remembers about one source between fetches.
+// The store keeps it verbatim; ingest decides its meaning.
 type SourceState struct {
 	ETag, LastModified string
 	BodyHash           string // hex sha256 of the last parsed body
@@ -235,111 +223,18 @@ type SourceState struct {
 	NextFetch          time.Time // not before this
 }
 
-// Source returns the state of the named source: the zero state when the
-// store has never seen it.
-func (db *DB) Source(name string) (SourceState, error) {
-	var st SourceState
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSources).Get([]byte(name))
-		if v == nil {
-			return nil
-		}
-		return json.Unmarshal(v, &st)
-	})
-	if err != nil {
-		return SourceState{}, fmt.Errorf("read source %s: %w", name, err)
-	}
-	return st, nil
+// PutResult counts what a Put did.
+type PutResult struct {
+	New, Updated, Unchanged, Skipped int
+	// Topics are the slugs whose feeds changed: index entries added or
+	// removed, or a listed story updated. Sorted.
+	Topics []string
 }
 
-// Sources returns every source's state, by name.
-func (db *DB) Sources() (map[string]SourceState, error) {
-	out := make(map[string]SourceState)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
-			var st SourceState
-			if err := json.Unmarshal(v, &st); err != nil {
-				return fmt.Errorf("source %s: %w", k, err)
-			}
-			out[string(k)] = st
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read sources: %w", err)
-	}
-	return out, nil
-}
-
-// PutSource records state only, for fetches that bring no stories (errors,
-// 304s).
-func (db *DB) PutSource(name string, st SourceState) error {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	err := db.bolt.Batch(func(tx *bolt.Tx) error { return putSource(tx, name, st) })
-	if err != nil {
-		return fmt.Errorf("put source %s: %w", name, err)
-	}
-	return nil
-}
-
-func putSource(tx *bolt.Tx, name string, st SourceState) error {
-	if name == "" {
-		return errors.New("empty source name")
-	}
-	v, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketSources).Put([]byte(name), v)
-}
-
-// Stats reports the file's size and health.
+// Stats reports a store's size and health.
 type Stats struct {
 	Stories, Tombstones int
-	FileSize            int64
-	FreeBytes           int64 // bytes in free pages: what Compact would give back, roughly
-}
-
-// Stats reports the file's size and health. It reads counters, not buckets,
-// so it is cheap enough for a metrics endpoint.
-func (db *DB) Stats() Stats {
-	var s Stats
-	_ = db.bolt.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		s.Stories = int(uint64At(meta.Get(metaStories)))
-		s.Tombstones = int(uint64At(meta.Get(metaTombstones)))
-		s.FileSize = tx.Size()
-		return nil
-	})
-	s.FreeBytes = int64(db.bolt.Stats().FreeAlloc)
-	return s
-}
-
-// Compact writes a compacted copy of the store to dst, which must not exist
-// yet. Writers wait while it runs. To shrink the live file, stop the daemon,
-// compact, and rename dst over the original (see the package doc).
-func (db *DB) Compact(dst string) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if _, err := os.Stat(dst); err == nil {
-		return fmt.Errorf("compact to %s: file exists", dst)
-	}
-	out, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true})
-	if err != nil {
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	if err := bolt.Compact(out, db.bolt, 64<<20); err != nil {
-		out.Close()
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	// NoSync made the copy fast; one fsync at the end makes it durable.
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	return nil
+	FileSize            int64 // bytes the store occupies on disk (bbolt: the file)
+	FreeBytes           int64 // bytes in free pages: what a compaction would give back, roughly
+	FreePages           int   // free pages (bbolt); 0 where the engine has none
 }

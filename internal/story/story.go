@@ -47,9 +47,13 @@ type Story struct {
 	Image      string // absolute URL of a lead image
 	Language   string // BCP 47 tag when known ("en", "en-US")
 
-	Published time.Time // upstream publication time; zero from parse when upstream has none (the store fills FirstSeen)
+	Published time.Time // upstream publication time; zero from parse when upstream has none (the store fills it in)
 	Updated   time.Time // upstream update time; zero when upstream has none
 	FirstSeen time.Time // when newsdesk first stored the story; kept across re-fetches
+	// Undated is set by the store when upstream gave no date, so Published is
+	// newsdesk's estimate (see store.Admit): pages say "date unknown". The
+	// tag keeps stories stored before the field existed encoding as before.
+	Undated bool `json:",omitempty"`
 
 	Topics      []string // slugs of the topics the story belongs to
 	DuplicateOf string   // ID of the story that represents this Link's group (another source's copy), if any

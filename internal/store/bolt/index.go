@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"encoding/json"
@@ -6,26 +6,27 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
+	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // writer carries one write transaction's buckets and the index changes it has
 // made, so counts and change times are written once per transaction.
 type writer struct {
-	tx                    *bolt.Tx
-	stories, time, seq    *bolt.Bucket
-	links, meta           *bolt.Bucket
-	own, idx, ttime, tseq *bolt.Bucket
-	tinfo                 *bolt.Bucket
+	tx                    *bbolt.Tx
+	stories, time, seq    *bbolt.Bucket
+	links, meta           *bbolt.Bucket
+	own, idx, ttime, tseq *bbolt.Bucket
+	tinfo                 *bbolt.Bucket
 	now                   time.Time
 	delta                 map[string]int // slug → change in index size
 	allDelta              int
 	allChanged            bool
 }
 
-func newWriter(tx *bolt.Tx, gen *bolt.Bucket, now time.Time) *writer {
+func newWriter(tx *bbolt.Tx, gen *bbolt.Bucket, now time.Time) *writer {
 	return &writer{
 		tx:      tx,
 		stories: tx.Bucket(bucketStories),
@@ -57,7 +58,8 @@ func (w *writer) load(id string) (s story.Story, ok bool, err error) {
 
 // encode is the stored form of s. Topics stay out (they live in the active
 // generation, which Reclassify replaces without rewriting stories), and empty
-// slices become nil so equal content always encodes to equal bytes.
+// slices become nil so equal content always encodes to equal bytes: Put's
+// store.Equal is a comparison of these bytes.
 func encode(s story.Story) ([]byte, error) {
 	s.Topics = nil
 	if len(s.Authors) == 0 {
@@ -96,7 +98,7 @@ func (w *writer) members(s story.Story) ([]string, error) {
 			lists = append(lists, splitSlugs(w.own.Get(be64(d.Seq))))
 		}
 	}
-	return union(lists...), nil
+	return store.Union(lists...), nil
 }
 
 // entry is where a story sits in the topic indexes.

@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"encoding/base64"
@@ -14,7 +14,7 @@ import (
 
 // seed stores n stories of topic t, three per timestamp, and returns their
 // ids newest first (ties broken by id, as the index sorts them).
-func seed(t testing.TB, db *store.DB, n int) []string {
+func seed(t testing.TB, db store.Store, n int) []string {
 	t.Helper()
 	var batch []story.Story
 	for i := range n {
@@ -40,8 +40,8 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-func TestRecentPagesWithoutGapsOrRepeats(t *testing.T) {
-	db := open(t)
+func testRecentPagesWithoutGapsOrRepeats(t *testing.T, h harness) {
+	db := h.open(t)
 	want := seed(t, db, 25)
 	for _, limit := range []int{1, 3, 7, 25, 26} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestRecentPagesWithoutGapsOrRepeats(t *testing.T) {
 				if pages > 30 {
 					t.Fatal("paging does not end")
 				}
-				page, err := db.Recent(q)
+				page, err := db.Recent(t.Context(), q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -74,10 +74,10 @@ func TestRecentPagesWithoutGapsOrRepeats(t *testing.T) {
 	}
 }
 
-func TestRecentLastFullPageHasNoNext(t *testing.T) {
-	db := open(t)
+func testRecentLastFullPageHasNoNext(t *testing.T, h harness) {
+	db := h.open(t)
 	seed(t, db, 6)
-	page, err := db.Recent(store.Query{Topic: "t", Limit: 6})
+	page, err := db.Recent(t.Context(), store.Query{Topic: "t", Limit: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +86,14 @@ func TestRecentLastFullPageHasNoNext(t *testing.T) {
 	}
 }
 
-func TestRecentNotBefore(t *testing.T) {
-	db := open(t)
+func testRecentNotBefore(t *testing.T, h harness) {
+	db := h.open(t)
 	want := seed(t, db, 12) // minutes 0..3, three stories each
 	got := recent(t, db, store.Query{Topic: "t", NotBefore: t0.Add(2 * time.Minute)})
 	if !slices.Equal(got, want[:6]) {
 		t.Errorf("NotBefore minute 2 = %v, want the 6 stories of minutes 2 and 3", got)
 	}
-	page, err := db.Recent(store.Query{Topic: "t", Limit: 6, NotBefore: t0.Add(2 * time.Minute)})
+	page, err := db.Recent(t.Context(), store.Query{Topic: "t", Limit: 6, NotBefore: t0.Add(2 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +102,8 @@ func TestRecentNotBefore(t *testing.T) {
 	}
 }
 
-func TestRecentLimits(t *testing.T) {
-	db := open(t)
+func testRecentLimits(t *testing.T, h harness) {
+	db := h.open(t)
 	seed(t, db, 60)
 	tests := []struct {
 		name  string
@@ -127,8 +127,8 @@ func TestRecentLimits(t *testing.T) {
 	}
 }
 
-func TestRecentBadCursor(t *testing.T) {
-	db := open(t)
+func testRecentBadCursor(t *testing.T, h harness) {
+	db := h.open(t)
 	seed(t, db, 3)
 	tests := []struct{ name, cursor string }{
 		{"not base64url", "@@@"},
@@ -138,7 +138,7 @@ func TestRecentBadCursor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := db.Recent(store.Query{Topic: "t", Before: tt.cursor})
+			_, err := db.Recent(t.Context(), store.Query{Topic: "t", Before: tt.cursor})
 			if !errors.Is(err, store.ErrBadCursor) {
 				t.Errorf("Recent(Before %q) err = %v, want ErrBadCursor", tt.cursor, err)
 			}
@@ -146,8 +146,8 @@ func TestRecentBadCursor(t *testing.T) {
 	}
 }
 
-func TestSinceAscendingSeq(t *testing.T) {
-	db := open(t)
+func testSinceAscendingSeq(t *testing.T, h harness) {
+	db := h.open(t)
 	// Published order is the reverse of ingest order: Since must follow Seq.
 	var batch []story.Story
 	for i := range 10 {
@@ -175,7 +175,7 @@ func TestSinceAscendingSeq(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := db.Since(tt.topic, tt.after, tt.limit)
+			got, err := db.Since(t.Context(), tt.topic, tt.after, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,9 +190,9 @@ func TestSinceAscendingSeq(t *testing.T) {
 	}
 }
 
-func TestTopicInfo(t *testing.T) {
-	db := open(t)
-	if info, err := db.Topic("t"); err != nil || info != (store.TopicInfo{}) {
+func testTopicInfo(t *testing.T, h harness) {
+	db := h.open(t)
+	if info, err := db.Topic(t.Context(), "t"); err != nil || info != (store.TopicInfo{}) {
 		t.Errorf("Topic of an empty store = %+v, %v", info, err)
 	}
 	put(t, db, "wire", t0, mk("wire", "a", t0, "t"), mk("wire", "b", t0.Add(time.Hour), "t", "u"))
@@ -208,12 +208,39 @@ func TestTopicInfo(t *testing.T) {
 		{"", store.TopicInfo{Count: 3, Newest: t0.Add(time.Hour), Changed: later}},
 	}
 	for _, tt := range tests {
-		got, err := db.Topic(tt.slug)
+		got, err := db.Topic(t.Context(), tt.slug)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Count != tt.want.Count || !got.Newest.Equal(tt.want.Newest) || !got.Changed.Equal(tt.want.Changed) {
 			t.Errorf("Topic(%q) = %+v, want %+v", tt.slug, got, tt.want)
 		}
+	}
+}
+
+// testRecentCursorOutlivesItsStory pages on after the story a cursor came
+// from was pruned: a cursor names a position, not a story.
+func testRecentCursorOutlivesItsStory(t *testing.T, h harness) {
+	db := h.open(t)
+	var batch []story.Story
+	for i := range 10 {
+		// Ingest order is the reverse of Published order, so Prune (oldest
+		// Seq first) removes the newest stories.
+		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(-time.Duration(i)*time.Minute), "t"))
+	}
+	put(t, db, "wire", t0, batch...)
+	page, err := db.Recent(t.Context(), store.Query{Topic: "t", Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(page.Stories); !slices.Equal(got, ids(batch[:3])) {
+		t.Fatalf("first page = %v, want %v", got, ids(batch[:3]))
+	}
+	if n, err := db.Prune(t.Context(), store.Retention{MaxStories: 6}, t0); err != nil || n != 4 {
+		t.Fatalf("Prune = %d, %v; want 4", n, err)
+	}
+	got := recent(t, db, store.Query{Topic: "t", Limit: 10, Before: page.Next})
+	if want := ids(batch[4:]); !slices.Equal(got, want) {
+		t.Errorf("page after a pruned cursor story = %v, want %v", got, want)
 	}
 }

@@ -1,51 +1,35 @@
-package store
+package bolt
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
-	"github.com/newsdesk/newsdesk/internal/story"
+	"github.com/newsdesk/newsdesk/internal/store"
 )
 
-const (
-	// pruneBatch bounds one Prune transaction, so readers and Put are never
-	// held up for long and a huge backlog does not need one huge transaction.
-	pruneBatch = 1000
-	// TombstoneTTL is the least time a pruned id stays tombstoned: far longer
-	// than any upstream keeps an entry in its feed, so a pruned story is not
-	// ingested again as new.
-	TombstoneTTL = 180 * 24 * time.Hour
-)
+// pruneBatch bounds one Prune transaction, so readers and Put are never
+// held up for long and a huge backlog does not need one huge transaction.
+const pruneBatch = 1000
 
-// Prune deletes stories first seen more than maxAge before now, and the
-// oldest-ingested stories beyond the newest maxStories; zero disables either
-// rule. It goes by FirstSeen rather than Published so a story an upstream
-// backdates stays as long as any other (topic pages cut by Published with
-// Query.NotBefore). A link group's representative takes its duplicates
-// with it; a duplicate goes alone.
-//
-// Every pruned id leaves a tombstone so Put skips it when the upstream still
-// lists it; tombstones older than max(TombstoneTTL, 2×maxAge) are dropped.
-// Work is done in transactions of about 1000 stories. Prune returns the
-// number of stories deleted.
-func (db *DB) Prune(maxAge time.Duration, maxStories int, now time.Time) (int, error) {
+// Prune applies the retention policy r at now, as store.Store's Prune
+// describes, in transactions of about pruneBatch stories.
+func (db *DB) Prune(ctx context.Context, r store.Retention, now time.Time) (int, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	now = now.UTC()
-	cutoff := uint64(0)
-	if maxAge > 0 {
-		cutoff = nanos(now.Add(-maxAge))
-	}
 	deleted := 0
-	for {
+	for !r.Off() {
+		if err := ctx.Err(); err != nil {
+			return deleted, fmt.Errorf("prune: %w", err)
+		}
 		n := 0
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
 			var err error
-			n, err = pruneBatchTx(tx, cutoff, maxStories, now)
+			n, err = pruneBatchTx(tx, r, now)
 			return err
 		})
 		if err != nil {
@@ -56,12 +40,15 @@ func (db *DB) Prune(maxAge time.Duration, maxStories int, now time.Time) (int, e
 		}
 		deleted += n
 	}
-	ttl := max(TombstoneTTL, 2*maxAge)
+	cutoff := nanos(r.TombstoneCutoff(now))
 	for {
+		if err := ctx.Err(); err != nil {
+			return deleted, fmt.Errorf("prune tombstones: %w", err)
+		}
 		n := 0
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
 			var err error
-			n, err = expireTombstones(tx, nanos(now.Add(-ttl)))
+			n, err = expireTombstones(tx, cutoff)
 			return err
 		})
 		if err != nil {
@@ -76,17 +63,14 @@ func (db *DB) Prune(maxAge time.Duration, maxStories int, now time.Time) (int, e
 // pruneBatchTx deletes up to about pruneBatch stories, oldest ingested first.
 // Seq order is FirstSeen order, so the walk stops at the first story that is
 // young enough and within the count.
-func pruneBatchTx(tx *bolt.Tx, cutoff uint64, maxStories int, now time.Time) (int, error) {
+func pruneBatchTx(tx *bbolt.Tx, r store.Retention, now time.Time) (int, error) {
 	w := newWriter(tx, activeGen(tx), now)
-	excess := 0
-	if maxStories > 0 {
-		excess = int(uint64At(w.meta.Get(metaStories))) - maxStories
-	}
+	excess := r.Excess(int(uint64At(w.meta.Get(metaStories))))
 	var victims []string // collect first: deleting under a cursor skips keys
 	c := w.seq.Cursor()
 	for k, v := c.First(); k != nil && len(victims) < pruneBatch; k, v = c.Next() {
 		firstSeen, _, id := splitSeqValue(v)
-		if len(victims) >= excess && nanos(firstSeen) >= cutoff {
+		if !r.Due(firstSeen, excess-len(victims), now) {
 			break
 		}
 		victims = append(victims, id)
@@ -130,7 +114,7 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 	if err := addCounter(w.meta, metaStories, -1); err != nil {
 		return n, err
 	}
-	if s.Link != "" && len(s.Link) <= maxLinkLen && string(w.links.Get([]byte(s.Link))) == id {
+	if store.Groupable(s.Link) && string(w.links.Get([]byte(s.Link))) == id {
 		if err := w.links.Delete([]byte(s.Link)); err != nil {
 			return n, err
 		}
@@ -148,16 +132,13 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 			return n, err
 		}
 	} else if cascade {
-		// A duplicate pruned on its own: its representative loses its Ref and
-		// the topics the duplicate brought.
+		// A duplicate pruned on its own: the group is regrouped without it
+		// (it is gone from stories/ already), so its representative loses
+		// the Ref and the topics the duplicate brought.
 		if f, ok, err := w.load(s.DuplicateOf); err != nil {
 			return n, err
 		} else if ok {
-			f.AlsoIn = slices.DeleteFunc(f.AlsoIn, func(r story.Ref) bool { return r.ID == id })
-			if err := w.save(f); err != nil {
-				return n, err
-			}
-			if err := w.refresh(f, true); err != nil {
+			if err := w.regroup(f, true); err != nil {
 				return n, err
 			}
 		}
@@ -184,7 +165,7 @@ func (w *writer) tombstone(id string) error {
 }
 
 // expireTombstones drops up to pruneBatch tombstones set before cutoff.
-func expireTombstones(tx *bolt.Tx, cutoff uint64) (int, error) {
+func expireTombstones(tx *bbolt.Tx, cutoff uint64) (int, error) {
 	tomb, byTime := tx.Bucket(bucketTombstones), tx.Bucket(bucketTombTime)
 	floor := be64(cutoff)
 	var keys [][]byte

@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"errors"
@@ -11,31 +11,31 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-func TestPruneByAgeLeavesTombstones(t *testing.T) {
-	db := open(t)
+func testPruneByAgeLeavesTombstones(t *testing.T, h harness) {
+	db := h.open(t)
 	old, young := mk("wire", "old", t0, "t"), mk("wire", "young", t0, "t")
 	put(t, db, "wire", t0, old)
 	put(t, db, "wire", t0.Add(48*time.Hour), young)
 
-	n, err := db.Prune(24*time.Hour, 0, t0.Add(50*time.Hour))
+	n, err := db.Prune(t.Context(), store.Retention{MaxAge: 24 * time.Hour}, t0.Add(50*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 {
 		t.Fatalf("Prune deleted %d, want 1", n)
 	}
-	if _, err := db.Get(old.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Get(t.Context(), old.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get(pruned) err = %v, want ErrNotFound", err)
 	}
 	for _, topic := range []string{"t", ""} {
 		if got := recent(t, db, store.Query{Topic: topic}); !slices.Equal(got, []string{young.ID}) {
 			t.Errorf("Recent(%q) after prune = %v, want only the young story", topic, got)
 		}
-		if info, _ := db.Topic(topic); info.Count != 1 {
+		if info, _ := db.Topic(t.Context(), topic); info.Count != 1 {
 			t.Errorf("Topic(%q).Count = %d, want 1", topic, info.Count)
 		}
 	}
-	if since, _ := db.Since("t", 0, 0); len(since) != 1 {
+	if since, _ := db.Since(t.Context(), "t", 0, 0); len(since) != 1 {
 		t.Errorf("Since(t) lists %d stories, want 1", len(since))
 	}
 
@@ -47,10 +47,10 @@ func TestPruneByAgeLeavesTombstones(t *testing.T) {
 
 	// Long after, the tombstone expires and the id may be stored again.
 	much := t0.Add(store.TombstoneTTL + 60*time.Hour)
-	if _, err := db.Prune(0, 0, much); err != nil {
+	if _, err := db.Prune(t.Context(), store.Retention{}, much); err != nil {
 		t.Fatal(err)
 	}
-	if st := db.Stats(); st.Tombstones != 0 {
+	if st := stats(t, db); st.Tombstones != 0 {
 		t.Errorf("Stats().Tombstones = %d after expiry, want 0", st.Tombstones)
 	}
 	if res := put(t, db, "wire", much, old); res.New != 1 {
@@ -58,37 +58,37 @@ func TestPruneByAgeLeavesTombstones(t *testing.T) {
 	}
 }
 
-func TestPruneMaxStoriesKeepsNewestIngested(t *testing.T) {
-	db := open(t)
+func testPruneMaxStoriesKeepsNewestIngested(t *testing.T, h harness) {
+	db := h.open(t)
 	var batch []story.Story
 	for i := range 2500 { // more than one prune batch
 		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "t"))
 	}
 	put(t, db, "wire", t0, batch...)
-	n, err := db.Prune(0, 100, t0)
+	n, err := db.Prune(t.Context(), store.Retention{MaxStories: 100}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 2400 {
 		t.Errorf("Prune deleted %d, want 2400", n)
 	}
-	since, err := db.Since("", 0, 1000)
+	since, err := db.Since(t.Context(), "", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(since) != 100 || since[0].Seq != 2401 {
 		t.Errorf("kept %d stories from seq %d, want 100 from 2401", len(since), since[0].Seq)
 	}
-	if st := db.Stats(); st.Stories != 100 || st.Tombstones != 2400 {
+	if st := stats(t, db); st.Stories != 100 || st.Tombstones != 2400 {
 		t.Errorf("Stats() = %+v", st)
 	}
-	if n, _ := db.Prune(0, 100, t0); n != 0 {
+	if n, _ := db.Prune(t.Context(), store.Retention{MaxStories: 100}, t0); n != 0 {
 		t.Errorf("second Prune deleted %d, want 0", n)
 	}
 }
 
-func TestPruneDuplicates(t *testing.T) {
-	db := open(t)
+func testPruneDuplicates(t *testing.T, h harness) {
+	db := h.open(t)
 	first := mk("wire", "a", t0, "politics")
 	first.Link = "https://news.example/story"
 	first.Content = "the full text" // the better copy: it represents the group
@@ -98,7 +98,7 @@ func TestPruneDuplicates(t *testing.T) {
 	put(t, db, "agency", t0.Add(time.Hour), dup)
 
 	// Pruning the first story takes its duplicate with it.
-	n, err := db.Prune(30*time.Minute, 0, t0.Add(31*time.Minute))
+	n, err := db.Prune(t.Context(), store.Retention{MaxAge: 30 * time.Minute}, t0.Add(31*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
-package store_test
+package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,8 +13,8 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-func TestReclassify(t *testing.T) {
-	db := open(t)
+func testReclassify(t *testing.T, h harness) {
+	db := h.open(t)
 	var batch []story.Story
 	for i := range 6 {
 		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute), "old"))
@@ -44,7 +46,7 @@ func TestReclassify(t *testing.T) {
 		}
 		return out
 	}
-	changed, err := db.Reclassify(classify)
+	changed, err := db.Reclassify(t.Context(), classify)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestReclassify(t *testing.T) {
 	if got := recent(t, db, store.Query{Topic: "old"}); len(got) != 0 {
 		t.Errorf("old topic still lists %v", got)
 	}
-	if since, _ := db.Since("old", 0, 0); len(since) != 0 {
+	if since, _ := db.Since(t.Context(), "old", 0, 0); len(since) != 0 {
 		t.Errorf("old topic's seq index still lists %d stories", len(since))
 	}
 	// The duplicate's topic is indexed on the story it duplicates.
@@ -70,7 +72,7 @@ func TestReclassify(t *testing.T) {
 		count int
 	}{{"old", 0}, {"new", 2}, {"kept", 1}}
 	for _, tt := range tests {
-		if info, _ := db.Topic(tt.slug); info.Count != tt.count {
+		if info, _ := db.Topic(t.Context(), tt.slug); info.Count != tt.count {
 			t.Errorf("Topic(%q).Count = %d, want %d", tt.slug, info.Count, tt.count)
 		}
 	}
@@ -84,7 +86,7 @@ func TestReclassify(t *testing.T) {
 	if res.New != 1 || !slices.Equal(res.Topics, []string{"new"}) {
 		t.Errorf("Put after Reclassify = %+v", res)
 	}
-	changed, err = db.Reclassify(func(s story.Story) []string {
+	changed, err = db.Reclassify(t.Context(), func(s story.Story) []string {
 		if s.Title == "title late" {
 			return []string{"new"}
 		}
@@ -97,15 +99,14 @@ func TestReclassify(t *testing.T) {
 	if len(changed) != 0 {
 		t.Errorf("idempotent Reclassify changed %v", changed)
 	}
-	if info, _ := db.Topic("new"); info.Count != 3 {
+	if info, _ := db.Topic(t.Context(), "new"); info.Count != 3 {
 		t.Errorf("Topic(new).Count = %d, want 3", info.Count)
 	}
 }
 
-func TestReclassifyManyBatches(t *testing.T) {
-	defer store.SetReclassifyBatch(100)()
-	const n = 250 // three rebuild batches
-	db := open(t)
+func testReclassifyManyStories(t *testing.T, h harness) {
+	const n = 250 // several rebuild batches, where an engine has them (bolt's tests run the suite with small ones)
+	db := h.open(t)
 	var batch []story.Story
 	for i := range n {
 		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "all"))
@@ -113,7 +114,7 @@ func TestReclassifyManyBatches(t *testing.T) {
 	for chunk := range slices.Chunk(batch, 100) {
 		put(t, db, "wire", t0, chunk...)
 	}
-	changed, err := db.Reclassify(func(s story.Story) []string { return []string{"all", "again"} })
+	changed, err := db.Reclassify(t.Context(), func(s story.Story) []string { return []string{"all", "again"} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,11 +122,11 @@ func TestReclassifyManyBatches(t *testing.T) {
 		t.Errorf("changed = %v", changed)
 	}
 	for _, slug := range []string{"all", "again"} {
-		if info, _ := db.Topic(slug); info.Count != n {
+		if info, _ := db.Topic(t.Context(), slug); info.Count != n {
 			t.Errorf("Topic(%q).Count = %d", slug, info.Count)
 		}
 	}
-	page, err := db.Recent(store.Query{Topic: "again", Limit: 1})
+	page, err := db.Recent(t.Context(), store.Query{Topic: "again", Limit: 1})
 	if err != nil || len(page.Stories) != 1 || page.Stories[0].ID != batch[len(batch)-1].ID {
 		t.Errorf("newest in again = %+v, %v", page.Stories, err)
 	}
@@ -133,9 +134,8 @@ func TestReclassifyManyBatches(t *testing.T) {
 
 // TestReclassifyWithConcurrentPut runs Put while Reclassify rebuilds: the
 // writers take turns, and every index agrees with its count afterwards.
-func TestReclassifyWithConcurrentPut(t *testing.T) {
-	defer store.SetReclassifyBatch(20)()
-	db := open(t)
+func testReclassifyWithConcurrentPut(t *testing.T, h harness) {
+	db := h.open(t)
 	var batch []story.Story
 	for i := range 200 {
 		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "a"))
@@ -144,7 +144,7 @@ func TestReclassifyWithConcurrentPut(t *testing.T) {
 
 	done := make(chan error)
 	go func() {
-		_, err := db.Reclassify(func(s story.Story) []string { return []string{"b"} })
+		_, err := db.Reclassify(t.Context(), func(s story.Story) []string { return []string{"b"} })
 		done <- err
 	}()
 	for i := range 20 {
@@ -155,12 +155,12 @@ func TestReclassifyWithConcurrentPut(t *testing.T) {
 	}
 	total := 0
 	for _, slug := range []string{"a", "b"} {
-		info, err := db.Topic(slug)
+		info, err := db.Topic(t.Context(), slug)
 		if err != nil {
 			t.Fatal(err)
 		}
 		listed := recent(t, db, store.Query{Topic: slug, Limit: 1000})
-		since, err := db.Since(slug, 0, 1000)
+		since, err := db.Since(t.Context(), slug, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,5 +171,50 @@ func TestReclassifyWithConcurrentPut(t *testing.T) {
 	}
 	if total != 220 {
 		t.Errorf("topics hold %d stories, want each of 220 in exactly one", total)
+	}
+}
+
+// testReclassifyCancelled cancels a rebuild half-way: the old indexes stay
+// whole and in use, and the next Reclassify starts afresh.
+func testReclassifyCancelled(t *testing.T, h harness) {
+	db := h.open(t)
+	var batch []story.Story
+	for i := range 100 {
+		batch = append(batch, mk("wire", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), "old"))
+	}
+	put(t, db, "wire", t0, batch...)
+	ctx, cancel := context.WithCancel(t.Context())
+	calls := 0
+	_, err := db.Reclassify(ctx, func(s story.Story) []string {
+		if calls++; calls == 50 {
+			cancel()
+		}
+		return []string{"new"}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Reclassify: err = %v, want context.Canceled", err)
+	}
+	if calls > 60 {
+		t.Errorf("classify ran %d times after the cancel at 50", calls-50)
+	}
+	if info, _ := db.Topic(t.Context(), "old"); info.Count != 100 {
+		t.Errorf("Topic(old).Count = %d after a cancelled Reclassify, want 100", info.Count)
+	}
+	if got := recent(t, db, store.Query{Topic: "new"}); len(got) != 0 {
+		t.Errorf("a cancelled Reclassify left %d stories in its topic", len(got))
+	}
+	res := put(t, db, "wire", t0, mk("wire", "late", t0.Add(time.Hour), "old"))
+	if res.New != 1 || !slices.Equal(res.Topics, []string{"old"}) {
+		t.Errorf("Put after a cancelled Reclassify = %+v", res)
+	}
+	changed, err := db.Reclassify(t.Context(), func(s story.Story) []string { return []string{"new"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(changed, []string{"new", "old"}) {
+		t.Errorf("Reclassify after a cancelled one changed %v", changed)
+	}
+	if info, _ := db.Topic(t.Context(), "new"); info.Count != 101 {
+		t.Errorf("Topic(new).Count = %d, want 101", info.Count)
 	}
 }

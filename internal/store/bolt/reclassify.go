@@ -1,39 +1,30 @@
-package store
+package bolt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-// reclassifyBatch bounds one Reclassify transaction: a million stories are
-// reindexed in a hundred commits instead of one transaction holding every
-// dirty page in memory. A variable so tests can cross batch edges cheaply.
-var reclassifyBatch = 10_000
-
 // Reclassify re-runs classify over every stored story and rebuilds the topic
-// indexes. It builds a new generation of the indexes beside the active one,
-// batch by batch, then makes it active in one small transaction, so readers
-// see the old indexes or the new ones, never a mix. It returns the slugs
-// whose membership changed (exactly: each story's old and new slugs are
-// compared), sorted.
-//
-// Put, Prune and other writers wait until it finishes. classify runs inside
-// write transactions, so it must not call the DB. Duplicates' topics are
-// indexed on the story they duplicate, as in Put.
-func (db *DB) Reclassify(classify func(story.Story) []string) ([]string, error) {
+// indexes, as store.Store's Reclassify describes. It builds a new generation
+// of the indexes beside the active one, Options.ReclassifyBatch stories per
+// transaction, then makes it active in one small transaction, so readers see
+// the old indexes or the new ones, never a mix.
+func (db *DB) Reclassify(ctx context.Context, classify func(story.Story) []string) ([]string, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	var oldGen, newGen uint64
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		oldGen = uint64At(tx.Bucket(bucketMeta).Get(metaGen))
 		newGen = oldGen + 1
 		if err := tx.DeleteBucket(genName(newGen)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
@@ -47,46 +38,43 @@ func (db *DB) Reclassify(classify func(story.Story) []string) ([]string, error) 
 	}
 
 	now := time.Now().UTC()
-	b := &rebuild{classify: classify, counts: make(map[string]int), changed: make(map[string]bool)}
+	b := &rebuild{ctx: ctx, classify: classify, tally: store.NewTally(), size: db.opts.ReclassifyBatch}
 	var after []byte // last story id done
 	for done := false; !done; {
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
 			var err error
 			after, done, err = b.batch(tx, newGen, after, now)
 			return err
 		})
 		if err != nil {
+			// The half-built generation is never read; drop it now rather
+			// than at the next Open. A cancelled ctx does not stop the drop.
+			if derr := db.dropGen(newGen); derr != nil {
+				err = errors.Join(err, derr)
+			}
 			return nil, fmt.Errorf("reclassify: %w", err)
 		}
 	}
 
 	var changed []string
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if got := uint64At(meta.Get(metaGen)); got != oldGen {
 			return fmt.Errorf("generation moved from %d to %d during the rebuild", oldGen, got)
 		}
 		oldInfo := tx.Bucket(genName(oldGen)).Bucket(bucketTopInfo)
 		newInfo := tx.Bucket(genName(newGen)).Bucket(bucketTopInfo)
-		changed = changed[:0]
-		for slug, n := range b.counts {
+		prev := func(slug string) time.Time {
 			_, at := splitInfoValue(oldInfo.Get([]byte(slug)))
-			if b.changed[slug] {
-				at = now
-			}
-			if err := newInfo.Put([]byte(slug), infoValue(n, at)); err != nil {
+			return at
+		}
+		var infos map[string]store.TopicInfo
+		infos, changed = b.tally.Result(prev, now)
+		for slug, info := range infos {
+			if err := newInfo.Put([]byte(slug), infoValue(info.Count, info.Changed)); err != nil {
 				return err
 			}
 		}
-		for slug := range b.changed {
-			changed = append(changed, slug)
-			if b.counts[slug] == 0 { // emptied: keep its change time for Topic
-				if err := newInfo.Put([]byte(slug), infoValue(0, now)); err != nil {
-					return err
-				}
-			}
-		}
-		slices.Sort(changed)
 		return meta.Put(metaGen, be64(newGen))
 	})
 	if err != nil {
@@ -100,18 +88,19 @@ func (db *DB) Reclassify(classify func(story.Story) []string) ([]string, error) 
 
 // rebuild is the state of one Reclassify across its batches.
 type rebuild struct {
+	ctx      context.Context
 	classify func(story.Story) []string
-	counts   map[string]int  // slug → stories indexed in the new generation
-	changed  map[string]bool // slugs some story joined or left
+	tally    *store.Tally
+	size     int // stories per batch
 }
 
-// batch reindexes up to reclassifyBatch stories after Seq key `after` into
+// batch reindexes up to b.size stories after Seq key `after` into
 // generation gen, and reports the last key done and whether all are done.
 // It walks stories in Seq order so that every index it writes (own/ and idx/
 // by Seq, topic seq/ by Seq, topic time/ by Published, which mostly follows
 // ingest order) grows at its end: a million stories then cost a million
 // appends, not a million random page rewrites.
-func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([]byte, bool, error) {
+func (b *rebuild) batch(tx *bbolt.Tx, gen uint64, after []byte, now time.Time) ([]byte, bool, error) {
 	w := newWriter(tx, tx.Bucket(genName(gen)), now)
 	oldIdx := activeGen(tx).Bucket(bucketIdx)
 	c := w.seq.Cursor()
@@ -122,7 +111,10 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 		}
 	}
 	var last []byte
-	for n := 0; k != nil && n < reclassifyBatch; k, v = c.Next() {
+	for n := 0; k != nil && n < b.size; k, v = c.Next() {
+		if err := b.ctx.Err(); err != nil {
+			return nil, false, err // a regex-heavy classify can take long: stop between stories
+		}
 		n++
 		last = bytes.Clone(k)
 		_, _, id := splitSeqValue(v)
@@ -133,7 +125,7 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 		if !ok {
 			continue
 		}
-		own := slugs(b.classify(s))
+		own := store.Slugs(b.classify(s))
 		if err := w.setOwn(s.Seq, own); err != nil {
 			return nil, false, err
 		}
@@ -148,22 +140,11 @@ func (b *rebuild) batch(tx *bolt.Tx, gen uint64, after []byte, now time.Time) ([
 			}
 			members = append(members, d)
 		}
-		got := union(members...)
+		got := store.Union(members...)
 		if err := w.reindex(s.ID, entry{}, entry{got, s.Published, s.Seq}); err != nil {
 			return nil, false, err
 		}
-		was := splitSlugs(oldIdx.Get(k))
-		for _, slug := range got {
-			b.counts[slug]++
-			if !slices.Contains(was, slug) {
-				b.changed[slug] = true
-			}
-		}
-		for _, slug := range was {
-			if !slices.Contains(got, slug) {
-				b.changed[slug] = true
-			}
-		}
+		b.tally.Add(splitSlugs(oldIdx.Get(k)), got)
 	}
 	// Counts go into the info bucket once, at the flip; w.delta is not flushed.
 	return last, k == nil, nil
@@ -179,7 +160,7 @@ func (b *rebuild) classifyID(w *writer, id string) ([]string, error) {
 	if err := json.Unmarshal(v, &s); err != nil {
 		return nil, fmt.Errorf("decode story %s: %w", id, err)
 	}
-	return slugs(b.classify(s)), nil
+	return store.Slugs(b.classify(s)), nil
 }
 
 // dropGen deletes a retired generation, one sub-bucket per transaction, so
@@ -187,7 +168,7 @@ func (b *rebuild) classifyID(w *writer, id string) ([]string, error) {
 func (db *DB) dropGen(gen uint64) error {
 	name := genName(gen)
 	var subs [][]byte
-	if err := db.bolt.View(func(tx *bolt.Tx) error {
+	if err := db.bolt.View(func(tx *bbolt.Tx) error {
 		g := tx.Bucket(name)
 		if g == nil {
 			return nil
@@ -206,7 +187,7 @@ func (db *DB) dropGen(gen uint64) error {
 	}
 	for _, sub := range subs {
 		top, slug, _ := bytes.Cut(sub, []byte{0})
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
 			return tx.Bucket(name).Bucket(top).DeleteBucket(slug)
 		})
 		if err != nil {
@@ -214,7 +195,7 @@ func (db *DB) dropGen(gen uint64) error {
 		}
 	}
 	for _, sub := range [][]byte{bucketOwn, bucketIdx, nil} {
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
 			if sub == nil {
 				return tx.DeleteBucket(name)
 			}

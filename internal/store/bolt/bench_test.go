@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"cmp"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
@@ -19,8 +20,8 @@ import (
 // files in a directory across runs (they are reused when their story count
 // matches), e.g.
 //
-//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=$TMPDIR/nd go test -run '^$' -bench Recent ./internal/store
-//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=$TMPDIR/nd go test -run '^$' -bench Reclassify -benchtime 1x ./internal/store
+//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=$TMPDIR/nd go test -run '^$' -bench Recent ./internal/store/bolt
+//	NEWSDESK_BENCH_1M=1 NEWSDESK_BENCH_DIR=$TMPDIR/nd go test -run '^$' -bench Reclassify -benchtime 1x ./internal/store/bolt
 const (
 	bigEnv = "NEWSDESK_BENCH_1M"
 	dirEnv = "NEWSDESK_BENCH_DIR"
@@ -77,12 +78,12 @@ func benchDB(b *testing.B, n int) string {
 	}
 	dir = cmp.Or(dir, benchDBs.dir)
 	path := filepath.Join(dir, fmt.Sprintf("%d.db", n))
-	db, err := store.Open(path, store.Options{NoSync: true})
+	db, err := bolt.Open(path, bolt.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	if db.Stats().Stories == n {
+	if st, _ := db.Stats(b.Context()); st.Stories == n {
 		benchDBs.paths[n] = path
 		return path
 	}
@@ -92,13 +93,13 @@ func benchDB(b *testing.B, n int) string {
 	for i := range n {
 		batch = append(batch, benchStory(i))
 		if len(batch) == chunk || i == n-1 {
-			if _, err := db.Put("wire", store.SourceState{}, batch, t0); err != nil {
+			if _, err := db.Put(b.Context(), "wire", store.SourceState{}, batch, t0); err != nil {
 				b.Fatal(err)
 			}
 			batch = batch[:0]
 		}
 	}
-	st := db.Stats()
+	st, _ := db.Stats(b.Context())
 	b.Logf("built %d stories in %v: file %d MB", n, time.Since(start).Round(time.Millisecond), st.FileSize>>20)
 	benchDBs.paths[n] = path
 	return path
@@ -116,13 +117,13 @@ func BenchmarkRecent(b *testing.B) {
 		for _, topic := range []string{"", "t07"} {
 			name := fmt.Sprintf("%dk/topic=%s", n/1000, cmp.Or(topic, "all"))
 			b.Run(name, func(b *testing.B) {
-				db, err := store.Open(benchDB(b, n), store.Options{})
+				db, err := bolt.Open(benchDB(b, n), bolt.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
 				defer db.Close()
 				for b.Loop() {
-					page, err := db.Recent(store.Query{Topic: topic, Limit: 50})
+					page, err := db.Recent(b.Context(), store.Query{Topic: topic, Limit: 50})
 					if err != nil || len(page.Stories) != 50 {
 						b.Fatalf("Recent = %d stories, %v", len(page.Stories), err)
 					}
@@ -133,17 +134,17 @@ func BenchmarkRecent(b *testing.B) {
 }
 
 func BenchmarkRecentSecondPage(b *testing.B) {
-	db, err := store.Open(benchDB(b, 10_000), store.Options{})
+	db, err := bolt.Open(benchDB(b, 10_000), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	first, err := db.Recent(store.Query{Topic: "t07"})
+	first, err := db.Recent(b.Context(), store.Query{Topic: "t07"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := db.Recent(store.Query{Topic: "t07", Before: first.Next}); err != nil {
+		if _, err := db.Recent(b.Context(), store.Query{Topic: "t07", Before: first.Next}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -152,7 +153,7 @@ func BenchmarkRecentSecondPage(b *testing.B) {
 // BenchmarkPut stores one feed of 50 stories per transaction, with fsync on.
 func BenchmarkPut(b *testing.B) {
 	b.Run("new", func(b *testing.B) {
-		db, err := store.Open(filepath.Join(b.TempDir(), "put.db"), store.Options{})
+		db, err := bolt.Open(filepath.Join(b.TempDir(), "put.db"), bolt.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -164,13 +165,13 @@ func BenchmarkPut(b *testing.B) {
 				feed[i] = benchStory(next)
 				next++
 			}
-			if res, err := db.Put("wire", store.SourceState{}, feed, t0); err != nil || res.New != 50 {
+			if res, err := db.Put(b.Context(), "wire", store.SourceState{}, feed, t0); err != nil || res.New != 50 {
 				b.Fatalf("Put = %+v, %v", res, err)
 			}
 		}
 	})
 	b.Run("unchanged", func(b *testing.B) {
-		db, err := store.Open(filepath.Join(b.TempDir(), "put.db"), store.Options{})
+		db, err := bolt.Open(filepath.Join(b.TempDir(), "put.db"), bolt.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -179,11 +180,11 @@ func BenchmarkPut(b *testing.B) {
 		for i := range feed {
 			feed[i] = benchStory(i)
 		}
-		if _, err := db.Put("wire", store.SourceState{}, feed, t0); err != nil {
+		if _, err := db.Put(b.Context(), "wire", store.SourceState{}, feed, t0); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if res, err := db.Put("wire", store.SourceState{}, feed, t0); err != nil || res.Unchanged != 50 {
+			if res, err := db.Put(b.Context(), "wire", store.SourceState{}, feed, t0); err != nil || res.Unchanged != 50 {
 				b.Fatalf("Put = %+v, %v", res, err)
 			}
 		}
@@ -194,7 +195,7 @@ func BenchmarkPut(b *testing.B) {
 // full copies of them: 50 link groups whose representative swaps, with
 // fsync on. Compare with BenchmarkPut/new, which is one such Put.
 func BenchmarkPutSwap(b *testing.B) {
-	db, err := store.Open(filepath.Join(b.TempDir(), "put.db"), store.Options{})
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "put.db"), bolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -210,14 +211,14 @@ func BenchmarkPutSwap(b *testing.B) {
 			stubs[i].Published, stubs[i].Summary = time.Time{}, "Partner story"
 			next++
 		}
-		if _, err := db.Put("alpha", store.SourceState{}, stubs, t0); err != nil {
+		if _, err := db.Put(b.Context(), "alpha", store.SourceState{}, stubs, t0); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := db.Put("zulu", store.SourceState{}, full, t0); err != nil {
+		if _, err := db.Put(b.Context(), "zulu", store.SourceState{}, full, t0); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if g, err := db.Get(story.NewID("alpha", "0")); err != nil || g.DuplicateOf == "" {
+	if g, err := db.Get(b.Context(), story.NewID("alpha", "0")); err != nil || g.DuplicateOf == "" {
 		b.Fatalf("stub 0 = %+v, %v; want a duplicate", g.DuplicateOf, err)
 	}
 }
@@ -227,13 +228,13 @@ func BenchmarkPutSwap(b *testing.B) {
 func BenchmarkReclassify(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
-			db, err := store.Open(benchDB(b, n), store.Options{})
+			db, err := bolt.Open(benchDB(b, n), bolt.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer db.Close()
 			for b.Loop() {
-				if _, err := db.Reclassify(benchClassify); err != nil {
+				if _, err := db.Reclassify(b.Context(), benchClassify); err != nil {
 					b.Fatal(err)
 				}
 			}

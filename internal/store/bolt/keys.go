@@ -1,23 +1,19 @@
-package store
+package bolt
 
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/newsdesk/newsdesk/internal/store"
 )
 
-// ErrBadCursor means a Query.Before cursor was not made by Recent.
-// Servers answer it with 400: it comes from a client, not from the store.
-var ErrBadCursor = errors.New("bad cursor")
-
-// maxIDLen bounds story ids, so index keys stay far below bbolt's key limit
-// and a cursor cannot smuggle in an arbitrary blob.
-const maxIDLen = 256
+// maxIDLen bounds story ids (store.MaxIDLen), so index keys stay far below
+// bbolt's key limit.
+const maxIDLen = store.MaxIDLen
 
 // Bucket and meta key names. Every index is derivable from stories/, so a
 // schema change can rebuild them; schemaVersion guards the layout.
@@ -44,7 +40,9 @@ var (
 	metaAll        = []byte("all")     // infoValue of the all-stories index
 	metaStories    = []byte("n")       // be64 number of stored stories, duplicates included
 	metaTombstones = []byte("ntomb")   // be64 number of tombstones
-	metaUndated    = []byte("undated") // present once every seq/ value carries seqUndated where due
+	metaUndated    = []byte("undated") // present once every seq/ value carries seqUndated where due (older files)
+	// present once every undated story says so in its JSON (Story.Undated)
+	metaUndatedStory = []byte("undated-story")
 )
 
 const schemaVersion = 1
@@ -85,13 +83,15 @@ func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
 // Flags in a seqValue.
 const (
-	seqDup     byte = 1 << iota // a duplicate: Since("") skips it
-	seqUndated                  // Published is the FirstSeen fallback Put filled in, not an upstream date
+	seqDup byte = 1 << iota // a duplicate: Since("") skips it
+	// seqUndated is what files written before Story.Undated used to record
+	// that Published is only the FirstSeen fallback. Open carries it over to
+	// the stories once (markUndated); nothing sets it any more.
+	seqUndated
 )
 
 // seqValue is the value of seq/<be64 Seq>: FirstSeen lets Prune decide
-// without decoding the story, and the flags let Since skip duplicates and
-// dedupe tell an upstream date from the fallback.
+// without decoding the story, and the flags let Since skip duplicates.
 func seqValue(firstSeen time.Time, flags byte, id string) []byte {
 	v := binary.BigEndian.AppendUint64(nil, nanos(firstSeen))
 	return append(append(v, flags), id...)
@@ -123,7 +123,7 @@ func encodeCursor(key []byte) string {
 func decodeCursor(s string) ([]byte, error) {
 	k, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(k) <= 8 || len(k) > 8+maxIDLen {
-		return nil, fmt.Errorf("%w %q", ErrBadCursor, truncate(s, 40))
+		return nil, fmt.Errorf("%w %q", store.ErrBadCursor, truncate(s, 40))
 	}
 	return k, nil
 }
@@ -135,19 +135,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// slugs returns the usable, sorted, unique slugs of in: a slug names a bucket,
-// so it must be non-empty, and the NUL byte separates slugs in own/ and idx/.
-func slugs(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if s != "" && len(s) <= maxIDLen && !strings.Contains(s, "\x00") {
-			out = append(out, s)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 func joinSlugs(s []string) []byte { return []byte(strings.Join(s, "\x00")) }
 
 func splitSlugs(v []byte) []string {
@@ -155,14 +142,4 @@ func splitSlugs(v []byte) []string {
 		return nil
 	}
 	return strings.Split(string(v), "\x00")
-}
-
-// union returns the sorted union of sorted slug lists.
-func union(lists ...[]string) []string {
-	var out []string
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

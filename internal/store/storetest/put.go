@@ -1,7 +1,10 @@
-package store_test
+package storetest
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,8 +12,8 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-func TestPutNewUpdatedUnchanged(t *testing.T) {
-	db := open(t)
+func testPutNewUpdatedUnchanged(t *testing.T, h harness) {
+	db := h.open(t)
 	a, b := mk("wire", "a", t0, "politics"), mk("wire", "b", time.Time{}, "sport")
 	res := put(t, db, "wire", t0, a, b)
 	if res.New != 2 || res.Updated+res.Unchanged+res.Skipped != 0 {
@@ -55,8 +58,8 @@ func TestPutNewUpdatedUnchanged(t *testing.T) {
 	}
 }
 
-func TestPutMovesIndexKeys(t *testing.T) {
-	db := open(t)
+func testPutMovesIndexKeys(t *testing.T, h harness) {
+	db := h.open(t)
 	a, b := mk("wire", "a", t0, "t"), mk("wire", "b", t0.Add(time.Minute), "t")
 	put(t, db, "wire", t0, a, b)
 	if got := recent(t, db, store.Query{Topic: "t"}); !slices.Equal(got, []string{b.ID, a.ID}) {
@@ -69,13 +72,13 @@ func TestPutMovesIndexKeys(t *testing.T) {
 			t.Errorf("Recent(%q) after re-date = %v, want a then b, once each", topic, got)
 		}
 	}
-	if info, _ := db.Topic("t"); info.Count != 2 || !info.Newest.Equal(a.Published) {
+	if info, _ := db.Topic(t.Context(), "t"); info.Count != 2 || !info.Newest.Equal(a.Published) {
 		t.Errorf("Topic(t) = %+v, want count 2, newest %v", info, a.Published)
 	}
 }
 
-func TestPutTopicChangeOnUnchangedStory(t *testing.T) {
-	db := open(t)
+func testPutTopicChangeOnUnchangedStory(t *testing.T, h harness) {
+	db := h.open(t)
 	a := mk("wire", "a", t0, "old")
 	put(t, db, "wire", t0, a)
 	a.Topics = []string{"new"}
@@ -89,7 +92,7 @@ func TestPutTopicChangeOnUnchangedStory(t *testing.T) {
 	if got := recent(t, db, store.Query{Topic: "new"}); !slices.Equal(got, []string{a.ID}) {
 		t.Errorf("new topic lists %v", got)
 	}
-	if info, _ := db.Topic("old"); info.Count != 0 {
+	if info, _ := db.Topic(t.Context(), "old"); info.Count != 0 {
 		t.Errorf("Topic(old).Count = %d, want 0", info.Count)
 	}
 	if got := get(t, db, a.ID).Topics; !slices.Equal(got, []string{"new"}) {
@@ -97,15 +100,46 @@ func TestPutTopicChangeOnUnchangedStory(t *testing.T) {
 	}
 }
 
-func TestPutRejectsEmptyID(t *testing.T) {
-	db := open(t)
-	if _, err := db.Put("wire", store.SourceState{}, []story.Story{{Title: "no id"}}, t0); err == nil {
-		t.Error("Put of a story without an id succeeded")
+func testPutRejectsBadID(t *testing.T, h harness) {
+	db := h.open(t)
+	good := mk("wire", "good", t0, "t")
+	for _, bad := range []story.Story{{Title: "no id"}, {ID: strings.Repeat("x", store.MaxIDLen+1), Title: "long id"}} {
+		if _, err := db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, []story.Story{good, bad}, t0); err == nil {
+			t.Errorf("Put of a story with id %q succeeded", bad.ID)
+		}
+	}
+	// One bad story fails the whole Put: nothing of it is stored.
+	if got := recent(t, db, store.Query{}); len(got) != 0 {
+		t.Errorf("a failed Put stored %v", got)
+	}
+	if st, _ := db.Source(t.Context(), "wire"); st.Status != "" {
+		t.Errorf("a failed Put stored the source state %+v", st)
+	}
+	if _, err := db.Get(t.Context(), good.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(good) after a failed Put: err = %v, want ErrNotFound", err)
+	}
+	// An id of exactly MaxIDLen bytes is fine.
+	edge := mk("wire", "edge", t0)
+	edge.ID = strings.Repeat("y", store.MaxIDLen)
+	if res := put(t, db, "wire", t0, edge); res.New != 1 {
+		t.Errorf("Put of a %d-byte id = %+v", store.MaxIDLen, res)
 	}
 }
 
-func TestCrossSourceDedupe(t *testing.T) {
-	db := open(t)
+func testPutAfterCancel(t *testing.T, h harness) {
+	db := h.open(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := db.Put(ctx, "wire", store.SourceState{Status: "ok"}, []story.Story{mk("wire", "a", t0)}, t0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Put with a cancelled context: err = %v, want context.Canceled", err)
+	}
+	if got := recent(t, db, store.Query{}); len(got) != 0 {
+		t.Errorf("a cancelled Put stored %v", got)
+	}
+}
+
+func testCrossSourceDedupe(t *testing.T, h harness) {
+	db := h.open(t)
 	first := mk("wire", "a", t0, "politics")
 	first.Link = "https://news.example/story"
 	put(t, db, "wire", t0, first)
@@ -142,7 +176,7 @@ func TestCrossSourceDedupe(t *testing.T) {
 	if got := recent(t, db, store.Query{Topic: "economy"}); !slices.Equal(got, []string{first.ID}) {
 		t.Errorf("Recent(economy) = %v, want the first story standing in for the dup", got)
 	}
-	since, err := db.Since("", 0, 10)
+	since, err := db.Since(t.Context(), "", 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +194,7 @@ func TestCrossSourceDedupe(t *testing.T) {
 	if len(gf.AlsoIn) != 1 || !slices.Equal(gf.Topics, []string{"politics", "sport"}) {
 		t.Errorf("first after dup re-classified: AlsoIn %+v, Topics %v", gf.AlsoIn, gf.Topics)
 	}
-	if info, _ := db.Topic(""); info.Count != 2 {
+	if info, _ := db.Topic(t.Context(), ""); info.Count != 2 {
 		t.Errorf("Topic(\"\").Count = %d, want 2 (duplicates not counted)", info.Count)
 	}
 }

@@ -1,0 +1,393 @@
+// Package bolt is the embedded storage engine: stories, their indexes and
+// per-source state in one bbolt file. It implements store.Store; the
+// policies it applies (link groups, admission, retention, re-classification
+// tallies) are the store package's functions, so this package only stores
+// and indexes.
+//
+// Layout (see keys.go): stories/<id> holds each story as JSON; time/ and seq/
+// index every story by publication time and by ingest order; links/ maps a
+// link to the story that represents its link group; sources/ holds fetch
+// state; tombstones/ remembers pruned ids so an upstream that still lists
+// them cannot bring them back. Topic membership lives in a generation bucket
+// (gen/<n>) so Reclassify can build a new one beside the active one and
+// switch readers over in one small transaction.
+//
+// Every query is a cursor walk over an index, never a scan: Recent costs
+// O(limit) whatever the size of the file.
+//
+// One process owns the file: a second Open fails with store.ErrLocked.
+// Writers (Put, PutSource, Reclassify, Prune, Compact) are serialised by a
+// mutex, so a Put waits while a Reclassify or Prune runs; readers never wait
+// for them.
+//
+// # Compaction
+//
+// bbolt files never shrink: pruned stories leave free pages that later writes
+// reuse. To return the space to the disk, compact offline: stop the daemon,
+// then either call Compact from a maintenance command (for example `newsdesk
+// compact`) and rename the copy over the original, or do the same at startup
+// before serving when Stats().FreeBytes exceeds about half of FileSize.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// Options tunes Open.
+type Options struct {
+	Timeout time.Duration // wait for the file lock [2s]
+	NoSync  bool          // skip fsync: tests and benchmarks only
+	// ReclassifyBatch bounds the stories per Reclassify transaction
+	// [10,000]: a million stories are reindexed in a hundred commits
+	// instead of one transaction holding every dirty page in memory. Tests
+	// set it small to cross batch edges cheaply.
+	ReclassifyBatch int
+}
+
+// DB is an open store. Its methods are safe for concurrent use.
+type DB struct {
+	bolt *bbolt.DB
+	path string
+	opts Options
+	// mu keeps multi-transaction writers (Reclassify, Prune, Compact), which
+	// hold it exclusively, apart from Put and PutSource, which share it so
+	// that bbolt's Batch can commit concurrent feeds in one transaction.
+	mu sync.RWMutex
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens or creates the store at path, creating its parent directory.
+// When another process holds the file, Open fails after opts.Timeout with an
+// error that wraps store.ErrLocked.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.ReclassifyBatch <= 0 {
+		opts.ReclassifyBatch = 10_000
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      opts.Timeout, // without it a second daemon blocks forever on flock
+		FreelistType: bbolt.FreelistMapType,
+		// Skip writing the freelist on each commit (as etcd does); Open
+		// rebuilds it by scanning page headers instead.
+		NoFreelistSync: true,
+		// Reserve address space up front: fewer remaps, and a remap is the
+		// moment a long reader could stall the writer.
+		InitialMmapSize: 1 << 30,
+		NoSync:          opts.NoSync,
+		NoGrowSync:      opts.NoSync, // growing the file fsyncs too
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (is `newsdesk serve` running?)", path, store.ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, path: path, opts: opts}
+	if err := db.init(); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// init creates the buckets of a new file, checks the schema of an old one,
+// brings an older layout up to date and drops any generation a crashed
+// Reclassify left behind.
+func (db *DB) init() error {
+	return db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketStories, bucketTime, bucketSeq, bucketLinks, bucketSources,
+			bucketTombstones, bucketTombTime, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(metaSchema); v != nil {
+			if got := int(uint64At(v)); got != schemaVersion {
+				return fmt.Errorf("store schema %d, this newsdesk reads %d", got, schemaVersion)
+			}
+		} else if err := meta.Put(metaSchema, be64(schemaVersion)); err != nil {
+			return err
+		}
+		gen := uint64At(meta.Get(metaGen))
+		if gen == 0 {
+			gen = 1
+			if err := meta.Put(metaGen, be64(gen)); err != nil {
+				return err
+			}
+		}
+		// A Reclassify that crashed leaves its half-built generation (gen+1)
+		// or, after the switch, the retired one (gen-1).
+		for _, stale := range []uint64{gen + 1, gen - 1} {
+			if err := tx.DeleteBucket(genName(stale)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return fmt.Errorf("drop stale generation %d: %w", stale, err)
+			}
+		}
+		if _, err := createGen(tx, gen); err != nil {
+			return err
+		}
+		if meta.Get(metaUndatedStory) == nil {
+			if err := markUndated(tx, meta.Get(metaUndated) == nil); err != nil {
+				return fmt.Errorf("mark undated stories: %w", err)
+			}
+			if err := meta.Put(metaUndated, []byte{1}); err != nil {
+				return err
+			}
+			return meta.Put(metaUndatedStory, []byte{1})
+		}
+		return nil
+	})
+}
+
+// markUndated sets Story.Undated on the stories of a file written before the
+// field existed. Such files flagged those stories seqUndated in seq/; files
+// older still (guess, set) recorded nothing, so a Published equal to
+// FirstSeen to the nanosecond, which is what Put's fallback leaves, stands
+// for "no date" there. It runs once per file; a new file has nothing to walk.
+func markUndated(tx *bbolt.Tx, guess bool) error {
+	seq, stories := tx.Bucket(bucketSeq), tx.Bucket(bucketStories)
+	var ids [][]byte // collect first: writing under a cursor may skip keys
+	err := seq.ForEach(func(k, v []byte) error {
+		_, flags, id := splitSeqValue(v)
+		if flags&seqUndated != 0 || guess {
+			ids = append(ids, []byte(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		raw := stories.Get(id)
+		if raw == nil {
+			continue
+		}
+		var s story.Story
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("decode story %s: %w", id, err)
+		}
+		if s.Undated || s.FirstSeen.IsZero() || !s.Published.Equal(s.FirstSeen) {
+			continue
+		}
+		s.Undated = true
+		v, err := encode(s)
+		if err != nil {
+			return err
+		}
+		if err := stories.Put(bytes.Clone(id), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createGen creates (or opens) generation n and its sub-buckets.
+func createGen(tx *bbolt.Tx, n uint64) (*bbolt.Bucket, error) {
+	g, err := tx.CreateBucketIfNotExists(genName(n))
+	if err != nil {
+		return nil, fmt.Errorf("create generation %d: %w", n, err)
+	}
+	for _, name := range [][]byte{bucketOwn, bucketIdx, bucketTopTime, bucketTopSeq, bucketTopInfo} {
+		if _, err := g.CreateBucketIfNotExists(name); err != nil {
+			return nil, fmt.Errorf("create generation %d: %w", n, err)
+		}
+	}
+	return g, nil
+}
+
+// activeGen returns the generation readers and Put use.
+func activeGen(tx *bbolt.Tx) *bbolt.Bucket {
+	return tx.Bucket(genName(uint64At(tx.Bucket(bucketMeta).Get(metaGen))))
+}
+
+// uint64At reads a be64 value; nil or short values read as 0.
+func uint64At(v []byte) uint64 {
+	if len(v) < 8 {
+		return 0
+	}
+	return uint64(v[0])<<56 | uint64(v[1])<<48 | uint64(v[2])<<40 | uint64(v[3])<<32 |
+		uint64(v[4])<<24 | uint64(v[5])<<16 | uint64(v[6])<<8 | uint64(v[7])
+}
+
+// addCounter adds delta to the be64 counter at meta/key.
+func addCounter(meta *bbolt.Bucket, key []byte, delta int) error {
+	n := int64(uint64At(meta.Get(key))) + int64(delta)
+	return meta.Put(key, be64(uint64(max(n, 0))))
+}
+
+// Close closes the file.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Path is the file the store lives in.
+func (db *DB) Path() string { return db.path }
+
+// Source returns the state of the named source: the zero state when the
+// store has never seen it.
+func (db *DB) Source(ctx context.Context, name string) (store.SourceState, error) {
+	var st store.SourceState
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketSources).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &st)
+	})
+	if err != nil {
+		return store.SourceState{}, fmt.Errorf("read source %s: %w", name, err)
+	}
+	return st, nil
+}
+
+// Sources returns every source's state, by name.
+func (db *DB) Sources(ctx context.Context) (map[string]store.SourceState, error) {
+	out := make(map[string]store.SourceState)
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+			var st store.SourceState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("source %s: %w", k, err)
+			}
+			out[string(k)] = st
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sources: %w", err)
+	}
+	return out, nil
+}
+
+// PutSource records state only, for fetches that bring no stories (errors,
+// 304s).
+func (db *DB) PutSource(ctx context.Context, name string, st store.SourceState) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put source %s: %w", name, err)
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	err := db.bolt.Batch(func(tx *bbolt.Tx) error { return putSource(tx, name, st) })
+	if err != nil {
+		return fmt.Errorf("put source %s: %w", name, err)
+	}
+	return nil
+}
+
+func putSource(tx *bbolt.Tx, name string, st store.SourceState) error {
+	if name == "" {
+		return errors.New("empty source name")
+	}
+	v, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSources).Put([]byte(name), v)
+}
+
+// Stats reports the file's size and health. It reads counters, not buckets,
+// so it is cheap enough for a metrics endpoint.
+func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
+	var s store.Stats
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		s.Stories = int(uint64At(meta.Get(metaStories)))
+		s.Tombstones = int(uint64At(meta.Get(metaTombstones)))
+		s.FileSize = tx.Size()
+		return nil
+	})
+	if err != nil {
+		return store.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	bs := db.bolt.Stats()
+	s.FreeBytes = int64(bs.FreeAlloc)
+	s.FreePages = bs.FreePageN
+	return s, nil
+}
+
+// Backup writes a consistent copy of the file to w from one read
+// transaction: writers go on meanwhile, and the copy is a bbolt file that
+// Open reads as it is.
+func (db *DB) Backup(ctx context.Context, w io.Writer) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		_, err := tx.WriteTo(ctxWriter{ctx, w})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// ctxWriter stops a long copy when its context ends.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// view runs fn in a read transaction unless ctx has ended.
+func (db *DB) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.View(fn)
+}
+
+// Compact writes a compacted copy of the store to dst, which must not exist
+// yet. Writers wait while it runs. To shrink the live file, stop the daemon,
+// compact, and rename dst over the original (see the package doc).
+func (db *DB) Compact(dst string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("compact to %s: file exists", dst)
+	}
+	out, err := bbolt.Open(dst, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	if err := bbolt.Compact(out, db.bolt, 64<<20); err != nil {
+		out.Close()
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	// NoSync made the copy fast; one fsync at the end makes it durable.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("compact to %s: %w", dst, err)
+	}
+	return nil
+}
