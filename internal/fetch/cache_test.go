@@ -31,7 +31,7 @@ func TestMaxAge(t *testing.T) {
 		{"Expires in the past", http.Header{"Date": {date.Format(http.TimeFormat)},
 			"Expires": {date.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
 	}
-	c := fetch.New(fetch.Options{Now: func() time.Time { return now }})
+	c := fetch.New(fetch.Options{Allow: loopback, Now: func() time.Time { return now }})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := upstream(t, func(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +57,7 @@ func TestMaxAgeExpiresWithoutDate(t *testing.T) {
 		w.Header()["Date"] = nil
 		w.Header().Set("Expires", now.Add(time.Hour).Format(http.TimeFormat))
 	})
-	res, err := fetch.New(fetch.Options{Now: func() time.Time { return now }}).Get(t.Context(), fetch.Request{URL: srv.URL})
+	res, err := fetch.New(fetch.Options{Allow: loopback, Now: func() time.Time { return now }}).Get(t.Context(), fetch.Request{URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

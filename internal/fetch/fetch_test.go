@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,10 @@ import (
 )
 
 const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>`
+
+// loopback is the allow-list of every test whose upstream is an httptest
+// server: the address guard refuses 127.0.0.1 otherwise.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 // upstream starts a loopback server playing one upstream behaviour.
 func upstream(t *testing.T, h http.HandlerFunc) *httptest.Server {
@@ -37,7 +42,7 @@ func TestGetOK(t *testing.T) {
 		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
 		fmt.Fprint(w, rss)
 	})
-	res, err := fetch.New(fetch.Options{}).Get(t.Context(), fetch.Request{URL: srv.URL + "/feed"})
+	res, err := fetch.New(fetch.Options{Allow: loopback}).Get(t.Context(), fetch.Request{URL: srv.URL + "/feed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +71,7 @@ func TestUserAgentOption(t *testing.T) {
 	var got string
 	srv := upstream(t, func(w http.ResponseWriter, r *http.Request) { got = r.UserAgent() })
 	const ua = "newsdesk/1.2.3 (+https://news.example.org/about)"
-	if _, err := fetch.New(fetch.Options{UserAgent: ua}).Get(t.Context(), fetch.Request{URL: srv.URL}); err != nil {
+	if _, err := fetch.New(fetch.Options{Allow: loopback, UserAgent: ua}).Get(t.Context(), fetch.Request{URL: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	if got != ua {
@@ -93,7 +98,7 @@ func etagServer(t *testing.T, etag string, full, notModified *atomic.Int32) *htt
 func TestConditionalETag(t *testing.T) {
 	var full, notModified atomic.Int32
 	srv := etagServer(t, `"abc"`, &full, &notModified)
-	c := fetch.New(fetch.Options{})
+	c := fetch.New(fetch.Options{Allow: loopback})
 
 	first, err := c.Get(t.Context(), fetch.Request{URL: srv.URL})
 	if err != nil {
@@ -132,7 +137,7 @@ func TestConditionalLastModified(t *testing.T) {
 		w.Header().Set("Last-Modified", lastMod)
 		fmt.Fprint(w, rss)
 	})
-	c := fetch.New(fetch.Options{})
+	c := fetch.New(fetch.Options{Allow: loopback})
 	first, err := c.Get(t.Context(), fetch.Request{URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +186,7 @@ func gzipServer(t *testing.T, body []byte) *httptest.Server {
 
 func TestGzip(t *testing.T) {
 	srv := gzipServer(t, []byte(rss))
-	res, err := fetch.New(fetch.Options{}).Get(t.Context(), fetch.Request{URL: srv.URL})
+	res, err := fetch.New(fetch.Options{Allow: loopback}).Get(t.Context(), fetch.Request{URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +220,7 @@ func TestMaxBody(t *testing.T) {
 		{"gzip bomb past the default 10 MiB", gzipServer(t, make([]byte, 11<<20)), 0, true},
 		{"gzip under the cap decoded in full", gzipServer(t, bytes.Repeat([]byte("x"), 1000)), 1000, false},
 	}
-	c := fetch.New(fetch.Options{})
+	c := fetch.New(fetch.Options{Allow: loopback})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := c.Get(t.Context(), fetch.Request{URL: tt.srv.URL, MaxBody: tt.maxBody})
@@ -240,7 +245,7 @@ func TestMaxBody(t *testing.T) {
 
 func TestMaxBodyOption(t *testing.T) {
 	srv := upstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write(make([]byte, 200)) })
-	c := fetch.New(fetch.Options{MaxBody: 100})
+	c := fetch.New(fetch.Options{Allow: loopback, MaxBody: 100})
 	if _, err := c.Get(t.Context(), fetch.Request{URL: srv.URL}); !errors.Is(err, fetch.ErrTooLarge) {
 		t.Errorf("Options.MaxBody 100, 200-byte body: error = %v, want ErrTooLarge", err)
 	}
@@ -266,9 +271,13 @@ func redirector(t *testing.T) *httptest.Server {
 	mux.HandleFunc("GET /loop", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/loop", http.StatusFound)
 	})
-	mux.HandleFunc("GET /to-file", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
-	})
+	for _, target := range []string{"file:///etc/passwd", "gopher://127.0.0.1:70/", "ftp://127.0.0.1/feed.xml", "javascript:alert(1)"} {
+		scheme, _, _ := strings.Cut(target, ":")
+		mux.HandleFunc("GET /to-"+scheme, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", target) // http.Redirect would clean the path
+			w.WriteHeader(http.StatusFound)
+		})
+	}
 	return upstream(t, mux.ServeHTTP)
 }
 
@@ -280,13 +289,16 @@ func TestRedirects(t *testing.T) {
 		opts    fetch.Options
 		wantErr string // "" = success, FinalURL /feed
 	}{
-		{"one redirect followed", "/hop/0", fetch.Options{}, ""},
-		{"five redirects is the default limit", "/hop/4", fetch.Options{}, ""},
-		{"six redirects is too many", "/hop/5", fetch.Options{}, "stopped after 6 redirects"},
-		{"MaxRedirects lowers the limit", "/hop/2", fetch.Options{MaxRedirects: 2}, "stopped after 3 redirects"},
-		{"negative MaxRedirects follows none", "/hop/0", fetch.Options{MaxRedirects: -1}, "stopped after 1 redirects"},
-		{"a loop is named as such", "/loop", fetch.Options{}, "redirect loop"},
-		{"an upstream cannot redirect into local files", "/to-file", fetch.Options{}, "refused redirect"},
+		{"one redirect followed", "/hop/0", fetch.Options{Allow: loopback}, ""},
+		{"five redirects is the default limit", "/hop/4", fetch.Options{Allow: loopback}, ""},
+		{"six redirects is too many", "/hop/5", fetch.Options{Allow: loopback}, "stopped after 6 redirects"},
+		{"MaxRedirects lowers the limit", "/hop/2", fetch.Options{Allow: loopback, MaxRedirects: 2}, "stopped after 3 redirects"},
+		{"negative MaxRedirects follows none", "/hop/0", fetch.Options{Allow: loopback, MaxRedirects: -1}, "stopped after 1 redirects"},
+		{"a loop is named as such", "/loop", fetch.Options{Allow: loopback}, "redirect loop"},
+		{"an upstream cannot redirect into local files", "/to-file", fetch.Options{Allow: loopback}, "refused redirect to file:///etc/passwd"},
+		{"nor to gopher", "/to-gopher", fetch.Options{Allow: loopback}, "refused redirect to gopher://"},
+		{"nor to ftp", "/to-ftp", fetch.Options{Allow: loopback}, "refused redirect to ftp://"},
+		{"nor to javascript", "/to-javascript", fetch.Options{Allow: loopback}, "refused redirect to javascript:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,7 +325,7 @@ func TestTimeout(t *testing.T) {
 		served.Add(1)
 		<-r.Context().Done() // hang until the client gives up
 	})
-	_, err := fetch.New(fetch.Options{}).Get(t.Context(), fetch.Request{URL: srv.URL, Timeout: 50 * time.Millisecond})
+	_, err := fetch.New(fetch.Options{Allow: loopback}).Get(t.Context(), fetch.Request{URL: srv.URL, Timeout: 50 * time.Millisecond})
 	var ne net.Error
 	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
 		t.Fatalf("Get error = %v, want a timeout", err)
@@ -332,7 +344,7 @@ func TestTimeoutDuringBody(t *testing.T) {
 		w.(http.Flusher).Flush() // headers and a first chunk, then a stall
 		<-r.Context().Done()
 	})
-	_, err := fetch.New(fetch.Options{Timeout: 50 * time.Millisecond}).Get(t.Context(), fetch.Request{URL: srv.URL})
+	_, err := fetch.New(fetch.Options{Allow: loopback, Timeout: 50 * time.Millisecond}).Get(t.Context(), fetch.Request{URL: srv.URL})
 	var ne net.Error
 	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
 		t.Fatalf("Get error = %v, want a timeout while reading the body", err)
@@ -350,7 +362,7 @@ func TestCancel(t *testing.T) {
 		<-entered
 		cancel()
 	}()
-	_, err := fetch.New(fetch.Options{}).Get(ctx, fetch.Request{URL: srv.URL})
+	_, err := fetch.New(fetch.Options{Allow: loopback}).Get(ctx, fetch.Request{URL: srv.URL})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Get error = %v, want context.Canceled", err)
 	}
@@ -364,7 +376,7 @@ func TestBadURL(t *testing.T) {
 		{"relative file URL", "file://feeds/x.xml", "must be absolute"},
 		{"unparseable", "http://[::1", "missing ']'"},
 	}
-	c := fetch.New(fetch.Options{})
+	c := fetch.New(fetch.Options{Allow: loopback})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.Get(t.Context(), fetch.Request{URL: tt.url})
@@ -372,5 +384,162 @@ func TestBadURL(t *testing.T) {
 				t.Errorf("Get(%q) error = %v, want one naming the URL and saying %q", tt.url, err, tt.want)
 			}
 		})
+	}
+}
+
+// chain serves /feed (with an ETag, answering 304 to it) and, for
+// /r/301/302/…, a redirect with the first code to the rest of the path,
+// ending at /feed: /r/301/308 is a 301 to /r/308, which is a 308 to /feed.
+func chain(t *testing.T, hits *atomic.Int32) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /feed", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprint(w, rss)
+	})
+	mux.HandleFunc("GET /r/{codes...}", func(w http.ResponseWriter, r *http.Request) {
+		first, rest, _ := strings.Cut(r.PathValue("codes"), "/")
+		var code int
+		fmt.Sscan(first, &code)
+		next := "/feed"
+		if rest != "" {
+			next = "/r/" + rest
+		}
+		http.Redirect(w, r, next, code)
+	})
+	return upstream(t, mux.ServeHTTP)
+}
+
+func TestMovedTo(t *testing.T) {
+	var hits atomic.Int32
+	srv := chain(t, &hits)
+	other := chain(t, &hits) // another origin
+	feed := srv.URL + "/feed"
+	tests := []struct {
+		name, path string
+		want       string // Result.MovedTo
+	}{
+		{"no redirect", "/feed", ""},
+		{"301", "/r/301", feed},
+		{"308", "/r/308", feed},
+		{"permanent hops chain to the last", "/r/301/308/301", feed},
+		{"302 is temporary", "/r/302", ""},
+		{"307 is temporary", "/r/307", ""},
+		{"303 is not a move", "/r/303", ""},
+		{"a temporary hop after permanent ones", "/r/301/302", ""},
+		{"a temporary hop before permanent ones", "/r/307/301", ""},
+	}
+	c := fetch.New(fetch.Options{Allow: loopback})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.Get(t.Context(), fetch.Request{URL: srv.URL + tt.path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MovedTo != tt.want || res.FinalURL != feed {
+				t.Errorf("MovedTo = %q, FinalURL %q; want %q and %q", res.MovedTo, res.FinalURL, tt.want, feed)
+			}
+		})
+	}
+
+	t.Run("to another origin", func(t *testing.T) {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /old", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/r/308", http.StatusMovedPermanently)
+		})
+		old := upstream(t, mux.ServeHTTP)
+		res, err := c.Get(t.Context(), fetch.Request{URL: old.URL + "/old"})
+		if err != nil || res.MovedTo != other.URL+"/feed" {
+			t.Fatalf("Get: err %v, result %+v; want MovedTo %s", err, res, other.URL+"/feed")
+		}
+	})
+
+	t.Run("on a 304 too", func(t *testing.T) {
+		res, err := c.Get(t.Context(), fetch.Request{URL: srv.URL + "/r/301", Validators: fetch.Validators{ETag: `"v1"`}})
+		if !errors.Is(err, fetch.ErrNotModified) || res == nil || res.MovedTo != feed {
+			t.Fatalf("conditional Get through a 301: err %v, result %+v; want ErrNotModified with MovedTo %s", err, res, feed)
+		}
+	})
+}
+
+func TestCredentialsNeverShown(t *testing.T) {
+	const secret = "s3cret-pw"
+	var gotUser, gotPass atomic.Value
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /feed", func(w http.ResponseWriter, r *http.Request) {
+		u, p, _ := r.BasicAuth()
+		gotUser.Store(u)
+		gotPass.Store(p)
+		fmt.Fprint(w, `<rss version="2.0"><channel><title>t</title><link>/x</link></channel></rss>`)
+	})
+	mux.HandleFunc("GET /missing", http.NotFound)
+	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) { w.Write(make([]byte, 2000)) })
+	mux.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/feed", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("GET /stall", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	srv := upstream(t, mux.ServeHTTP)
+	withCreds := strings.Replace(srv.URL, "http://", "http://reader:"+secret+"@", 1)
+
+	c := fetch.New(fetch.Options{Allow: loopback, IdleTimeout: 20 * time.Millisecond})
+	res, err := c.Get(t.Context(), fetch.Request{URL: withCreds + "/feed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotUser.Load() != "reader" || gotPass.Load() != secret {
+		t.Errorf("upstream got basic auth %v:%v, want the URL's user info", gotUser.Load(), gotPass.Load())
+	}
+	if strings.Contains(res.FinalURL, secret) {
+		t.Errorf("FinalURL %q carries the password (it is stored, and links resolve against it)", res.FinalURL)
+	}
+	moved, err := c.Get(t.Context(), fetch.Request{URL: withCreds + "/moved"})
+	if err != nil || moved.MovedTo != withCreds+"/feed" {
+		t.Errorf("Get /moved: err %v, MovedTo %q; want %s (polling it needs the user info)", err, moved.MovedTo, withCreds+"/feed")
+	}
+	if shown := fetch.Redact(moved.MovedTo); strings.Contains(shown, secret) {
+		t.Errorf("Redact(%q) = %q, still showing the password", moved.MovedTo, shown)
+	}
+
+	failures := []struct{ name, url string }{
+		{"status error", withCreds + "/missing"},
+		{"too large", withCreds + "/big"},
+		{"idle", withCreds + "/stall"},
+		{"refused", strings.Replace(withCreds, "127.0.0.1", "127.0.0.3", 1) + "/feed"},
+		{"unparseable", "http://reader:" + secret + "@[::1/feed"},
+		{"bad scheme", "gopher://reader:" + secret + "@example.org/"},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Get(t.Context(), fetch.Request{URL: tt.url, MaxBody: 1000})
+			if err == nil {
+				t.Fatal("Get succeeded; want an error")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q shows the password", err)
+			}
+			if se, ok := errors.AsType[*fetch.StatusError](err); ok && strings.Contains(se.URL, secret) {
+				t.Errorf("StatusError.URL %q shows the password", se.URL)
+			}
+		})
+	}
+}
+
+func TestHugeResponseHeaders(t *testing.T) {
+	srv := upstream(t, func(w http.ResponseWriter, r *http.Request) {
+		for i := range 40 { // 40 × 8 KiB: past the 256 KiB default
+			w.Header().Set(fmt.Sprintf("X-Junk-%d", i), strings.Repeat("a", 8<<10))
+		}
+		fmt.Fprint(w, rss)
+	})
+	_, err := fetch.New(fetch.Options{Allow: loopback}).Get(t.Context(), fetch.Request{URL: srv.URL})
+	if err == nil || !strings.Contains(err.Error(), "headers exceeded") || !strings.Contains(err.Error(), srv.URL) {
+		t.Fatalf("Get of 320 KiB of headers: error = %v, want one naming the URL and saying the headers exceeded the cap", err)
+	}
+	if _, err := fetch.New(fetch.Options{Allow: loopback, MaxHeaderBytes: 1 << 20}).Get(t.Context(), fetch.Request{URL: srv.URL}); err != nil {
+		t.Errorf("with MaxHeaderBytes 1 MiB: %v", err)
 	}
 }

@@ -2,10 +2,14 @@ package fetch
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // hostLimiter hands out at most n concurrent slots per host:port, so ten
@@ -54,4 +58,60 @@ func hostKey(u *url.URL) string {
 		}
 	}
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// slotTransport holds a per-host slot for each request it carries, every
+// redirect hop under its own host's limit, from the moment it is sent until
+// its body is closed or it fails: a slow or silent upstream holds its slot
+// no longer than its own exchange, and a redirect to another host frees the
+// first host's slot as soon as the redirect is read.
+type slotTransport struct {
+	next  http.RoundTripper
+	hosts *hostLimiter
+}
+
+// heldKey marks the context of a Get that acquired its first host's slot
+// before its clock started; the first hop to that host uses it.
+type heldKey struct{}
+
+type heldSlot struct {
+	host    string
+	release func() // idempotent
+	taken   atomic.Bool
+}
+
+func (t *slotTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "file" {
+		return t.next.RoundTrip(req)
+	}
+	key := hostKey(req.URL)
+	var release func()
+	if h, ok := req.Context().Value(heldKey{}).(*heldSlot); ok && h.host == key && h.taken.CompareAndSwap(false, true) {
+		release = h.release
+	} else {
+		r, err := t.hosts.acquire(req.Context(), key)
+		if err != nil {
+			return nil, fmt.Errorf("wait for host slot: %w", err)
+		}
+		release = sync.OnceFunc(r)
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releasingBody frees its request's host slot when closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,7 +44,7 @@ func newGate(t *testing.T) (*gate, string) {
 
 func TestPerHostQueues(t *testing.T) {
 	g, url := newGate(t)
-	c := fetch.New(fetch.Options{PerHost: 1})
+	c := fetch.New(fetch.Options{Allow: loopback, PerHost: 1})
 	const n = 5
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -74,7 +75,7 @@ func TestPerHostQueues(t *testing.T) {
 func TestPerHostIsPerHost(t *testing.T) {
 	busy, busyURL := newGate(t)
 	other, otherURL := newGate(t) // another port: another host:port
-	c := fetch.New(fetch.Options{PerHost: 1})
+	c := fetch.New(fetch.Options{Allow: loopback, PerHost: 1})
 
 	done := make(chan error, 1)
 	go func() {
@@ -110,7 +111,7 @@ func TestPerHostLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, url := newGate(t)
-			c := fetch.New(fetch.Options{PerHost: tt.perHost})
+			c := fetch.New(fetch.Options{Allow: loopback, PerHost: tt.perHost})
 			done := make(chan error, tt.slots)
 			for range tt.slots {
 				go func() {
@@ -142,5 +143,63 @@ func TestPerHostLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func TestRedirectFreesTheFirstHostsSlot(t *testing.T) {
+	// A redirect to another host holds the first host's slot only until the
+	// redirect is read: while the second host is slow, the first serves on.
+	slow, slowURL := newGate(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, slowURL+"/feed", http.StatusFound)
+	})
+	mux.HandleFunc("GET /feed", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(rss)) })
+	first := upstream(t, mux.ServeHTTP)
+	c := fetch.New(fetch.Options{Allow: loopback, PerHost: 1})
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Get(t.Context(), fetch.Request{URL: first.URL + "/away"})
+		done <- err
+	}()
+	<-slow.entered // redirected, and stuck at the second host
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Get(ctx, fetch.Request{URL: first.URL + "/feed"}); err != nil {
+		t.Errorf("Get of the first host while its redirect waits on another: %v", err)
+	}
+	slow.release <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRedirectHopsAreLimitedPerHost(t *testing.T) {
+	// The hop's host has its own limit: with one slot, a second chain
+	// redirected to the busy host waits for it.
+	busy, busyURL := newGate(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, busyURL+"/feed", http.StatusFound)
+	})
+	first := upstream(t, mux.ServeHTTP)
+	c := fetch.New(fetch.Options{Allow: loopback, PerHost: 1})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Get(t.Context(), fetch.Request{URL: busyURL})
+		done <- err
+	}()
+	<-busy.entered
+	_, err := c.Get(t.Context(), fetch.Request{URL: first.URL + "/away", Timeout: 50 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "wait for host slot") {
+		t.Errorf("redirect to a host whose slot is held: error = %v, want a wait for the slot that times out", err)
+	}
+	if got := busy.hits.Load(); got != 1 {
+		t.Errorf("busy host saw %d requests, want 1", got)
+	}
+	busy.release <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

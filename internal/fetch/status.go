@@ -45,7 +45,7 @@ const challengeSniff = 32 << 10
 // newStatusError describes resp; it reads a little of a 403/503 body.
 func newStatusError(resp *http.Response, now time.Time) *StatusError {
 	e := &StatusError{
-		URL:        resp.Request.URL.String(),
+		URL:        resp.Request.URL.Redacted(),
 		Code:       resp.StatusCode,
 		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now),
 	}

@@ -47,7 +47,7 @@ func TestStatusError(t *testing.T) {
 		{"challenge markers count only on 403/503", 404, http.Header{"Cf-Mitigated": {"challenge"}}, "",
 			fetch.StatusError{Code: 404}},
 	}
-	c := fetch.New(fetch.Options{Now: func() time.Time { return now }})
+	c := fetch.New(fetch.Options{Allow: loopback, Now: func() time.Time { return now }})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := upstream(t, func(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +99,7 @@ func TestStatusErrorAfterRedirect(t *testing.T) {
 	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/new", http.StatusFound) })
 	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "gone", http.StatusGone) })
 	srv := upstream(t, mux.ServeHTTP)
-	_, err := fetch.New(fetch.Options{}).Get(t.Context(), fetch.Request{URL: srv.URL + "/old"})
+	_, err := fetch.New(fetch.Options{Allow: loopback}).Get(t.Context(), fetch.Request{URL: srv.URL + "/old"})
 	se, ok := errors.AsType[*fetch.StatusError](err)
 	if !ok || se.Code != http.StatusGone || se.URL != srv.URL+"/new" {
 		t.Fatalf("Get error = %#v, want a 410 StatusError naming %s/new, the URL that answered", err, srv.URL)
