@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -74,6 +75,7 @@ func (c *checker) check(f *fileConfig) *Config {
 	cfg.Fetch = Fetch{
 		Timeout:        c.duration("fetch.timeout", f.Fetch.Timeout, 30*time.Second),
 		ConnectTimeout: c.duration("fetch.connect_timeout", f.Fetch.ConnectTimeout, 10*time.Second),
+		IdleTimeout:    c.duration("fetch.idle_timeout", f.Fetch.IdleTimeout, 15*time.Second),
 		MaxBody:        c.size("fetch.max_body", f.Fetch.MaxBody, 10<<20),
 		MaxRedirects:   c.count("fetch.max_redirects", f.Fetch.MaxRedirects, 5, 0),
 		Workers:        c.count("fetch.workers", f.Fetch.Workers, 8, 1),
@@ -81,6 +83,12 @@ func (c *checker) check(f *fileConfig) *Config {
 		MinInterval:    c.duration("fetch.min_interval", f.Fetch.MinInterval, 5*time.Minute),
 		MaxInterval:    c.duration("fetch.max_interval", f.Fetch.MaxInterval, 6*time.Hour),
 	}
+	if f.Fetch.IdleTimeout.Node != nil && cfg.Fetch.IdleTimeout >= cfg.Fetch.Timeout {
+		c.at("fetch.idle_timeout", fmt.Sprintf("`idle_timeout` %v is not shorter than `timeout` %v, so it would never fire", cfg.Fetch.IdleTimeout, cfg.Fetch.Timeout),
+			"make idle_timeout the shorter: it gives up on an upstream that sends nothing, timeout on one that never finishes")
+	}
+	cfg.Fetch.AllowNetworks = c.networks("fetch.allow_networks", f.Fetch.AllowNetworks)
+	cfg.Fetch.Proxy, cfg.Fetch.ProxyFromEnvironment = c.proxy("fetch.proxy", f.Fetch.Proxy)
 	if cfg.Fetch.MinInterval > cfg.Fetch.MaxInterval {
 		c.at("fetch.min_interval", fmt.Sprintf("`min_interval` %v is longer than `max_interval` %v", cfg.Fetch.MinInterval, cfg.Fetch.MaxInterval),
 			"make min_interval the shorter of the two")
@@ -155,6 +163,70 @@ func (c *checker) admin(a Admin) {
 		c.at("admin.listen", fmt.Sprintf("`admin.listen` %q is not a loopback address", a.Listen),
 			"listen on 127.0.0.1; for remote admin set admin.token, which serves /admin/ on the public listener")
 	}
+}
+
+// networks reads fetch.allow_networks: CIDR prefixes, written as networks
+// (no host bits), IPv4 ones in IPv4 form, so the list means what it says.
+func (c *checker) networks(path string, list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for i, raw := range list {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		s := strings.TrimSpace(raw)
+		if addr, err := netip.ParseAddr(s); err == nil {
+			bits := 32
+			if addr.Is6() {
+				bits = 128
+			}
+			c.at(at, fmt.Sprintf("`allow_networks` entry %q is an address, not a network", raw),
+				fmt.Sprintf("write %s/%d to allow this one address", addr.WithZone(""), bits))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			why := err.Error()
+			if _, after, ok := strings.Cut(why, "): "); ok {
+				why = after // netip repeats the input before its reason
+			}
+			if !strings.Contains(s, "/") && strings.ContainsFunc(s, func(r rune) bool { return r > '9' && r != ':' && !strings.ContainsRune("abcdefABCDEF", r) }) {
+				c.at(at, fmt.Sprintf("`allow_networks` entry %q is a host name, not a network", raw),
+					"the guard checks the address a name resolves to when connecting: write the network it resolves into, e.g. 10.20.0.0/16")
+				continue
+			}
+			c.at(at, fmt.Sprintf("`allow_networks` entry %q is not a network: %s", raw, why),
+				"write a network in CIDR form, e.g. 10.20.0.0/16, 127.0.0.1/32 or fd00:1::/48")
+			continue
+		}
+		if p.Addr().Is4In6() {
+			v4 := netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0)).Masked()
+			c.at(at, fmt.Sprintf("`allow_networks` entry %q is an IPv4-mapped network", raw),
+				fmt.Sprintf("write it as %s: IPv4 entries also cover the mapped spelling", v4))
+			continue
+		}
+		if p != p.Masked() {
+			c.at(at, fmt.Sprintf("`allow_networks` entry %q has address bits set beyond its /%d", raw, p.Bits()),
+				fmt.Sprintf("write %s for the network, or %s/%d for the one address", p.Masked(), p.Addr(), p.Addr().BitLen()))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// proxy reads fetch.proxy: "" (none), "environment", or a proxy URL.
+func (c *checker) proxy(path, raw string) (*url.URL, bool) {
+	switch strings.TrimSpace(raw) {
+	case "":
+		return nil, false
+	case "environment":
+		return nil, true
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "socks5", "socks5h"}, u.Scheme) {
+		c.at(path, fmt.Sprintf("`proxy` %q is not a proxy URL", raw),
+			"write http://host:port (or https://, socks5://), or `environment` to take HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
+		return nil, false
+	}
+	return u, false
 }
 
 // cron checks a schedule with the parser ingest uses. cron v3.0.1 panics on

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -53,13 +55,22 @@ type Site struct {
 	Hubs               []string
 }
 
-// Fetch bounds upstream requests.
+// Fetch bounds upstream requests and says where they may go.
 type Fetch struct {
 	Timeout, ConnectTimeout  time.Duration
-	MaxBody                  int64 // bytes
+	IdleTimeout              time.Duration // an upstream silent this long is given up on
+	MaxBody                  int64         // bytes
 	MaxRedirects             int
 	Workers, PerHost         int // concurrent fetches overall and per upstream host
 	MinInterval, MaxInterval time.Duration
+	// AllowNetworks are the networks, besides public addresses, that
+	// http(s) sources and their redirects may reach (masked prefixes).
+	AllowNetworks []netip.Prefix
+	// Proxy carries http(s) requests when set; ProxyFromEnvironment takes
+	// it from HTTP_PROXY, HTTPS_PROXY and NO_PROXY (`proxy: environment`).
+	// Neither: no proxy, whatever the environment holds.
+	Proxy                *url.URL
+	ProxyFromEnvironment bool
 }
 
 // Retention bounds what the store keeps.

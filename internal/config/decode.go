@@ -38,14 +38,17 @@ type fileSite struct {
 }
 
 type fileFetch struct {
-	Timeout        scalar `yaml:"timeout"`
-	ConnectTimeout scalar `yaml:"connect_timeout"`
-	MaxBody        scalar `yaml:"max_body"`
-	MaxRedirects   *int   `yaml:"max_redirects"`
-	Workers        *int   `yaml:"workers"`
-	PerHost        *int   `yaml:"per_host"`
-	MinInterval    scalar `yaml:"min_interval"`
-	MaxInterval    scalar `yaml:"max_interval"`
+	Timeout        scalar   `yaml:"timeout"`
+	ConnectTimeout scalar   `yaml:"connect_timeout"`
+	IdleTimeout    scalar   `yaml:"idle_timeout"`
+	MaxBody        scalar   `yaml:"max_body"`
+	MaxRedirects   *int     `yaml:"max_redirects"`
+	Workers        *int     `yaml:"workers"`
+	PerHost        *int     `yaml:"per_host"`
+	MinInterval    scalar   `yaml:"min_interval"`
+	MaxInterval    scalar   `yaml:"max_interval"`
+	AllowNetworks  []string `yaml:"allow_networks"`
+	Proxy          string   `yaml:"proxy"`
 }
 
 type fileRetention struct {
