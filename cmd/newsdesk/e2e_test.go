@@ -129,7 +129,7 @@ func writeConfig(t *testing.T, dir, upstream, hub string) string {
 listen: "127.0.0.1:0"
 refresh: "@every 1h"
 log_level: debug
-fetch: {min_interval: 1s, max_interval: 1h}
+fetch: {min_interval: 1s, max_interval: 1h, allow_networks: [127.0.0.1/32]} # the upstreams are httptest servers
 sources:
   - {name: world-desk, title: World Desk, url: "%[1]s/world-desk.rss.xml"}
   - {name: asia-pacific, title: Asia-Pacific Desk, url: "%[1]s/asia-pacific.atom.xml"}

@@ -151,14 +151,18 @@ func printSummary(w io.Writer, reports []ingest.Report) {
 		note := r.Err
 		switch {
 		case note != "":
-		case r.Status == "gone":
+		case r.MovedTo != "":
+			note = "moved permanently to " + r.MovedTo + ": polled there; update the source's url in the config"
+		case r.Status == story.StatusGone:
 			note = "upstream said 410 Gone: no longer polled (--force tries again)"
-		case r.Status == "deferred" && !r.Next.IsZero():
+		case r.Status == story.StatusDeferred && !r.Next.IsZero():
 			note = "not before " + r.Next.UTC().Format(time.RFC3339) + " (backoff, Retry-After or ttl; --force ignores it)"
-		case r.Status == "busy":
+		case r.Status == story.StatusBusy:
 			note = "a refresh of this source is already running"
 		}
-		if len(note) > 90 {
+		if len(note) > 90 && r.Status != story.StatusRefused && r.MovedTo == "" {
+			// Refusals and moves are cut nowhere: the admin needs the
+			// address and the config key, or the new URL.
 			note = note[:87] + "..."
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Source, r.Status, code, r.New, r.Updated,

@@ -60,7 +60,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	d := &daemon{ctx: ctx, log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
 	d.cfg.Store(cfg)
 	go d.hub.Run(ctx)
-	in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, d.changed))
+	d.fc = fetch.New(fetchOptions(cfg))
+	in := ingest.New(d.fc, db, cfg.Set, log, ingestOptions(cfg, d.changed))
 	d.in = in
 	defer func() {
 		if err := in.Close(); err != nil {
@@ -150,6 +151,7 @@ type daemon struct {
 	log   *slog.Logger
 	db    store.Store
 	in    *ingest.Ingester
+	fc    *fetch.Client // the ingester's, so a reload can change its allow-list
 	srv   *server.Server
 	sched *ingest.Scheduler
 	hub   *websub.Publisher
@@ -200,6 +202,9 @@ func (d *daemon) apply(cfg *config.Config) {
 	if cfg.Listen != old.Listen || cfg.Admin != old.Admin {
 		d.log.Warn("listen and admin settings change only on restart")
 	}
+	if fetchRestartOnly(old.Fetch) != fetchRestartOnly(cfg.Fetch) {
+		d.log.Warn("fetch settings other than allow_networks change only on restart")
+	}
 	if err := d.sched.Replace(plan(cfg)); err != nil {
 		d.log.Error("config refused; keeping the last good config", "err", err)
 		return
@@ -209,6 +214,9 @@ func (d *daemon) apply(cfg *config.Config) {
 	d.cfg.Store(cfg)
 	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
 	d.hub.SetHubs(cfg.Site.Hubs) // the feeds now advertise these
+	// An admin told "refused: …; allow it with fetch.allow_networks" edits
+	// the config and expects the next fetch to go through.
+	d.fc.SetAllowed(cfg.Fetch.AllowNetworks)
 	if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
 		d.log.Error("reclassify after reload", "err", err)
 	}
@@ -251,4 +259,16 @@ func (d *daemon) preview(ctx context.Context, req admin.PreviewRequest) (preview
 		return preview.Result{}, fmt.Errorf("no topic %q in the running config", req.Topic)
 	}
 	return preview.Run(ctx, d.db, t, preview.Options{Limit: req.Limit, Explain: req.Explain})
+}
+
+// fetchRestartOnly is the part of the fetch settings that a reload cannot
+// change, in a comparable form.
+func fetchRestartOnly(f config.Fetch) string {
+	f.AllowNetworks = nil
+	proxy := ""
+	if f.Proxy != nil {
+		proxy = f.Proxy.String()
+	}
+	f.Proxy = nil
+	return fmt.Sprintf("%+v %s", f, proxy)
 }

@@ -26,12 +26,16 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 
 func fetchOptions(cfg *config.Config) fetch.Options {
 	return fetch.Options{
-		Timeout:        cfg.Fetch.Timeout,
-		ConnectTimeout: cfg.Fetch.ConnectTimeout,
-		MaxBody:        cfg.Fetch.MaxBody,
-		MaxRedirects:   cfg.Fetch.MaxRedirects,
-		PerHost:        cfg.Fetch.PerHost,
-		UserAgent:      userAgent(),
+		Timeout:              cfg.Fetch.Timeout,
+		ConnectTimeout:       cfg.Fetch.ConnectTimeout,
+		IdleTimeout:          cfg.Fetch.IdleTimeout,
+		MaxBody:              cfg.Fetch.MaxBody,
+		MaxRedirects:         cfg.Fetch.MaxRedirects,
+		PerHost:              cfg.Fetch.PerHost,
+		UserAgent:            userAgent(),
+		Allow:                cfg.Fetch.AllowNetworks,
+		Proxy:                cfg.Fetch.Proxy,
+		ProxyFromEnvironment: cfg.Fetch.ProxyFromEnvironment,
 	}
 }
 

@@ -140,7 +140,7 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		in := ingest.New(fetch.New(fetch.Options{PerHost: 4}), db, set, log, ingest.Options{Workers: 8})
+		in := ingest.New(fetch.New(fetch.Options{PerHost: 4, Allow: loopback}), db, set, log, ingest.Options{Workers: 8})
 		start := time.Now()
 		for _, r := range in.RefreshAll(b.Context(), srcs, true, nil) {
 			if r.Status != "ok" || r.New != 50 {

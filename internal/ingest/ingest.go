@@ -89,13 +89,16 @@ func New(f *fetch.Client, db Store, topics *topic.Set, log *slog.Logger, opts Op
 // Report is the outcome of refreshing one source.
 type Report struct {
 	Source     string        `json:"source"`
-	Status     string        `json:"status"` // ok, not-modified, unchanged, failing, blocked, gone, deferred, busy
+	Status     story.Status  `json:"status"`
 	HTTPStatus int           `json:"http_status,omitempty"`
 	New        int           `json:"new"`
 	Updated    int           `json:"updated"`
 	Took       time.Duration `json:"took"`
 	Err        string        `json:"error,omitempty"`
 	Next       time.Time     `json:"next,omitzero"` // not fetched again before this
+	// MovedTo (password hidden) is where the source now lives, after a
+	// 301/308 chain: it is polled there until the config's url is updated.
+	MovedTo string `json:"moved_to,omitempty"`
 }
 
 // Refresh fetches src once and files its stories. Unless force is set, a source
@@ -106,7 +109,7 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 	start := in.opts.Now()
 	rep = Report{Source: src.Name}
 	if !in.claim(src.Name) {
-		rep.Status = "busy"
+		rep.Status = story.StatusBusy
 		return rep
 	}
 	defer in.release(src.Name)
@@ -116,20 +119,20 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 	defer func() {
 		if r := recover(); r != nil {
 			in.log.Error("refresh panicked", "source", src.Name, "panic", r)
-			rep.Status, rep.Err = "failing", fmt.Sprintf("panic: %v", r)
+			rep.Status, rep.Err = story.StatusFailing, fmt.Sprintf("panic: %v", r)
 		}
 	}()
 
 	prev, err := in.state(ctx, src.Name)
 	if err != nil {
-		rep.Status, rep.Err = "failing", err.Error()
+		rep.Status, rep.Err = story.StatusFailing, err.Error()
 		in.log.Error("read source state", "source", src.Name, "err", err)
 		return rep
 	}
-	if !force && (prev.Status == "gone" || start.Before(prev.NextFetch)) {
-		rep.Status, rep.Next = "deferred", prev.NextFetch
-		if prev.Status == "gone" {
-			rep.Status = "gone"
+	if !force && (prev.Status == story.StatusGone || start.Before(prev.NextFetch)) {
+		rep.Status, rep.Next = story.StatusDeferred, prev.NextFetch
+		if prev.Status == story.StatusGone {
+			rep.Status = story.StatusGone
 		}
 		return rep
 	}
@@ -137,6 +140,13 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 	st, changed, err := in.refresh(ctx, src, prev, start, &rep)
 	rep.Took = in.opts.Now().Sub(start)
 	rep.Next = st.NextFetch
+	if st.MovedTo != "" {
+		rep.MovedTo = fetch.Redact(st.MovedTo)
+		if st.MovedTo != prev.MovedTo || st.MovedFrom != prev.MovedFrom { // once per move, not per poll
+			in.log.Warn("source moved permanently; update its url in the config", "source", src.Name,
+				"url", fetch.Redact(src.URL), "moved_to", rep.MovedTo)
+		}
+	}
 	if err != nil {
 		rep.Err = err.Error()
 		in.log.Warn("refresh failed", "source", src.Name, "status", st.Status, "failures", st.Failures, "err", err)
@@ -157,17 +167,30 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.SourceState, now time.Time, rep *Report) (store.SourceState, []string, error) {
 	st := prev
 	st.LastAttempt = now
+	if st.MovedFrom != src.URL {
+		st.MovedFrom, st.MovedTo = "", "" // the config's url changed since: it wins
+	}
+	url := src.URL
+	if st.MovedTo != "" {
+		url = st.MovedTo
+	}
 	res, err := in.fetch.Get(ctx, fetch.Request{
-		URL:        src.URL,
+		URL:        url,
 		Validators: fetch.Validators{ETag: prev.ETag, LastModified: prev.LastModified},
 		MaxBody:    src.MaxBody,
 		Timeout:    src.Timeout,
 	})
+	if res != nil && res.MovedTo != "" { // an answer (2xx or 304) reached through permanent redirects only
+		st.MovedFrom, st.MovedTo = src.URL, res.MovedTo
+		if res.MovedTo == src.URL { // moved back
+			st.MovedFrom, st.MovedTo = "", ""
+		}
+	}
 	if errors.Is(err, fetch.ErrNotModified) {
 		// fetch answers a 304 with a body-less Result: it still carries
 		// Cache-Control and the validators.
-		rep.Status, rep.HTTPStatus = "not-modified", 304
-		st = in.succeeded(st, now, res, res.MaxAge, "not-modified")
+		rep.Status, rep.HTTPStatus = story.StatusNotModified, 304
+		st = in.succeeded(st, now, res, res.MaxAge, story.StatusNotModified)
 		return st, nil, in.keep(ctx, src.Name, prev, st)
 	}
 	if err != nil {
@@ -179,10 +202,10 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 
 	sum := sha256.Sum256(res.Body)
 	hash := hex.EncodeToString(sum[:])
-	if hash == prev.BodyHash && prev.Status != "failing" {
+	if hash == prev.BodyHash && prev.Status != story.StatusFailing {
 		// Same bytes as last time: no parse, no story write.
-		rep.Status = "unchanged"
-		st = in.succeeded(st, now, res, res.MaxAge, "ok")
+		rep.Status = story.StatusUnchanged
+		st = in.succeeded(st, now, res, res.MaxAge, story.StatusOK)
 		return st, nil, in.keep(ctx, src.Name, prev, st)
 	}
 
@@ -198,18 +221,18 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 	for i := range feed.Stories {
 		feed.Stories[i].Topics = set.Classify(feed.Stories[i])
 	}
-	st = in.succeeded(st, now, res, max(res.MaxAge, feed.TTL), "ok")
+	st = in.succeeded(st, now, res, max(res.MaxAge, feed.TTL), story.StatusOK)
 	st.BodyHash, st.Title, st.Link = hash, feed.Title, feed.Link
 
 	put, err := in.db.Put(ctx, src.Name, st, feed.Stories, now)
 	if err != nil {
 		// Our fault, not upstream's: nothing was stored, so the next run
 		// fetches and stores again (the old validators are kept).
-		rep.Status = "failing"
+		rep.Status = story.StatusFailing
 		return prev, nil, fmt.Errorf("store %s: %w", src.Name, err)
 	}
 	in.remember(src.Name, st, false)
-	rep.Status, rep.New, rep.Updated = "ok", put.New, put.Updated
+	rep.Status, rep.New, rep.Updated = story.StatusOK, put.New, put.Updated
 	return st, put.Topics, nil
 }
 
@@ -237,7 +260,7 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
-			reports[i] = Report{Source: sources[i].Name, Status: "failing", Err: ctx.Err().Error()}
+			reports[i] = Report{Source: sources[i].Name, Status: story.StatusFailing, Err: ctx.Err().Error()}
 		}
 	}
 	close(jobs)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,10 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
+
+// loopback is the fetch allow-list of tests whose upstream is an httptest
+// server: the address guard refuses 127.0.0.1 otherwise.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 // rss returns an RSS 2.0 document with one item per title.
 func rss(titles ...string) string {
@@ -96,7 +101,7 @@ func newFixture(t *testing.T, up *upstream) *fixture {
 	}
 	f := &fixture{db: db, up: up, now: time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC), topic: topic.NewSet(tp),
 		src: story.Source{Name: "up", Title: "Up", URL: srv.URL + "/feed"}}
-	f.in = ingest.New(fetch.New(fetch.Options{}), db, f.topic, slog.New(slog.DiscardHandler),
+	f.in = ingest.New(fetch.New(fetch.Options{Allow: loopback}), db, f.topic, slog.New(slog.DiscardHandler),
 		ingest.Options{MinInterval: time.Minute, MaxInterval: time.Hour, Now: func() time.Time { return f.now }})
 	return f
 }
@@ -160,7 +165,7 @@ func TestRefreshFailuresAreRecordedAndLoseNothing(t *testing.T) {
 		status     int
 		body       string
 		header     http.Header
-		wantStatus string
+		wantStatus story.Status
 		wantWait   time.Duration // NextFetch - now, within jitter
 	}{
 		{"server error backs off", 500, "oops", nil, "failing", time.Minute},

@@ -69,7 +69,7 @@ func TestScheduleRunsOnEveryTick(t *testing.T) {
 			Observe: func(r ingest.Report) {
 				mu.Lock()
 				defer mu.Unlock()
-				statuses = append(statuses, r.Status)
+				statuses = append(statuses, string(r.Status))
 			},
 		})
 		sched, err := in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1m", Sources: []story.Source{src}})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // state returns the source's state, from the cache or the store.
@@ -58,10 +59,10 @@ func (in *Ingester) keep(ctx context.Context, name string, prev, st store.Source
 // the difference between a 200 with the same bytes and a 304.
 func material(st store.SourceState) store.SourceState {
 	st.LastAttempt, st.LastSuccess, st.NextFetch = time.Time{}, time.Time{}, time.Time{}
-	if st.Status == "not-modified" {
-		st.Status = "ok"
+	if st.Status == story.StatusNotModified {
+		st.Status = story.StatusOK
 	}
-	if st.Status == "ok" {
+	if st.Status == story.StatusOK {
 		st.LastStatus = 0
 	}
 	return st
@@ -71,7 +72,7 @@ func material(st store.SourceState) store.SourceState {
 // are kept for the next conditional request. wait is how long upstream asked
 // us to wait (ttl, max-age); it is honoured up to MaxInterval, and a source is
 // never polled more often than MinInterval, whatever its schedule says.
-func (in *Ingester) succeeded(st store.SourceState, now time.Time, res *fetch.Result, wait time.Duration, status string) store.SourceState {
+func (in *Ingester) succeeded(st store.SourceState, now time.Time, res *fetch.Result, wait time.Duration, status story.Status) store.SourceState {
 	st.ETag, st.LastModified, st.FinalURL = res.Validators.ETag, res.Validators.LastModified, res.FinalURL
 	st.LastSuccess = now
 	st.LastStatus = res.Status
@@ -87,16 +88,19 @@ func (in *Ingester) succeeded(st store.SourceState, now time.Time, res *fetch.Re
 func (in *Ingester) failed(st store.SourceState, now time.Time, err error) store.SourceState {
 	st.Failures++
 	st.LastError = err.Error()
-	st.Status = "failing"
+	st.Status = story.StatusFailing
 	st.LastStatus = 0
 	wait := in.backoff(st.Failures)
+	if _, ok := errors.AsType[*fetch.RefusedError](err); ok {
+		st.Status = story.StatusRefused
+	}
 	if se, ok := errors.AsType[*fetch.StatusError](err); ok {
 		st.LastStatus = se.Code
 		switch {
 		case se.Code == http.StatusGone:
-			st.Status = "gone"
+			st.Status = story.StatusGone
 		case se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden || se.Challenge:
-			st.Status = "blocked"
+			st.Status = story.StatusBlocked
 		}
 		if se.RetryAfter > 0 {
 			wait = min(se.RetryAfter, in.opts.MaxInterval)

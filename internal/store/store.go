@@ -219,8 +219,9 @@ type SourceState struct {
 	LastStatus         int
 	LastError          string
 	Failures           int
-	Status             string    // "ok", "not-modified", "failing", "blocked", "gone"; "" before the first fetch
+	Status             story.Status
 	NextFetch          time.Time // not before this
+	MovedFrom, MovedTo string    // a 301/308 chain from the configured URL MovedFrom ends at MovedTo, polled instead
 }
 
 // PutResult counts what a Put did.

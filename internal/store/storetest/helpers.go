@@ -79,7 +79,8 @@ func testReopenKeepsStoriesAndSources(t *testing.T, h harness) {
 	open := h.durable(t)
 	db := open()
 	st := store.SourceState{ETag: `"abc"`, LastModified: "Sun, 01 Nov 2026 12:00:00 GMT", Status: "ok",
-		LastSuccess: t0, NextFetch: t0.Add(time.Hour), Failures: 2, LastStatus: 200}
+		LastSuccess: t0, NextFetch: t0.Add(time.Hour), Failures: 2, LastStatus: 200,
+		MovedFrom: "http://old.example/feed", MovedTo: "https://new.example/feed"}
 	s := mk("wire", "a", t0, "politics")
 	if _, err := db.Put(t.Context(), "wire", st, []story.Story{s}, t0); err != nil {
 		t.Fatal(err)
@@ -98,7 +99,8 @@ func testReopenKeepsStoriesAndSources(t *testing.T, h harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ETag != st.ETag || got.LastModified != st.LastModified || !got.NextFetch.Equal(st.NextFetch) || got.Failures != 2 {
+	if got.ETag != st.ETag || got.LastModified != st.LastModified || !got.NextFetch.Equal(st.NextFetch) || got.Failures != 2 ||
+		got.MovedFrom != st.MovedFrom || got.MovedTo != st.MovedTo {
 		t.Errorf("Source(wire) = %+v, want %+v", got, st)
 	}
 	all, err := db.Sources(t.Context())
