@@ -103,12 +103,17 @@ var hidden = map[atom.Atom]bool{
 	atom.Object: true, atom.Embed: true, atom.Svg: true, atom.Math: true, atom.Head: true, atom.Title: true,
 }
 
-// blocks separate words: "<p>a</p><p>b</p>" reads "a b", not "ab".
+// blocks separate words: "<p>a</p><p>b</p>" reads "a b", not "ab". Every
+// block element the sanitizer keeps or unwraps is here (header, footer and
+// nav are unwrapped: their words stay, and must not glue to the next ones).
 var blocks = map[atom.Atom]bool{
 	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Tr: true, atom.Td: true, atom.Th: true,
 	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
 	atom.Blockquote: true, atom.Pre: true, atom.Section: true, atom.Article: true, atom.Figure: true,
 	atom.Figcaption: true, atom.Table: true, atom.Ul: true, atom.Ol: true, atom.Hr: true, atom.Dd: true, atom.Dt: true,
+	atom.Header: true, atom.Footer: true, atom.Aside: true, atom.Nav: true, atom.Main: true, atom.Address: true,
+	atom.Details: true, atom.Summary: true, atom.Dl: true, atom.Hgroup: true, atom.Caption: true,
+	atom.Thead: true, atom.Tbody: true, atom.Tfoot: true,
 }
 
 // walk makes n's URLs absolute, appends its text to text and notes the first

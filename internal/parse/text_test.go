@@ -113,3 +113,19 @@ func TestDerivedSummaryIsShort(t *testing.T) {
 		t.Errorf("ContentText truncated too")
 	}
 }
+
+// TestBlockElementsSeparateWords: every block element the sanitizer keeps
+// or unwraps is a word boundary in the plain text topics match (issue 7:
+// "<header>Migrants</header>detained" read "Migrantsdetained").
+func TestBlockElementsSeparateWords(t *testing.T) {
+	for _, el := range []string{"header", "footer", "aside", "nav", "main", "address", "details", "summary",
+		"dl", "hgroup", "figure", "section", "article", "blockquote"} {
+		t.Run(el, func(t *testing.T) {
+			content := "<![CDATA[<" + el + ">Migrants</" + el + ">detained <" + el + ">at</" + el + "><" + el + ">border</" + el + ">]]>"
+			f := parseBytes(t, rssItems(`<item><title>t</title><guid>g</guid><description>`+content+`</description></item>`), "")
+			if got, want := f.Stories[0].SummaryText, "Migrants detained at border"; got != want {
+				t.Errorf("SummaryText = %q, want %q", got, want)
+			}
+		})
+	}
+}
