@@ -15,7 +15,10 @@ var fieldOrder = [...]Field{Title, Summary, Content, Categories, Author, SourceN
 // fieldMask is a set of fields, one bit per index in fieldOrder.
 type fieldMask uint8
 
-const defaultFields fieldMask = 1<<0 | 1<<1 | 1<<2 // title, summary, content
+const (
+	defaultFields fieldMask = 1<<0 | 1<<1 | 1<<2 // title, summary, content
+	hostBit       fieldMask = 1 << 6
+)
 
 func fieldBit(f Field) (fieldMask, bool) {
 	for i, g := range fieldOrder {
@@ -47,21 +50,31 @@ const multiSep = "\n"
 // that 50 topics cost 50 rule walks and not 50 scans of the text.
 type doc struct {
 	text  [len(fieldOrder)]string // normalized, original case
-	lower []byte                  // every word lowercased, concatenated
+	lower []byte                  // every word case-folded, concatenated
 	words []word
-	// post lists, for each vocabulary id, the indexes in words where that
-	// word occurs: post[start[id]:start[id+1]].
+	// post lists, for each key id, the indexes in words where that key
+	// occurs: post[start[id]:start[id+1]].
 	post  []int32
 	start []int32
-	ids   []int32 // scratch for the counting sort
+	hits  []hit // scratch for the counting sort
 	// inLower[i] is the range of d.lower holding field i's words; tokenized
 	// says which fields were split into words at all.
 	inLower   [len(fieldOrder)][2]int32
 	tokenized fieldMask
-	// folded holds each field's text lowercased, made on first use by a
+	// folded holds each field's text case-folded, made on first use by a
 	// regex prefilter.
 	folded [len(fieldOrder)]*string
+	// stems[i] is the stem of word i once computed ("" before).
+	stems   []string
+	stemmed bool // some stem was computed: stems needs clearing
+	// cases[i] is 0 before field i's case is known, 1 when it has case
+	// information, 2 when it is caseless.
+	cases [len(fieldOrder)]uint8
+	st    stemmer
 }
+
+// hit is one word of a doc that is a rule key.
+type hit struct{ id, pos int32 }
 
 // contains reports whether field i holds one of lits, so a regex that
 // needs one of them is worth running.
@@ -76,7 +89,7 @@ func (d *doc) contains(i int, lits []literal) bool {
 		}
 		if l.fold {
 			if d.folded[i] == nil {
-				f := strings.ToLower(text)
+				f := foldString(text)
 				d.folded[i] = &f
 			}
 			text = *d.folded[i]
@@ -89,20 +102,21 @@ func (d *doc) contains(i int, lits []literal) bool {
 }
 
 // newDoc prepares s for the rules that use fields (only those fields are
-// split into words) and whose terms start with the words in vocab.
-func newDoc(s story.Story, fields fieldMask, vocab map[string]int32) *doc {
+// split into words) and whose terms start with the keys of lx.
+func newDoc(s story.Story, fields fieldMask, lx *lexicon) *doc {
 	d := &doc{}
-	d.reset(s, fields, vocab)
+	d.reset(s, fields, lx)
 	return d
 }
 
 // reset prepares d for s as newDoc does, reusing d's buffers (Set.Classify
 // keeps docs in a sync.Pool: ingest and Reclassify call it for every story).
-func (d *doc) reset(s story.Story, fields fieldMask, vocab map[string]int32) {
+func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 	d.folded = [len(fieldOrder)]*string{}
-	d.text[0] = normalize(s.Title)
-	d.text[1] = normalize(firstNonEmpty(s.SummaryText, s.Summary))
-	d.text[2] = normalize(firstNonEmpty(s.ContentText, s.Content))
+	d.cases = [len(fieldOrder)]uint8{}
+	d.text[0] = normalizeText(s.Title)
+	d.text[1] = textOrHTML(s.SummaryText, s.Summary)
+	d.text[2] = textOrHTML(s.ContentText, s.Content)
 	d.text[3] = joinNormalized(s.Categories...)
 	names := make([]string, len(s.Authors))
 	for i, a := range s.Authors {
@@ -112,10 +126,11 @@ func (d *doc) reset(s story.Story, fields fieldMask, vocab map[string]int32) {
 	if s.SourceTitle != "" && s.SourceTitle != s.Source {
 		d.text[5] = joinNormalized(s.Source, s.SourceTitle)
 	} else {
-		d.text[5] = normalize(s.Source)
+		d.text[5] = normalizeText(s.Source)
 	}
 	d.text[6] = linkHost(s.Link)
 
+	fields &^= hostBit // hosts are matched by labels, not words
 	n := 0
 	for i := range d.text {
 		if fields&(1<<i) != 0 {
@@ -137,32 +152,87 @@ func (d *doc) reset(s story.Story, fields fieldMask, vocab map[string]int32) {
 		}
 		d.inLower[i] = [2]int32{from, int32(len(d.lower))}
 	}
+	if d.stemmed {
+		clear(d.stems)
+		d.stemmed = false
+	}
 
-	// Counting sort of the word positions by vocabulary id: one read-only
-	// map lookup per word and three allocations, whatever the text.
-	ids := grow(d.ids, len(d.words))
-	d.ids = ids
-	d.start = grow(d.start, len(vocab)+2)
-	clear(d.start)
+	// Find the words that are keys: a bit test on most words, a map lookup
+	// on the few that pass it, and a stem for the fewer still that begin
+	// like a rule's stem.
+	hits := d.hits[:0]
 	for i, w := range d.words {
-		id, ok := vocab[string(d.lower[w.lstart:w.lend])]
-		if !ok {
-			ids[i] = -1
-			continue
+		lw := d.lower[w.lstart:w.lend]
+		k := key16(lw)
+		if lx.exactBits.has(k) {
+			if id, ok := lx.exact[string(lw)]; ok {
+				hits = append(hits, hit{id: id, pos: int32(i)})
+			}
 		}
-		ids[i] = id
-		d.start[id+2]++
+		if w.letters && len(lw) >= minStemLen && lx.guarded(k, lw) {
+			if id, ok := lx.stems[d.stem(i)]; ok {
+				hits = append(hits, hit{id: id, pos: int32(i)})
+			}
+		}
+		hits = lx.prefixHits(k, lw, int32(i), hits)
+	}
+	d.hits = hits
+
+	// Counting sort of the hits by key id: postings in word order.
+	d.start = grow(d.start, lx.n+2)
+	clear(d.start)
+	for _, h := range hits {
+		d.start[h.id+2]++
 	}
 	for i := 2; i < len(d.start); i++ {
 		d.start[i] += d.start[i-1]
 	}
-	d.post = grow(d.post, int(d.start[len(d.start)-1]))
-	for i, id := range ids {
-		if id >= 0 {
-			d.post[d.start[id+1]] = int32(i)
-			d.start[id+1]++
+	d.post = grow(d.post, len(hits))
+	for _, h := range hits {
+		d.post[d.start[h.id+1]] = h.pos
+		d.start[h.id+1]++
+	}
+}
+
+// stem returns the stem of word i: Porter2 for a word of three or more ASCII
+// letters, else the case-folded word. It is computed once per doc.
+func (d *doc) stem(i int) string {
+	w := d.words[i]
+	if !w.letters || w.lend-w.lstart < minStemLen {
+		return string(d.lower[w.lstart:w.lend])
+	}
+	if len(d.stems) < len(d.words) {
+		if cap(d.stems) >= len(d.words) {
+			d.stems = d.stems[:len(d.words)]
+		} else {
+			d.stems = make([]string, len(d.words))
 		}
 	}
+	if d.stems[i] == "" {
+		d.stems[i] = d.st.stem(string(d.lower[w.lstart:w.lend]))
+		d.stemmed = true
+	}
+	return d.stems[i]
+}
+
+// isCaseless reports whether field f has no case information.
+func (d *doc) isCaseless(f uint8) bool {
+	if d.cases[f] == 0 {
+		d.cases[f] = 1
+		if caseless(d.text[f]) {
+			d.cases[f] = 2
+		}
+	}
+	return d.cases[f] == 2
+}
+
+// textOrHTML is the normalized plain text of a field parse gave as text, or
+// else of its HTML.
+func textOrHTML(text, html string) string {
+	if text != "" {
+		return normalizeText(text)
+	}
+	return normalizeHTML(html)
 }
 
 // release drops d's references to story text before it goes back to a pool.
@@ -190,10 +260,10 @@ func (d *doc) orig(i int) string {
 	return d.text[w.field][w.start:w.end]
 }
 
-// lowIs reports whether word i, lowercased, is s.
-func (d *doc) lowIs(i int, s string) bool {
+// low returns word i case-folded.
+func (d *doc) low(i int) []byte {
 	w := d.words[i]
-	return string(d.lower[w.lstart:w.lend]) == s
+	return d.lower[w.lstart:w.lend]
 }
 
 // gapBefore returns the text between word i and the word before it in the
@@ -229,11 +299,11 @@ func joinNormalized(values ...string) string {
 	case 0:
 		return ""
 	case 1:
-		return normalize(values[0])
+		return normalizeText(values[0])
 	}
 	parts := make([]string, 0, len(values))
 	for _, v := range values {
-		if v = normalize(v); v != "" {
+		if v = normalizeText(v); v != "" {
 			parts = append(parts, v)
 		}
 	}

@@ -4,14 +4,15 @@ package topic
 const maxWords = 5
 
 // evaluator runs compiled clauses against one doc. remap translates a
-// topic's vocabulary ids into the doc's (nil when the doc was built from the
-// topic's own vocabulary). When out is non-nil every clause is evaluated and
+// topic's key ids into the doc's (nil when the doc was built from the
+// topic's own lexicon). When out is non-nil every clause is evaluated and
 // recorded, in tree order, for Explain; otherwise evaluation stops as soon as
 // the outcome is known.
 type evaluator struct {
 	d     *doc
 	remap []int32
 	out   *[]Clause
+	depth int
 }
 
 // eval reports whether n matches and its score: the weights of the matched
@@ -20,21 +21,31 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 	slot := -1
 	if e.out != nil {
 		slot = len(*e.out)
-		*e.out = append(*e.out, Clause{Path: n.path, Desc: n.desc})
+		*e.out = append(*e.out, Clause{Path: n.path, Pos: n.pos, Desc: n.desc, Depth: e.depth})
+		e.depth++
+		defer func() { e.depth-- }()
 	}
-	var matched bool
-	var score float64
-	var field Field
-	var words []string
+	var (
+		matched bool
+		score   float64
+		res     found
+		hits    int
+	)
 	switch n.kind {
 	case kindTerm:
-		matched, field, words = e.term(n)
+		res = e.term(n, n.term.minCount, false)
+		matched = res.count >= n.term.minCount
 	case kindRegex:
-		matched, field, words = e.regex(n)
+		res = e.regex(n)
+		matched = res.count > 0
+	case kindNear:
+		res = e.nearby(n)
+		matched = res.count > 0
 	case kindAny:
 		for _, k := range n.kids {
 			if ok, _ := e.eval(k); ok {
 				score += k.weight
+				hits++
 				if e.out == nil && (n.minScore == 0 || score >= n.minScore) {
 					break
 				}
@@ -46,6 +57,7 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		for _, k := range n.kids {
 			if ok, _ := e.eval(k); ok {
 				score += k.weight
+				hits++
 			} else {
 				matched = false
 				if e.out == nil {
@@ -62,94 +74,227 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 	}
 	if slot >= 0 {
 		c := &(*e.out)[slot]
-		c.Matched, c.Score, c.Field, c.Words = matched, score, field, words
+		c.Matched, c.Score, c.Field, c.Words = matched, score, res.field, res.words
+		switch n.kind {
+		case kindAny, kindAll:
+			c.Hits, c.Of = hits, len(n.kids)
+		case kindTerm:
+			if n.term.minCount > 1 {
+				c.Count, c.Of = res.count, n.term.minCount
+			}
+		}
 	}
 	return matched, score
 }
 
-// term finds n's phrase in the doc: each place its first word occurs (from
-// the doc's postings, no scan) is checked word by word, gap by gap.
-func (e *evaluator) term(n *node) (bool, Field, []string) {
-	t, d := n.term, e.d
-	id := t.first
-	if e.remap != nil {
-		id = e.remap[id]
-	}
-	var field Field
-	var found []string
-	for _, p32 := range d.occurrences(id) {
-		p := int(p32)
-		w := d.words[p]
-		if n.fields&(1<<w.field) == 0 || !e.phraseAt(t, p, n.caseSens) {
-			continue
-		}
-		if e.out == nil {
-			return true, "", nil
-		}
-		if field == "" {
-			field = fieldOrder[w.field]
-		}
-		last := d.words[p+len(t.low)-1]
-		snippet := d.text[w.field][w.start:last.end]
-		if len(found) < maxWords && !contains(found, snippet) {
-			found = append(found, snippet)
-		}
-	}
-	return field != "", field, found
+// found is what a leaf clause found: how often, where first, and snippets
+// (only when explaining).
+type found struct {
+	count int
+	field Field
+	words []string
 }
 
-// phraseAt reports whether t's words, gaps and end punctuation sit at word p.
-func (e *evaluator) phraseAt(t *termPattern, p int, caseSens bool) bool {
+func (f *found) add(e *evaluator, field uint8, snippet string) {
+	f.count++
+	if e.out == nil {
+		return
+	}
+	if f.field == "" {
+		f.field = fieldOrder[field]
+	}
+	if len(f.words) < maxWords && !contains(f.words, snippet) {
+		f.words = append(f.words, snippet)
+	}
+}
+
+// span is one place a term matched: words [from, to) of a field.
+type span struct {
+	field    uint8
+	from, to int32
+}
+
+// term finds n's phrase, any of its variants, in the doc, stopping at need
+// matches unless explaining. Each place the first word occurs (from the
+// doc's postings, no scan) is checked word by word, gap by gap. loose says
+// the term is inside a near, where a case-sensitive term matches a field
+// without case information ignoring case.
+func (e *evaluator) term(n *node, need int, loose bool) found {
+	var f found
+	t, d := n.term, e.d
+	if n.fields&hostBit != 0 && t.host != "" && hostMatch(t.host, d.text[6]) {
+		f.add(e, 6, d.text[6])
+		if f.count >= need && e.out == nil {
+			return f
+		}
+	}
+	for _, v := range t.variants {
+		id := v.first
+		if e.remap != nil {
+			id = e.remap[id]
+		}
+		for _, p := range d.occurrences(id) {
+			to, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, loose)
+			if !ok {
+				continue
+			}
+			w := d.words[p]
+			f.add(e, w.field, d.text[w.field][w.start:d.words[to-1].end])
+			if f.count >= need && e.out == nil {
+				return f
+			}
+		}
+	}
+	return f
+}
+
+// spans lists every place n's phrase matches, for near.
+func (e *evaluator) spans(n *node, out []span) []span {
 	d := e.d
-	if p+len(t.low) > len(d.words) {
-		return false
+	for _, v := range n.term.variants {
+		id := v.first
+		if e.remap != nil {
+			id = e.remap[id]
+		}
+		for _, p := range d.occurrences(id) {
+			if to, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, true); ok {
+				out = append(out, span{field: d.words[p].field, from: p, to: int32(to)})
+			}
+		}
+	}
+	return out
+}
+
+// phraseAt reports whether pattern v sits at word p within fields, and
+// where it ends.
+func (e *evaluator) phraseAt(v *termPattern, p int, fields fieldMask, caseSens, loose bool) (int, bool) {
+	d := e.d
+	if p+len(v.words) > len(d.words) {
+		return 0, false
 	}
 	field := d.words[p].field
-	for k := range t.low {
+	if fields&(1<<field) == 0 {
+		return 0, false
+	}
+	if caseSens && d.isCaseless(field) {
+		if !loose {
+			return 0, false // no case information: the words around it must decide
+		}
+		caseSens = false
+	}
+	for k, tw := range v.words {
 		q := p + k
-		if d.words[q].field != field {
-			return false
+		if k > 0 {
+			if d.words[q].field != field {
+				return 0, false
+			}
+			if g := d.gapBefore(q); g != tw.gap && !(softGap(g) && softGap(tw.gap)) {
+				return 0, false
+			}
+			switch tw.kind {
+			case keyExact:
+				if string(d.low(q)) != tw.text {
+					return 0, false
+				}
+			case keyStem:
+				if d.stem(q) != tw.text {
+					return 0, false
+				}
+			case keyPrefix:
+				if !hasPrefix(string(d.low(q)), tw.text) {
+					return 0, false
+				}
+			}
 		}
-		if k > 0 && (!d.lowIs(q, t.low[k]) || d.gapBefore(q) != t.gaps[k-1]) {
-			return false
-		}
-		if caseSens && d.orig(q) != t.orig[k] {
-			return false
+		if caseSens {
+			orig := d.orig(q)
+			if tw.kind == keyPrefix && !hasPrefix(orig, tw.orig) || tw.kind != keyPrefix && orig != tw.orig {
+				return 0, false
+			}
 		}
 	}
-	if t.prefix != "" && !hasSuffix(d.gapBefore(p), t.prefix) {
-		return false
+	end := p + len(v.words)
+	if v.prefix != "" && !hasSuffix(d.gapBefore(p), v.prefix) {
+		return 0, false
 	}
-	if t.suffix != "" && !hasPrefix(d.gapAfter(p+len(t.low)-1), t.suffix) {
-		return false
+	if v.suffix != "" && !hasPrefix(d.gapAfter(end-1), v.suffix) {
+		return 0, false
 	}
-	return true
+	return end, true
 }
 
-// regex runs n's regex over each field in scope, in field order.
-func (e *evaluator) regex(n *node) (bool, Field, []string) {
-	var field Field
-	var found []string
+// nearby finds the places where a term of one side of n stands within
+// n.near.within words of a term of the other.
+func (e *evaluator) nearby(n *node) found {
+	var f found
+	var left, right []span
+	for _, k := range n.near.left {
+		left = e.spans(k, left)
+	}
+	if len(left) == 0 {
+		return f
+	}
+	for _, k := range n.near.right {
+		right = e.spans(k, right)
+	}
+	d := e.d
+	for _, a := range left {
+		for _, b := range right {
+			if a.field != b.field {
+				continue
+			}
+			var apart int32 // 1 for adjacent words
+			switch {
+			case b.from >= a.to:
+				apart = b.from - a.to + 1
+			case a.from >= b.to:
+				apart = a.from - b.to + 1
+			default:
+				continue // overlapping: the same words
+			}
+			if int(apart) > n.near.within {
+				continue
+			}
+			from, to := min(a.from, b.from), max(a.to, b.to)
+			f.add(e, a.field, d.text[a.field][d.words[from].start:d.words[to-1].end])
+			if e.out == nil {
+				return f
+			}
+		}
+	}
+	if f.count == 0 && e.out != nil {
+		// Say what one side found: the nearest miss an editor needs.
+		for _, a := range left {
+			f.add(e, a.field, d.text[a.field][d.words[a.from].start:d.words[a.to-1].end])
+		}
+		f.count = 0
+	}
+	return f
+}
+
+// regex runs n's regex over each field in scope, in field order. A
+// case-sensitive regex does not match a field without case information.
+func (e *evaluator) regex(n *node) found {
+	var f found
 	for i, text := range e.d.text {
 		if n.fields&(1<<i) == 0 || text == "" || n.needs != nil && !e.d.contains(i, n.needs) {
 			continue
 		}
+		if n.caseSens && e.d.isCaseless(uint8(i)) {
+			continue
+		}
 		if e.out == nil {
 			if n.re.MatchString(text) {
-				return true, "", nil
+				f.count++
+				return f
 			}
 			continue
 		}
 		for _, m := range n.re.FindAllString(text, maxWords) {
-			if field == "" {
-				field = fieldOrder[i]
-			}
-			if len(found) < maxWords && !contains(found, m) {
-				found = append(found, m)
-			}
+			f.add(e, uint8(i), m)
 		}
 	}
-	return field != "", field, found
+	return f
 }
 
 func contains(list []string, s string) bool {

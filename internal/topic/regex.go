@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,12 +30,65 @@ func (c *compiler) compileRegex(n *node, expr string) {
 			"require at least one character, e.g. + instead of *")
 		return
 	}
+	if r := asciiBoundaryMisuse(src); r != 0 {
+		c.fail(path, fmt.Sprintf(`\b beside %q never marks a word boundary there: RE2's \b knows only ASCII letters`, unicode.ToLower(r)),
+			`use a term, which matches whole words in any script; or write (^|[^\pL\pN]) and ([^\pL\pN]|$) for a boundary`)
+		return
+	}
+	if cost, limit := regexCost(re); cost > limit {
+		c.fail(path, fmt.Sprintf("regex costs %s per story (limit %s)", roundCost(cost), roundCost(limit)),
+			"alternatives with no fixed text scan every story for each of them; use terms (deport* for word beginnings) or fewer, literal alternatives")
+		return
+	}
 	n.re = re
 	n.needs = requiredLiterals(src)
-	n.desc = fmt.Sprintf("regex %q in %s", expr, n.fields)
+	var notes []string
 	if n.caseSens {
-		n.desc += " case-sensitive"
+		notes = append(notes, "case-sensitive")
 	}
+	if n.fields != defaultFields {
+		notes = append(notes, "in "+n.fields.String())
+	}
+	n.desc = fmt.Sprintf("regex %q", expr)
+	if len(notes) > 0 {
+		n.desc += " (" + strings.Join(notes, "; ") + ")"
+	}
+}
+
+// asciiBoundaryMisuse returns a non-ASCII letter that stands beside a \b
+// or \B in expr (RE2 decides those by ASCII word characters only, so
+// \bZürich\b cannot match " Zürich "), or 0.
+func asciiBoundaryMisuse(expr string) rune {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return 0
+	}
+	var found rune
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		if re.Op == syntax.OpConcat {
+			for i, sub := range re.Sub {
+				if sub.Op != syntax.OpWordBoundary && sub.Op != syntax.OpNoWordBoundary {
+					continue
+				}
+				if i > 0 && re.Sub[i-1].Op == syntax.OpLiteral {
+					if r := re.Sub[i-1].Rune; len(r) > 0 && r[len(r)-1] >= utf8.RuneSelf && isWord(r[len(r)-1]) {
+						found = r[len(r)-1]
+					}
+				}
+				if i+1 < len(re.Sub) && re.Sub[i+1].Op == syntax.OpLiteral {
+					if r := re.Sub[i+1].Rune; len(r) > 0 && r[0] >= utf8.RuneSelf && isWord(r[0]) {
+						found = r[0]
+					}
+				}
+			}
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
+	return found
 }
 
 // matchesEmpty reports whether re can match empty text (as "a*" or "\b"

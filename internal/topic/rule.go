@@ -13,6 +13,7 @@ type kind uint8
 const (
 	kindTerm kind = iota
 	kindRegex
+	kindNear
 	kindAny
 	kindAll
 	kindNot
@@ -22,44 +23,65 @@ const (
 type node struct {
 	kind     kind
 	path     string // "rule.any[2]"
-	desc     string // `term "border patrol" in title,summary,content`
+	pos      string // "config/newsdesk.yaml:88:11", or ""
+	desc     string // `term "border patrol"`
 	weight   float64
 	minScore float64 // kindAny only; 0 means any one child is enough
 	fields   fieldMask
 	caseSens bool
-	term     *termPattern
+	term     *termSpec
 	re       *regexp.Regexp
 	needs    []literal // a regex match contains one of these; nil when unknown
+	near     *nearSpec
 	kids     []*node
 }
 
-// termPattern is a Term split the way text is split: its words, the exact
-// gaps between them, and any punctuation glued to its ends.
-type termPattern struct {
-	low    []string // lowercased words
-	orig   []string // words as written (after normalize), for case-sensitive terms
-	gaps   []string // gaps[k] sits between word k and word k+1: " " for a space, "-" for a hyphen
-	prefix string   // punctuation before the first word, e.g. "#" in "#MeToo"
-	suffix string   // punctuation after the last word, e.g. "++" in "C++"
-	first  int32    // vocabulary id of low[0] in the topic's vocabulary
+// nearSpec is a compiled Near: its two sides are term nodes.
+type nearSpec struct {
+	left, right []*node
+	within      int
+}
+
+// scope is what a clause inherits from its parent.
+type scope struct {
+	fields                      fieldMask
+	caseSens, exact, noDemonyms bool
 }
 
 // compiler turns a Rule tree into nodes, collecting every problem instead
 // of stopping at the first (pitfall: invalid rules must fail loudly, all at once).
 type compiler struct {
 	errs   []error
-	vocab  map[string]int32
-	fields fieldMask // every field some term reads, so docs split only those into words
+	keys   []key         // by id
+	ids    map[key]int32 // key → id
+	fields fieldMask     // every field some term reads, so docs split only those into words
+	stem   stemmer
 }
+
+func newCompiler() *compiler { return &compiler{ids: map[key]int32{}} }
 
 func (c *compiler) fail(path, msg, hint string) {
 	c.errs = append(c.errs, &Error{Path: path, Msg: msg, Hint: hint})
 }
 
-// compile checks and compiles r at path. scope and caseSens are inherited
-// from the parent. It returns nil when r is unusable (an error was recorded).
-func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool) *node {
-	n := &node{path: path, weight: 1, fields: scope, caseSens: caseSens || r.Case}
+// id returns the id of k in the topic's keys, adding it when new.
+func (c *compiler) id(k key) int32 {
+	id, ok := c.ids[k]
+	if !ok {
+		id = int32(len(c.keys))
+		c.ids[k] = id
+		c.keys = append(c.keys, k)
+	}
+	return id
+}
+
+// compile checks and compiles r at path, within the scope inherited from
+// its parent. It returns nil when r is unusable (an error was recorded).
+func (c *compiler) compile(r *Rule, path string, sc scope) *node {
+	sc.caseSens = sc.caseSens || r.Case
+	sc.exact = sc.exact || r.Exact
+	sc.noDemonyms = sc.noDemonyms || r.NoDemonyms
+	n := &node{path: path, pos: r.Pos, weight: 1, caseSens: sc.caseSens}
 	if r.In != nil {
 		if len(r.In) == 0 {
 			c.fail(path+".in", "in is empty", "leave in out to use title, summary and content")
@@ -74,9 +96,10 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 			m |= bit
 		}
 		if m != 0 {
-			n.fields = m
+			sc.fields = m
 		}
 	}
+	n.fields = sc.fields
 	switch {
 	case math.IsNaN(r.Weight) || math.IsInf(r.Weight, 0) || r.Weight < 0:
 		c.fail(path+".weight", fmt.Sprintf("weight %v is not a positive number", r.Weight), "leave weight out for 1")
@@ -90,6 +113,9 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 	}
 	if r.Regex != "" {
 		set = append(set, "regex")
+	}
+	if r.Near != nil {
+		set = append(set, "near")
 	}
 	if r.Any != nil {
 		set = append(set, "any")
@@ -106,23 +132,35 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 			hint = "this clause sets " + strings.Join(set, " and ") + "; put them in separate clauses under any or all"
 		}
 		if path == "rule" && len(set) == 0 {
-			c.fail(path, "the rule is empty", "add a term, regex, any, all or not")
+			c.fail(path, "the rule is empty", "add a term, regex, near, any, all or not")
 		} else {
-			c.fail(path, "a clause needs exactly one of term, regex, any, all, not", hint)
+			c.fail(path, "a clause needs exactly one of term, regex, near, any, all, not", hint)
 		}
 		return nil
 	}
 	if r.MinScore != 0 && r.Any == nil {
 		c.fail(path+".min_score", "min_score only applies to any", "move min_score to an any clause")
 	}
+	if r.MinCount != 0 && r.Term == "" {
+		c.fail(path+".min_count", "min_count only applies to a term", "write it beside the term: {term: grid, min_count: 2}")
+	}
+	if r.Near == nil && (r.With != nil || r.Within != 0) {
+		c.fail(path+".with", "with and within only apply to near", "write {near: [ICE], with: [agents, raids], within: 8}")
+	}
 
 	switch set[0] {
 	case "term":
 		n.kind = kindTerm
-		c.compileTerm(n, r.Term)
+		if r.MinCount < 0 {
+			c.fail(path+".min_count", fmt.Sprintf("min_count %d is negative", r.MinCount), "leave min_count out for 1")
+		}
+		c.compileTerm(n, r.Term, sc, max(r.MinCount, 1))
 	case "regex":
 		n.kind = kindRegex
 		c.compileRegex(n, r.Regex)
+	case "near":
+		n.kind = kindNear
+		c.compileNear(n, r, sc)
 	case "any", "all":
 		kids, name := r.Any, "any"
 		n.kind = kindAny
@@ -136,7 +174,7 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 		}
 		total := 0.0
 		for i := range kids {
-			kid := c.compile(&kids[i], fmt.Sprintf("%s.%s[%d]", path, name, i), n.fields, n.caseSens)
+			kid := c.compile(&kids[i], fmt.Sprintf("%s.%s[%d]", path, name, i), sc)
 			if kid != nil {
 				n.kids = append(n.kids, kid)
 				total += kid.weight
@@ -145,7 +183,7 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 		if len(n.kids) != len(kids) {
 			return nil
 		}
-		n.desc = fmt.Sprintf("%s of %d", name, len(kids))
+		n.desc = name
 		if r.MinScore != 0 && n.kind == kindAny {
 			switch {
 			case math.IsNaN(r.MinScore) || math.IsInf(r.MinScore, 0) || r.MinScore < 0:
@@ -160,7 +198,7 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 		}
 	case "not":
 		n.kind = kindNot
-		kid := c.compile(r.Not, path+".not", n.fields, n.caseSens)
+		kid := c.compile(r.Not, path+".not", sc)
 		if kid == nil {
 			return nil
 		}
@@ -168,40 +206,64 @@ func (c *compiler) compile(r *Rule, path string, scope fieldMask, caseSens bool)
 		n.desc = "not"
 	}
 	if n.weight != 1 {
-		n.desc += " weight " + num(n.weight)
+		n.desc += " (weight " + num(n.weight) + ")"
 	}
 	return n
 }
 
-func (c *compiler) compileTerm(n *node, term string) {
-	text := normalize(term)
-	lowerBytes, spans := words(text, 0, nil, nil)
-	if len(spans) == 0 {
-		c.fail(n.path+".term", fmt.Sprintf("term %q has no letters or digits", term),
-			"terms match whole words; use regex to match punctuation")
-		return
+// compileNear compiles both sides of a near clause: lists of terms.
+func (c *compiler) compileNear(n *node, r *Rule, sc scope) {
+	spec := &nearSpec{within: r.Within}
+	switch {
+	case r.Within < 0:
+		c.fail(n.path+".within", fmt.Sprintf("within %d is negative", r.Within), "leave within out for 10 words")
+	case r.Within == 0:
+		spec.within = DefaultWithin
+	case r.Within > 1000:
+		c.fail(n.path+".within", fmt.Sprintf("within %d is more words than a story has", r.Within), "use all: [...] for words anywhere in the story")
 	}
-	low := string(lowerBytes)
-	t := &termPattern{prefix: text[:spans[0].start], suffix: text[spans[len(spans)-1].end:]}
-	for i, sp := range spans {
-		t.low = append(t.low, low[sp.lstart:sp.lend])
-		t.orig = append(t.orig, text[sp.start:sp.end])
-		if i > 0 {
-			t.gaps = append(t.gaps, text[spans[i-1].end:sp.start])
+	side := func(items []Rule, name string) []*node {
+		if len(items) == 0 {
+			c.fail(n.path+"."+name, name+" is empty", "list the words, e.g. "+name+": [agents, raids]")
+			return nil
+		}
+		var out []*node
+		for i := range items {
+			it := &items[i]
+			p := fmt.Sprintf("%s.%s[%d]", n.path, name, i)
+			if it.Term == "" || it.Regex != "" || it.Near != nil || it.Any != nil || it.All != nil || it.Not != nil ||
+				it.In != nil || it.Weight != 0 || it.MinScore != 0 || it.MinCount != 0 {
+				c.fail(p, "near and with list terms", "write words or phrases, or {term: ..., case: true}; the fields come from the near clause")
+				continue
+			}
+			isc := sc
+			isc.caseSens = isc.caseSens || it.Case
+			isc.exact = isc.exact || it.Exact
+			isc.noDemonyms = isc.noDemonyms || it.NoDemonyms
+			k := &node{kind: kindTerm, path: p, pos: it.Pos, weight: 1, fields: n.fields &^ hostBit, caseSens: isc.caseSens}
+			c.compileTerm(k, it.Term, isc, 1)
+			out = append(out, k)
+		}
+		return out
+	}
+	spec.left, spec.right = side(r.Near, "near"), side(r.With, "with")
+	n.near = spec
+	n.desc = fmt.Sprintf("%s near %s within %d words", termList(spec.left), termList(spec.right), spec.within)
+}
+
+// termList names the terms of a near side for descriptions: "ICE" or
+// "agents/raids/detained".
+func termList(nodes []*node) string {
+	var names []string
+	for _, k := range nodes {
+		if k.term != nil {
+			names = append(names, k.term.text)
 		}
 	}
-	id, ok := c.vocab[t.low[0]]
-	if !ok {
-		id = int32(len(c.vocab))
-		c.vocab[t.low[0]] = id
+	if len(names) > 4 {
+		names = append(names[:4], "…")
 	}
-	t.first = id
-	n.term = t
-	c.fields |= n.fields
-	n.desc = fmt.Sprintf("term %q in %s", text, n.fields)
-	if n.caseSens {
-		n.desc += " case-sensitive"
-	}
+	return strconv.Quote(strings.Join(names, "/"))
 }
 
 // num formats a weight or score without trailing zeros.

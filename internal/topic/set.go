@@ -10,32 +10,23 @@ import (
 type Set struct {
 	topics []*Topic
 	bySlug map[string]*Topic
-	vocab  map[string]int32 // union of the topics' vocabularies
-	remap  [][]int32        // remap[i][topic id] = set id, for topics[i]
+	lex    *lexicon  // union of the topics' keys
+	remap  [][]int32 // remap[i][topic key id] = set key id, for topics[i]
 	fields fieldMask
 	docs   sync.Pool // *doc buffers reused across Classify calls
 }
 
 // NewSet returns a Set of the given topics, in order. The set merges the
-// topics' vocabularies so Classify prepares each story once for all of them.
+// topics' keys so Classify prepares each story once for all of them.
 func NewSet(topics ...*Topic) *Set {
-	set := &Set{topics: topics, bySlug: make(map[string]*Topic, len(topics)), vocab: map[string]int32{}}
+	set := &Set{topics: topics, bySlug: make(map[string]*Topic, len(topics))}
 	for _, t := range topics {
 		if _, dup := set.bySlug[t.Slug]; !dup {
 			set.bySlug[t.Slug] = t
 		}
-		remap := make([]int32, len(t.vocab))
-		for w, id := range t.vocab {
-			sid, ok := set.vocab[w]
-			if !ok {
-				sid = int32(len(set.vocab))
-				set.vocab[w] = sid
-			}
-			remap[id] = sid
-		}
-		set.remap = append(set.remap, remap)
 		set.fields |= t.fields
 	}
+	set.lex, set.remap = merge(topics)
 	return set
 }
 
@@ -55,7 +46,7 @@ func (set *Set) Classify(s story.Story) []string {
 	if d == nil {
 		d = &doc{}
 	}
-	d.reset(s, set.fields, set.vocab)
+	d.reset(s, set.fields, set.lex)
 	var slugs []string
 	for i, t := range set.topics {
 		if t.match(s, &evaluator{d: d, remap: set.remap[i]}) {

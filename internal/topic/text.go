@@ -9,24 +9,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// normalize turns one field of a story into the plain text every clause
-// matches against: tags stripped, entities decoded, NFKC, odd spaces folded
-// to one ASCII space, curly quotes and dashes folded to ASCII, whitespace
-// collapsed and trimmed. Rule terms go through the same function, so a term
-// and the text it should match always agree (rssguard #277: an NBSP made a
-// correct regex miss).
-func normalize(s string) string {
+// normalizeText turns one plain-text field of a story (a title, SummaryText,
+// ContentText, a category) into the text every clause matches against: NFKC,
+// odd spaces folded to one ASCII space, curly quotes and dashes folded to
+// ASCII, whitespace collapsed and trimmed. It never reads markup or entities:
+// plain text is matched as it is, so "a<b" and "<asylum>" keep their words
+// and "AT&amp;T" stays what the feed said. Rule terms go through the same
+// function, so a term and the text it should match always agree (rssguard
+// #277: an NBSP made a correct regex miss).
+func normalizeText(s string) string {
 	if s == "" {
 		return ""
 	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if strings.IndexByte(s, '<') >= 0 {
-		s = stripTags(s)
-	}
-	if strings.IndexByte(s, '&') >= 0 {
-		s = html.UnescapeString(s)
 	}
 	// Fold first: it removes the NBSPs and odd spaces that would send
 	// NFKC down its slow, allocating path. NFKC can bring new spaces
@@ -36,6 +32,19 @@ func normalize(s string) string {
 		s = foldText(n)
 	}
 	return s
+}
+
+// normalizeHTML is normalizeText for an HTML field (Summary or Content when
+// parse gave no plain text): tags stripped, entities decoded once, then
+// normalized as text.
+func normalizeHTML(s string) string {
+	if strings.IndexByte(s, '<') >= 0 {
+		s = stripTags(s)
+	}
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	return normalizeText(s)
 }
 
 // foldText folds spaces, quotes and dashes and collapses whitespace.
@@ -125,8 +134,9 @@ func fold(r rune) rune {
 }
 
 // inlineTags are the elements whose tags vanish without leaving a space, so
-// "<b>asy</b>lum" stays one word; every other tag becomes a space, so
-// "<p>border</p><p>patrol</p>" is not the phrase "border patrol" glued together.
+// "<b>asy</b>lum" stays one word; every other tag (p, div, header, footer,
+// aside, nav, main, li, td, …) becomes a space, so "<p>border</p><p>patrol</p>"
+// is not the phrase "border patrol" glued together.
 var inlineTags = map[string]bool{
 	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true, "code": true,
 	"del": true, "dfn": true, "em": true, "font": true, "i": true, "ins": true, "kbd": true,
@@ -187,6 +197,50 @@ func isWord(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
+// isCJK reports whether r is a letter of a script written without spaces
+// between words (Han, Hiragana, Katakana) or, for Korean, with particles
+// glued to the noun. Each such letter is a word of its own, so a term
+// written in them matches inside a run of them: 尖閣 in 尖閣諸島の周辺.
+func isCJK(r rune) bool {
+	switch {
+	case r < 0x2E80:
+		return false
+	case r <= 0x9FFF, // radicals, CJK symbols, kana, bopomofo, compatibility jamo, CJK ideographs
+		0xAC00 <= r && r <= 0xD7AF,   // Hangul syllables
+		0xF900 <= r && r <= 0xFAFF,   // CJK compatibility ideographs
+		0x20000 <= r && r <= 0x3FFFF: // CJK extensions B and later
+		return true
+	}
+	return false
+}
+
+// foldRune is the simple Unicode case folding of r, so that every case of a
+// letter compares equal: Σ, σ and the final ς all fold to σ, where
+// lowercasing alone leaves ς apart.
+func foldRune(r rune) rune {
+	return unicode.ToLower(unicode.ToUpper(r))
+}
+
+// foldString case-folds s rune by rune, as words folds the words of a field.
+func foldString(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b = utf8.AppendRune(b, foldRune(r))
+		i += size
+	}
+	return string(b)
+}
+
 // asciiWord[c] says whether the ASCII byte c is a letter or digit.
 var asciiWord = func() (t [utf8.RuneSelf]bool) {
 	for c := range t {
@@ -196,15 +250,16 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 }()
 
 // word is one word of normalized text: [start, end) in the original-case
-// text of its field and [lstart, lend) in the lowercased word buffer.
+// text of its field and [lstart, lend) in the case-folded word buffer.
 type word struct {
 	start, end, lstart, lend int32
 	field                    uint8
+	letters                  bool // ASCII letters only: the words the English stemmer reads
 }
 
 // words splits normalized text (of field) into words, appending their
-// lowercased forms to lower. Lowercasing is rune by rune (unicode.ToLower,
-// simple folding), so it never changes where words start or end.
+// case-folded forms to lower. Folding is rune by rune, so it never changes
+// where words start or end. A CJK letter is a word on its own.
 func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) {
 	in := false
 	var cur word
@@ -223,12 +278,26 @@ func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) 
 			i += size
 			continue
 		}
+		if c >= utf8.RuneSelf && isCJK(r) {
+			if in {
+				cur.end, cur.lend = int32(i), int32(len(lower))
+				out = append(out, cur)
+				in = false
+			}
+			w := word{start: int32(i), end: int32(i + size), lstart: int32(len(lower)), field: field}
+			lower = utf8.AppendRune(lower, foldRune(r))
+			w.lend = int32(len(lower))
+			out = append(out, w)
+			i += size
+			continue
+		}
 		if !in {
-			cur = word{start: int32(i), lstart: int32(len(lower)), field: field}
+			cur = word{start: int32(i), lstart: int32(len(lower)), field: field, letters: true}
 			in = true
 		}
 		if c >= utf8.RuneSelf {
-			lower = utf8.AppendRune(lower, unicode.ToLower(r))
+			lower = utf8.AppendRune(lower, foldRune(r))
+			cur.letters = false
 			i += size
 			continue
 		}
@@ -240,8 +309,11 @@ func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) 
 		n := len(lower)
 		lower = append(lower, text[i:j]...)
 		for k := n; k < len(lower); k++ {
-			if 'A' <= lower[k] && lower[k] <= 'Z' {
+			switch b := lower[k]; {
+			case 'A' <= b && b <= 'Z':
 				lower[k] += 'a' - 'A'
+			case b <= '9':
+				cur.letters = false
 			}
 		}
 		i = j
@@ -251,4 +323,42 @@ func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) 
 		out = append(out, cur)
 	}
 	return lower, out
+}
+
+// softGap reports whether the text between two words is a space, a hyphen or
+// nothing (between CJK letters): the gaps a phrase treats as one, so that
+// "nuclear-powered" matches "nuclear powered" and "Border-Patrol" matches
+// "Border Patrol".
+func softGap(g string) bool { return g == " " || g == "-" || g == "" }
+
+// caseless reports whether text carries no case information: it has no
+// lower-case letter, or no upper-case one (ALL-CAPS or all-lower-case
+// headlines), so a case-sensitive comparison can tell nothing from it.
+func caseless(text string) bool {
+	upper, lower := false, false
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z':
+				lower = true
+			case 'A' <= c && c <= 'Z':
+				upper = true
+			}
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			switch {
+			case unicode.IsLower(r):
+				lower = true
+			case unicode.IsUpper(r), unicode.IsTitle(r):
+				upper = true
+			}
+			i += size
+		}
+		if upper && lower {
+			return false
+		}
+	}
+	return true
 }

@@ -1,40 +1,73 @@
-// Package topic decides which stories belong to which topic.
+// Package topic decides which stories belong to which topic, and explains
+// why.
 //
-// A topic's rule is a tree of clauses. Leaves are a Term or a Regex;
-// branches are Any, All and Not, nested to any depth.
+// A topic's rule is a tree of clauses. Leaves are a Term, a Regex or a Near
+// (terms within a few words of other terms); branches are Any, All and Not,
+// nested to any depth.
 //
-// Text. Every clause reads one normalized plain text per field: HTML tags
-// stripped (inline tags such as <b> vanish, block tags become a space),
-// entities decoded, Unicode NFKC (fullwidth letters and ligatures fold to
-// their plain forms), every kind of space, zero-width space and control
-// character folded to one ASCII space, soft hyphens and bidi marks removed,
-// curly quotes folded to ' and ", Unicode hyphens and dashes folded to '-',
-// whitespace collapsed. Summary and content are read from SummaryText and
-// ContentText when set, else from the HTML. Multi-valued fields
-// (categories, author names, source name and title) keep their values
-// apart, so a phrase never runs from one value into the next. The host
-// field is the link's host, lowercased, without "www.".
+// Text. Every clause reads one normalized plain text per field. Plain-text
+// fields (the title, SummaryText, ContentText, categories, author and source
+// names) are matched as they are: never read as HTML a second time, so
+// "a<b", "<asylum>" and a literal "&amp;" keep their text. Summary and
+// Content are read as HTML only when parse gave no plain text: tags stripped
+// (inline tags such as <b> vanish, every other tag becomes a space), entities
+// decoded. Then: Unicode NFKC (fullwidth letters and ligatures fold to their
+// plain forms), every kind of space, zero-width space and control character
+// folded to one ASCII space, soft hyphens and bidi marks removed, curly
+// quotes folded to ' and ", Unicode hyphens and dashes folded to '-',
+// whitespace collapsed. Multi-valued fields (categories, author names,
+// source name and title) keep their values apart, so a phrase never runs
+// from one value into the next. The host field is the link's host,
+// lowercased, without "www.".
 //
-// Terms. A term is split into words the same way as the text: a word is a
-// run of letters, digits and combining marks (any script); everything else,
-// including '-' and the apostrophe, is a boundary. A term matches where its
-// words appear in sequence, whole, with exactly the same gaps between them:
-// "border patrol" matches "Border  Patrol" but not "borderline patrolling",
-// "border-patrol" or "border. Patrol"; "nuclear-powered" matches only
-// "nuclear-powered"; "nuclear" matches "nuclear-powered"; "South Korea"
-// matches "South Korea's". Punctuation at the ends of a term must be there
-// too ("C++", "#MeToo"). Matching ignores case (simple Unicode lowercasing)
-// unless Case is set.
+// Words. A word is a run of letters, digits and combining marks (any
+// script); everything else, including '-' and the apostrophe, is a
+// boundary. Han, kana and Hangul letters are each a word of their own, so a
+// term in them matches inside a run of them. Case is compared by simple
+// Unicode case folding (Σ, σ and ς are one letter).
+//
+// Terms. A term is split into words the same way as the text and matches
+// where its words appear in sequence, whole. Between two words, a space, a
+// hyphen or nothing (between CJK letters) are one and the same gap:
+// "nuclear-powered" matches "nuclear powered"; other punctuation must be
+// there as written ("U.S."). Punctuation at the ends of a term must be
+// there too ("C++", "#MeToo"). Unless Exact or Case is set, each word of
+// three or more ASCII letters matches its English word forms: the text's
+// word and the term's word have the same Snowball English (Porter2) stem
+// (deportation, deportations; detain, detained, detains; house, houses,
+// housing). A word ending in '*' matches every word it begins (deport*:
+// deport, deportee, deportees). A term naming a place (a country, or a
+// region or place of the editorial policy) also matches the place's
+// adjective and demonym (Japan: Japanese; Peru: Peruvian, Peruvians) unless
+// Exact is set or NoDemonyms.
+//
+// Case. Matching ignores case unless Case is set. A field with no case
+// information (no lower-case letter, or no upper-case one: ALL-CAPS and
+// all-lower-case headlines) cannot confirm a case-sensitive term, so there
+// a case-sensitive Term or Regex does not match on its own; inside a Near it
+// matches ignoring case, and the words around it decide.
+//
+// Near matches where one of its terms and one of its With terms stand in the
+// same field at most Within words apart, in either order: adjacent words are
+// 1 apart, "ICE and Border Patrol agents" puts agents 4 words from ICE.
+// MinCount on a term asks for that many occurrences in the clause's fields.
 //
 // Regexes are Go RE2 (https://golang.org/s/re2syntax), compiled once by
 // New, run over each field's normalized text (not lowercased), with (?i)
-// prepended unless Case is set.  and \w are ASCII-only in RE2. A regex
-// that can match empty text, or that contains the "(i?)" typo, is refused.
+// prepended unless Case is set. \b and \w are ASCII-only in RE2, so New
+// refuses a \b beside a non-ASCII letter; terms match words of any script.
+// A regex that can match empty text, that contains the "(i?)" typo, or
+// whose cost on a long story passes MaxRegexCost, is refused.
+//
+// Host. A term read in the host field names a domain and matches whole
+// labels from the right: "example.com" matches example.com and
+// news.example.com, not example.com.evil.test or badexample.com. A term of
+// one label names a site under any public suffix: "bbc" matches bbc.co.uk
+// and bbc.com but not bbc.example.org, and "com" matches no .com site.
 //
 // Scope and case. In names the fields a clause and its children read
 // (default title, summary, content); a child's In replaces its parent's.
-// Case is inherited too: under a case-sensitive parent, every leaf is
-// case-sensitive.
+// Case, Exact and NoDemonyms are inherited too.
 //
 // Scores. Weight (default 1) is what a clause adds to its parent when it
 // matches. Any matches when one child matches or, with MinScore, when the
@@ -47,6 +80,9 @@
 // then the story must come from one of Sources (when set), be in Language
 // (when both are known: "en" takes "en-GB", not "eng") and match the rule.
 //
+// Examples are stories a topic must and must not match; New refuses a
+// Definition whose rule gets one of them wrong, with the explanation.
+//
 // Topics and Sets are immutable after New and NewSet and safe for
 // concurrent use.
 package topic
@@ -55,6 +91,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -86,25 +123,62 @@ type Definition struct {
 	Pin         []string      // story links or ids forced in
 	Block       []string      // story links or ids forced out
 	Rule        Rule
+	Examples    Examples // stories the rule must and must not match, checked by New
 }
 
-// Rule is one clause of the rule language. Exactly one of Term, Regex, Any,
-// All or Not is set.
+// Rule is one clause of the rule language. Exactly one of Term, Regex,
+// Near, Any, All or Not is set.
 type Rule struct {
-	Term     string  // word or phrase, matched on word boundaries
-	Regex    string  // RE2
-	Case     bool    // case-sensitive (Term and Regex)
-	Any      []Rule  // matches when any child matches (or, with MinScore, when matched children's weights reach it)
-	All      []Rule  // matches when every child matches
-	Not      *Rule   // matches when the child does not
-	In       []Field // fields this clause and its children look at; inherited; default title+summary+content
-	Weight   float64 // score this clause adds when it matches; 0 means 1
-	MinScore float64 // with Any: the score the matched children must reach
+	Term       string  // word or phrase, matched on word boundaries, with word forms
+	Regex      string  // RE2
+	Near       []Rule  // terms that must stand within Within words of one of With
+	With       []Rule  // the other side of Near
+	Within     int     // with Near: how many words apart the two sides may be (1: adjacent); 0 means DefaultWithin
+	Case       bool    // case-sensitive (Term, Regex and Near's terms); inherited
+	Exact      bool    // no word forms and no demonyms: the words as written; inherited
+	NoDemonyms bool    // a place name matches only itself, not its adjective and demonym; inherited
+	MinCount   int     // with Term: occurrences needed in the clause's fields; 0 means 1
+	Any        []Rule  // matches when any child matches (or, with MinScore, when matched children's weights reach it)
+	All        []Rule  // matches when every child matches
+	Not        *Rule   // matches when the child does not
+	In         []Field // fields this clause and its children look at; inherited; default title+summary+content
+	Weight     float64 // score this clause adds when it matches; 0 means 1
+	MinScore   float64 // with Any: the score the matched children must reach
+	// Pos is where the clause is written ("config/newsdesk.yaml:88:11"), so
+	// explanations can name it the way an editor finds it. It does not take
+	// part in matching, nor in Fingerprint.
+	Pos string `json:",omitempty"`
 }
+
+// Examples are stories a topic's rule must match and must not match: unit
+// tests an editor writes beside the rule.
+type Examples struct {
+	Match, NoMatch []Example
+}
+
+// Example is one example story, in plain text.
+type Example struct {
+	Title      string
+	Summary    string
+	Categories []string
+	Link       string
+	Pos        string `json:",omitempty"` // where it is written, as Rule.Pos
+}
+
+// Story returns the example as a story, its summary as parse would give
+// a plain-text one.
+func (ex Example) Story() story.Story {
+	return story.Story{Title: ex.Title, Summary: ex.Summary, SummaryText: ex.Summary,
+		Categories: ex.Categories, Link: ex.Link}
+}
+
+// DefaultWithin is how many words apart Near lets its two sides be when
+// Within is 0.
+const DefaultWithin = 10
 
 // Error is one problem in a Definition.
 type Error struct {
-	Path string // inside the Definition: "slug", "rule.any[2].regex"
+	Path string // inside the Definition: "slug", "rule.any[2].regex", "examples.match[0]"
 	Msg  string
 	Hint string
 }
@@ -121,8 +195,9 @@ func (e *Error) Error() string {
 type Topic struct {
 	Definition
 	rule   *node
-	vocab  map[string]int32 // first words of the rule's terms
-	fields fieldMask        // fields the rule's terms read
+	keys   []key     // the words, stems and prefixes the rule's terms start with, by id
+	fields fieldMask // fields the rule's terms read
+	lex    func() *lexicon
 	pin    map[string]bool
 	block  map[string]bool
 	source map[string]bool // nil: every source
@@ -132,17 +207,26 @@ type Topic struct {
 type Explanation struct {
 	Matched, Pinned, Blocked bool
 	Score                    float64
-	Reason                   string
-	Clauses                  []Clause
+	// Reason is one sentence: the clause that took the story in, or the
+	// nearest miss.
+	Reason  string
+	Clauses []Clause
 }
 
-// Clause is the outcome of one clause of the rule.
+// Clause is the outcome of one clause of the rule, in tree order.
 type Clause struct {
-	Path, Desc string
-	Matched    bool
-	Score      float64
-	Field      Field
-	Words      []string
+	Path    string // in the Definition: "rule.any[2]"
+	Pos     string `json:",omitempty"` // where it is written, from Rule.Pos
+	Kind    string // term, regex, near, any, all or not
+	Desc    string // what the clause looks for: `term "border patrol"`
+	Depth   int    // 0 for the rule itself
+	Matched bool
+	Score   float64
+	Field   Field    // where it matched first
+	Words   []string // the text it matched (at most a few snippets)
+	Count   int      `json:",omitempty"` // occurrences found, for a term with MinCount
+	Of      int      `json:",omitempty"` // any and all: their number of clauses; a term with MinCount: the count needed
+	Hits    int      `json:",omitempty"` // any and all: how many of their clauses matched
 }
 
 // DefaultLimit is the number of stories a topic feed carries when the
@@ -151,8 +235,9 @@ const DefaultLimit = 50
 
 // New checks and compiles def. It reports every problem it finds, as
 // errors.Join of *Error values, so an admin fixes a config in one pass.
+// An example the rule gets wrong is a problem too, explained.
 func New(def Definition) (*Topic, error) {
-	c := &compiler{vocab: map[string]int32{}}
+	c := newCompiler()
 	switch {
 	case def.Slug == "":
 		c.fail("slug", "slug is required", "a short URL name such as "+strconvQuote(SuggestSlug(def.Title, "immigration")))
@@ -177,14 +262,18 @@ func New(def Definition) (*Topic, error) {
 			c.fail(fmt.Sprintf("sources[%d]", i), "source name is empty", "")
 		}
 	}
-	t := &Topic{Definition: def, rule: c.compile(&def.Rule, "rule", defaultFields, false)}
+	t := &Topic{Definition: def, rule: c.compile(&def.Rule, "rule", scope{fields: defaultFields})}
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
-	t.vocab, t.fields = c.vocab, c.fields
+	t.keys, t.fields = c.keys, c.fields
+	t.lex = sync.OnceValue(func() *lexicon { return newLexicon(t.keys) })
 	t.pin, t.block = set(def.Pin), set(def.Block)
 	if len(def.Sources) > 0 {
 		t.source = set(def.Sources)
+	}
+	if errs := t.checkExamples(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return t, nil
 }
@@ -223,7 +312,7 @@ func ValidSlug(s string) bool {
 func SuggestSlug(s, fallback string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(normalize(s)) {
+	for _, r := range strings.ToLower(normalizeText(s)) {
 		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
@@ -246,7 +335,7 @@ func strconvQuote(s string) string { return `"` + s + `"` }
 // one of t's sources, in t's language, and matched by the rule).
 // MaxAge is not applied here; the store query applies it.
 func (t *Topic) Match(s story.Story) bool {
-	return t.match(s, &evaluator{d: newDoc(s, t.fields, t.vocab)})
+	return t.match(s, &evaluator{d: newDoc(s, t.fields, t.lex())})
 }
 
 func (t *Topic) match(s story.Story, e *evaluator) bool {
@@ -259,6 +348,16 @@ func (t *Topic) match(s story.Story, e *evaluator) bool {
 		return false
 	}
 	ok, _ := e.eval(t.rule)
+	return ok
+}
+
+// MatchRule reports whether t's rule matches s, leaving out the gates (pin,
+// block, sources, language): what examples and evaluations test.
+func (t *Topic) MatchRule(s story.Story) bool {
+	if t.rule == nil {
+		return false
+	}
+	ok, _ := (&evaluator{d: newDoc(s, t.fields, t.lex())}).eval(t.rule)
 	return ok
 }
 

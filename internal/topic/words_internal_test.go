@@ -53,8 +53,8 @@ func TestNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := normalize(tt.in); got != tt.want {
-				t.Errorf("normalize(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := normalizeHTML(tt.in); got != tt.want {
+				t.Errorf("normalizeHTML(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
