@@ -102,23 +102,19 @@ func printItem(w io.Writer, it preview.Item, explain bool) {
 	if !explain || ex == nil {
 		return
 	}
-	fmt.Fprintf(w, "    score %g", ex.Score)
-	if ex.Reason != "" {
-		fmt.Fprintf(w, ": %s", ex.Reason)
+	verdict := "in"
+	if !ex.Matched {
+		verdict = "left out"
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "    %s (score %g): %s\n", verdict, ex.Score, ex.Reason)
+	// Then every clause that found something: the evidence, in words.
 	for _, c := range ex.Clauses {
-		if !c.Matched {
-			continue
+		switch {
+		case c.Matched && (c.Kind == "term" || c.Kind == "regex" || c.Kind == "near"):
+			fmt.Fprintf(w, "    + %s\n", c.Sentence())
+		case !c.Matched && c.Kind == "not":
+			fmt.Fprintf(w, "    - %s\n", c.Sentence())
 		}
-		fmt.Fprintf(w, "    + %s %s", c.Path, c.Desc)
-		if len(c.Words) > 0 {
-			fmt.Fprintf(w, " on %q", c.Words)
-			if c.Field != "" {
-				fmt.Fprintf(w, " in %s", c.Field)
-			}
-		}
-		fmt.Fprintln(w)
 	}
 }
 

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
 // validate checks the whole config and prints every problem with its
@@ -31,8 +29,4 @@ func validate(e env, args []string) error {
 
 // topicsFingerprint is a digest of the topic definitions: a change means the
 // stored stories must be re-classified.
-func topicsFingerprint(cfg *config.Config) string {
-	b, _ := json.Marshal(cfg.Topics) // plain data: cannot fail
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
+func topicsFingerprint(cfg *config.Config) string { return topic.Fingerprint(cfg.Topics) }

@@ -456,6 +456,7 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 		} else {
 			def.Rule, _ = c.rule(f.Rule.Node, path+".rule")
 		}
+		def.Examples = c.examples(f.Examples, path+".examples")
 		if c.visits > maxNodes {
 			defs = append(defs, def)
 			continue
@@ -473,6 +474,22 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 		compiled = append(compiled, t)
 	}
 	return defs, topic.NewSet(compiled...)
+}
+
+// examples converts a topic's example stories.
+func (c *checker) examples(f fileExamples, path string) topic.Examples {
+	var out topic.Examples
+	// A misshapen example is reported here and kept in its place, so the
+	// indexes topic.New reports by stay those of the file.
+	for i, x := range f.Match {
+		ex, _ := c.example(x.Node, fmt.Sprintf("%s.match[%d]", path, i))
+		out.Match = append(out.Match, ex)
+	}
+	for i, x := range f.NoMatch {
+		ex, _ := c.example(x.Node, fmt.Sprintf("%s.no_match[%d]", path, i))
+		out.NoMatch = append(out.NoMatch, ex)
+	}
+	return out
 }
 
 // topicErrors maps topic.New's errors, whose paths are relative to the

@@ -57,7 +57,7 @@ func TestInvalid(t *testing.T) {
 		{"wrong type", minimal + "topics:\n  - slug: a\n    title: A\n    limit: fifty\n    rule: x\n", 6, 12, "`limit` expects a whole number, got \"fifty\""},
 		{"negative count", minimal + "fetch: {workers: 0}\n", 3, 18, "`workers` is 0; it must be at least 1"},
 		{"missing rule", minimal + "topics:\n  - {slug: a, title: A}\n", 4, 5, "has no `rule`"},
-		{"empty rule map", minimal + "topics:\n  - {slug: a, title: A, rule: {}}\n", 4, 31, "none of term, regex, any, all or not"},
+		{"empty rule map", minimal + "topics:\n  - {slug: a, title: A, rule: {}}\n", 4, 31, "none of term, regex, near, any, all or not"},
 		{"empty any list", minimal + "topics:\n  - {slug: a, title: A, rule: {any: []}}\n", 4, 37, "`any` expects a non-empty list"},
 		{"empty not", minimal + "topics:\n  - {slug: a, title: A, rule: {not: }}\n", 4, 32, "`not` is empty"},
 		{"rule is a list", minimal + "topics:\n  - {slug: a, title: A, rule: [x, y]}\n", 4, 31, "`rule` expects a word or a map, got a list"},

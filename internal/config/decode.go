@@ -71,22 +71,33 @@ type fileSource struct {
 }
 
 type fileTopic struct {
-	Slug        string   `yaml:"slug"`
-	Title       string   `yaml:"title"`
-	Description string   `yaml:"description"`
-	Sources     []string `yaml:"sources"`
-	Limit       int      `yaml:"limit"`
-	MaxAge      scalar   `yaml:"max_age"`
-	Language    string   `yaml:"language"`
-	Pin         []string `yaml:"pin"`
-	Block       []string `yaml:"block"`
-	Rule        ruleNode `yaml:"rule"`
+	Slug        string       `yaml:"slug"`
+	Title       string       `yaml:"title"`
+	Description string       `yaml:"description"`
+	Sources     []string     `yaml:"sources"`
+	Limit       int          `yaml:"limit"`
+	MaxAge      scalar       `yaml:"max_age"`
+	Language    string       `yaml:"language"`
+	Pin         []string     `yaml:"pin"`
+	Block       []string     `yaml:"block"`
+	Rule        ruleNode     `yaml:"rule"`
+	Examples    fileExamples `yaml:"examples"`
+}
+
+// fileExamples are the stories a topic must and must not match.
+type fileExamples struct {
+	Match   []exampleNode `yaml:"match"`
+	NoMatch []exampleNode `yaml:"no_match"`
 }
 
 // ruleKeys are the keys of one rule clause (a map in YAML, topic.Rule in Go).
 // Rules are converted by hand in rule.go because a clause is either a bare
 // word or a map, recursively, and every mistake in them should be reported.
-var ruleKeys = []string{"term", "regex", "case", "any", "all", "not", "in", "weight", "min_score"}
+var ruleKeys = []string{"term", "regex", "near", "with", "within", "case", "exact", "demonyms", "min_count",
+	"any", "all", "not", "in", "weight", "min_score"}
+
+// exampleKeys are the keys of one example story; a bare string is its title.
+var exampleKeys = []string{"title", "summary", "categories", "link"}
 
 // scalar is a YAML scalar kept as written ("30s", "90d", 10485760, "10MiB"),
 // with its node for error positions. Empty when the key is absent.
@@ -115,9 +126,19 @@ func (r *ruleNode) UnmarshalYAML(node ast.Node) error {
 	return nil
 }
 
+// exampleNode keeps one example story (a title, or a map) for rule.go.
+type exampleNode struct{ Node ast.Node }
+
+// UnmarshalYAML keeps the node.
+func (x *exampleNode) UnmarshalYAML(node ast.Node) error {
+	x.Node = node
+	return nil
+}
+
 var (
-	scalarType = reflect.TypeFor[scalar]()
-	ruleType   = reflect.TypeFor[ruleNode]()
+	scalarType  = reflect.TypeFor[scalar]()
+	ruleType    = reflect.TypeFor[ruleNode]()
+	exampleType = reflect.TypeFor[exampleNode]()
 )
 
 // decoder walks the YAML tree before goccy decodes it, reporting every
@@ -308,8 +329,8 @@ func (d *decoder) walk(node ast.Node, t reflect.Type, path string) (bad bool) {
 				"write it on one line, e.g. `"+last(path)+": 30s`")
 			return true
 		}
-	case t == ruleType:
-		// rule.go converts and checks rules.
+	case t == ruleType, t == exampleType:
+		// rule.go converts and checks rules and examples.
 	case t.Kind() == reflect.Struct:
 		values, ok := entries(node)
 		if !ok {
@@ -398,6 +419,10 @@ func keyHomes(key string, t reflect.Type, path string) []string {
 		switch {
 		case ft == ruleType:
 			if slices.Contains(ruleKeys, key) {
+				homes = append(homes, sub)
+			}
+		case ft == exampleType:
+			if slices.Contains(exampleKeys, key) {
 				homes = append(homes, sub)
 			}
 		case ft.Kind() == reflect.Struct && ft != scalarType:

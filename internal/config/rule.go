@@ -35,7 +35,7 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 			d.add(node, path, fmt.Sprintf("`%s` has an empty term", clause(path)), "write a word or phrase, or remove the item")
 			return topic.Rule{}, false
 		}
-		return topic.Rule{Term: term}, true
+		return topic.Rule{Term: term, Pos: d.pos(node)}, true
 	}
 	values, isMap := entries(node)
 	if !isMap {
@@ -46,7 +46,7 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 		d.add(node, path, fmt.Sprintf("`%s` expects a word or a map, got %s", last(path), kindName(node)), hint)
 		return topic.Rule{}, false
 	}
-	var r topic.Rule
+	r := topic.Rule{Pos: d.pos(node)}
 	ok := true
 	var kinds []string
 	for _, mv := range values {
@@ -67,14 +67,45 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 			} else {
 				r.Regex = scalarText(v)
 			}
-		case "case":
+		case "case", "exact", "demonyms":
 			b, isBool := v.(*ast.BoolNode)
 			if !isBool {
-				d.add(keyOr(v, mv), sub, fmt.Sprintf("`case` expects true or false, got %s", kindName(v)), "write `case: true` for a case-sensitive match")
+				d.add(keyOr(v, mv), sub, fmt.Sprintf("`%s` expects true or false, got %s", key, kindName(v)), boolHints[key])
 				ok = false
 				continue
 			}
-			r.Case = b.Value
+			switch key {
+			case "case":
+				r.Case = b.Value
+			case "exact":
+				r.Exact = b.Value
+			case "demonyms":
+				r.NoDemonyms = !b.Value
+			}
+		case "near", "with":
+			if key == "near" {
+				kinds = append(kinds, key)
+			}
+			items, iok := d.terms(v, mv, sub)
+			ok = ok && iok
+			if key == "near" {
+				r.Near = items
+			} else {
+				r.With = items
+			}
+		case "within", "min_count":
+			_, isInt := v.(*ast.IntegerNode)
+			i, err := strconv.Atoi(strings.ReplaceAll(scalarText(v), "_", ""))
+			if !isInt || err != nil || i < 1 {
+				d.add(keyOr(v, mv), sub, fmt.Sprintf("`%s` expects a whole number of 1 or more, got %s", key, kindName(v)), intHints[key])
+				ok = false
+				continue
+			}
+			if key == "within" {
+				r.Within = i
+			} else {
+				r.MinCount = i
+			}
 		case "any", "all":
 			kinds = append(kinds, key)
 			seq, isSeq := v.(*ast.SequenceNode)
@@ -128,8 +159,8 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 	}
 	switch {
 	case len(kinds) == 0 && ok:
-		d.add(node, path, fmt.Sprintf("`%s` has none of term, regex, any, all or not", clause(path)),
-			"give it one of term, regex, any, all or not, e.g. {any: [asylum, deportation]}")
+		d.add(node, path, fmt.Sprintf("`%s` has none of term, regex, near, any, all or not", clause(path)),
+			"give it one of term, regex, near, any, all or not, e.g. {any: [asylum, deportation]}")
 		ok = false
 	case len(kinds) > 1:
 		d.add(node, path, fmt.Sprintf("`%s` mixes %s in one clause", clause(path), strings.Join(kinds, " and ")),
@@ -137,6 +168,116 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 		ok = false
 	}
 	return r, ok
+}
+
+var boolHints = map[string]string{
+	"case":     "write `case: true` for a case-sensitive match",
+	"exact":    "write `exact: true` to match the words as written, without word forms",
+	"demonyms": "write `demonyms: false` so a place name does not also match its adjective and demonym",
+}
+
+var intHints = map[string]string{
+	"within":    "write e.g. `within: 8`: how many words apart the two sides may be",
+	"min_count": "write e.g. `min_count: 2`: how many times the term must occur",
+}
+
+// terms converts one side of a near clause: a list of terms (or one), each
+// a word or phrase or a {term: ...} map.
+func (d *decoder) terms(v ast.Node, mv *ast.MappingValueNode, path string) ([]topic.Rule, bool) {
+	var items []ast.Node
+	switch n := v.(type) {
+	case *ast.SequenceNode:
+		items = n.Values
+	default:
+		if isScalar(v) && !isNull(v) {
+			items = []ast.Node{v}
+		} else if _, isMap := entries(v); isMap {
+			items = []ast.Node{v}
+		}
+	}
+	if len(items) == 0 {
+		d.add(keyOr(v, mv), path, fmt.Sprintf("`%s` expects a list of words or phrases, got %s", last(path), kindName(v)),
+			"write e.g. `near: [ICE]` and `with: [agents, raid*, detained]`")
+		return nil, false
+	}
+	ok := true
+	out := make([]topic.Rule, 0, len(items))
+	for i, item := range items {
+		r, rok := d.rule(item, fmt.Sprintf("%s[%d]", path, i))
+		ok = ok && rok
+		out = append(out, r)
+	}
+	return out, ok
+}
+
+// pos is where node is written, "file:line:col", for explanations: a map's
+// first key, where an editor sees the clause begin.
+func (d *decoder) pos(node ast.Node) string {
+	if values, ok := entries(node); ok && len(values) > 0 {
+		node = values[0].Key
+	}
+	line, col := position(node)
+	return fmt.Sprintf("%s:%d:%d", d.file, line, col)
+}
+
+// example converts one example story: a title, or a map of title, summary,
+// categories and link.
+func (d *decoder) example(node ast.Node, path string) (topic.Example, bool) {
+	node = unwrap(node, d.anchors)
+	if !d.spend(node) {
+		return topic.Example{}, false
+	}
+	x := topic.Example{Pos: d.pos(node)}
+	if isScalar(node) && !isNull(node) {
+		x.Title = strings.TrimSpace(scalarText(node))
+		return x, true
+	}
+	values, isMap := entries(node)
+	if !isMap {
+		d.add(node, path, fmt.Sprintf("an example is a title or a map, got %s", kindName(node)),
+			"write `- Asylum claims rise` or `- {title: ..., summary: ...}`")
+		return x, false
+	}
+	ok := true
+	for _, mv := range values {
+		key := scalarText(mv.Key)
+		sub := join(path, key)
+		v := unwrap(mv.Value, d.anchors)
+		switch key {
+		case "title", "summary", "link":
+			if !isScalar(v) {
+				d.add(keyOr(v, mv), sub, fmt.Sprintf("`%s` expects text, got %s", key, kindName(v)), "quote it if it contains ': '")
+				ok = false
+				continue
+			}
+			switch key {
+			case "title":
+				x.Title = strings.TrimSpace(scalarText(v))
+			case "summary":
+				x.Summary = strings.TrimSpace(scalarText(v))
+			case "link":
+				x.Link = strings.TrimSpace(scalarText(v))
+			}
+		case "categories":
+			seq, isSeq := v.(*ast.SequenceNode)
+			if !isSeq {
+				d.add(keyOr(v, mv), sub, "`categories` expects a list, got "+kindName(v), "write `categories: [Politics, Immigration]`")
+				ok = false
+				continue
+			}
+			for _, c := range seq.Values {
+				x.Categories = append(x.Categories, scalarText(unwrap(c, d.anchors)))
+			}
+		default:
+			d.unknownKey(mv.Key, sub, key, exampleKeys)
+			ok = false
+		}
+	}
+	if ok && x.Title == "" {
+		d.add(node, path, "the example has no `title`", "write the headline: `title: Asylum claims rise`")
+		ok = false
+	}
+	return x, ok
 }
 
 // fields converts an `in` list (or a single field name).

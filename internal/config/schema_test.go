@@ -86,6 +86,8 @@ func TestSchemaMatchesStructs(t *testing.T) {
 			switch {
 			case ft == ruleType:
 				check(path+"."+k, sub, ruleKeys, func(string) reflect.Type { return nil })
+			case ft == exampleType:
+				check(path+"."+k, sub, exampleKeys, func(string) reflect.Type { return nil })
 			case ft.Kind() == reflect.Struct && ft != scalarType:
 				check(path+"."+k, sub, yamlKeys(ft), structField(ft))
 			}

@@ -148,3 +148,25 @@ func TestWatchMissingDirectory(t *testing.T) {
 		t.Error("Watch on a missing directory returned nil")
 	}
 }
+
+// TestWatchRefusesFailingExamples: an edit whose topic examples fail is
+// refused like any invalid config, so the last good one keeps serving.
+func TestWatchRefusesFailingExamples(t *testing.T) {
+	topics := func(examples string) string {
+		return minimal + "topics:\n  - slug: immigration\n    title: Immigration\n    rule: {any: [asylum, deport*]}\n" +
+			"    examples:\n" + examples
+	}
+	path := filepath.Join(t.TempDir(), "newsdesk.yaml")
+	writeFile(t, path, topics("      match: [Asylum seekers wait]\n"))
+	w := startWatch(t, path)
+
+	writeFile(t, path, topics("      match: [Asylum seekers wait, Visa backlog grows]\n"))
+	err := w.nextRefused(t)
+	if !strings.Contains(err.Error(), `newsdesk.yaml:8:36: example "Visa backlog grows" should match immigration but does not`) {
+		t.Errorf("refused with %q, want the failing example at 8:36", err)
+	}
+	writeFile(t, path, topics("      match: [Asylum seekers wait, Deportees land]\n      no_match: [Visa backlog grows]\n"))
+	if c := w.nextApplied(t); len(c.Topics[0].Examples.NoMatch) != 1 {
+		t.Errorf("applied examples %+v", c.Topics[0].Examples)
+	}
+}

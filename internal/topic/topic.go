@@ -88,6 +88,9 @@
 package topic
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -390,4 +393,45 @@ func languageMatch(want, have string) bool {
 	want = strings.ToLower(strings.ReplaceAll(want, "_", "-"))
 	have = strings.ToLower(strings.ReplaceAll(have, "_", "-"))
 	return have == want || strings.HasPrefix(have, want+"-")
+}
+
+// engineVersion changes whenever the same rules may match differently (word
+// forms, tokenization), so that a new engine re-files stored stories.
+const engineVersion = "2"
+
+// Fingerprint is a digest of the topic definitions as far as matching goes:
+// when it changes, stored stories must be re-classified. Where clauses are
+// written (Rule.Pos) and the examples do not count, so a comment added
+// above a rule re-files nothing.
+func Fingerprint(defs []Definition) string {
+	h := sha256.New()
+	h.Write([]byte(engineVersion))
+	enc := json.NewEncoder(h)
+	for _, d := range defs {
+		d.Rule = withoutPos(d.Rule)
+		d.Examples = Examples{}
+		enc.Encode(d) // plain data: cannot fail
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// withoutPos returns a copy of r with every Pos cleared.
+func withoutPos(r Rule) Rule {
+	r.Pos = ""
+	clean := func(rs []Rule) []Rule {
+		if rs == nil {
+			return nil
+		}
+		out := make([]Rule, len(rs))
+		for i, k := range rs {
+			out[i] = withoutPos(k)
+		}
+		return out
+	}
+	r.Any, r.All, r.Near, r.With = clean(r.Any), clean(r.All), clean(r.Near), clean(r.With)
+	if r.Not != nil {
+		k := withoutPos(*r.Not)
+		r.Not = &k
+	}
+	return r
 }
