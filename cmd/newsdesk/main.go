@@ -7,6 +7,7 @@
 //	newsdesk fetch    [--source NAME]... [--force]          fetch now, print a summary, exit
 //	newsdesk validate [--config F]                          check the config, print every problem
 //	newsdesk preview  TOPIC [--explain] [--limit N]         what a topic selects from the store
+//	newsdesk eval     FILE [--min-precision P] [--json]     score the topics on labelled stories
 //	newsdesk version
 //
 // --config, --data and --addr also come from NEWSDESK_CONFIG, NEWSDESK_DATA
@@ -55,6 +56,7 @@ commands:
   fetch              fetch sources now, print a summary and exit
   validate           check the config and print every problem
   preview TOPIC      show what a topic selects from the stored stories
+  eval FILE          score the topics against labelled stories (JSON Lines)
   compact            rewrite the stopped store without its free pages
   health             exit 0 when the daemon on --addr is ready (for container health checks)
   version            print the version
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return validate(e, rest)
 	case "preview":
 		return previewCmd(ctx, e, rest)
+	case "eval":
+		return evalCmd(e, rest)
 	case "compact":
 		return compact(e, rest)
 	case "health":

@@ -71,7 +71,15 @@ type doc struct {
 	// information, 2 when it is caseless.
 	cases [len(fieldOrder)]uint8
 	st    stemmer
+	// known maps words already met (case-folded) to the key id of their
+	// stem in lex, or -1: news repeats its words, and a pooled doc keeps
+	// this across stories, so most words are stemmed once per process.
+	known map[string]int32
+	lex   *lexicon // the lexicon known was filled against
 }
+
+// maxKnown bounds d.known; past it the map starts afresh.
+const maxKnown = 1 << 14
 
 // hit is one word of a doc that is a rule key.
 type hit struct{ id, pos int32 }
@@ -156,6 +164,9 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 		clear(d.stems)
 		d.stemmed = false
 	}
+	if d.lex != lx || len(d.known) > maxKnown {
+		d.known, d.lex = make(map[string]int32), lx
+	}
 
 	// Find the words that are keys: a bit test on most words, a map lookup
 	// on the few that pass it, and a stem for the fewer still that begin
@@ -169,8 +180,8 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 				hits = append(hits, hit{id: id, pos: int32(i)})
 			}
 		}
-		if w.letters && len(lw) >= minStemLen && lx.guarded(k, lw) {
-			if id, ok := lx.stems[d.stem(i)]; ok {
+		if w.letters && len(lw) >= minStemLen && (lx.guardAll || lx.guardBits.has(k)) {
+			if id := d.stemID(i, k, lw, lx); id >= 0 {
 				hits = append(hits, hit{id: id, pos: int32(i)})
 			}
 		}
@@ -192,6 +203,22 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 		d.post[d.start[h.id+1]] = h.pos
 		d.start[h.id+1]++
 	}
+}
+
+// stemID returns the key id in lx of the stem of word i (whose case-folded
+// form is lw, its key16 k), or -1 when no rule uses that stem.
+func (d *doc) stemID(i int, k uint16, lw []byte, lx *lexicon) int32 {
+	if id, ok := d.known[string(lw)]; ok {
+		return id
+	}
+	id := int32(-1)
+	if lx.guarded(k, lw) {
+		if sid, ok := lx.stems[d.stem(i)]; ok {
+			id = sid
+		}
+	}
+	d.known[string(lw)] = id
+	return id
 }
 
 // stem returns the stem of word i: Porter2 for a word of three or more ASCII
