@@ -33,8 +33,8 @@ func baseFeed(ch Channel, stories []story.Story) *feeds.Feed {
 		it := &feeds.Item{
 			Title:       s.Title,
 			Description: s.Summary,
-			Id:          ch.ItemIDPrefix + s.ID,
-			IsPermaLink: "false", // a tag: or hash id is never a URL (G5)
+			Id:          ch.ItemIDPrefix + s.FeedID(), // the id first served for its link group
+			IsPermaLink: "false",                      // a tag: or hash id is never a URL (G5)
 			Updated:     storyUpdated(s),
 			Created:     storyPublished(s),
 		}

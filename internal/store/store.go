@@ -11,17 +11,26 @@
 //   - Stories (story.Story), keyed by ID. The store assigns Seq, an ingest
 //     sequence number (1, 2, 3, … in commit order, never reused, not even
 //     after a story is pruned), fills FirstSeen, Published, Updated and
-//     Undated (see Admit and Merge), and keeps the link-group fields
-//     DuplicateOf and AlsoIn (see Regroup).
+//     Undated (see Estimates, Admit and Merge), and keeps the link-group
+//     fields DuplicateOf, AlsoIn, ServedID and Merged (see Regroup).
 //   - Each story's own topics: the slugs the caller classified it under
 //     (Story.Topics as given to Put, or what Reclassify's classify returns).
 //   - Topic indexes. A story that is not a duplicate is listed in the
 //     all-stories index and in the index of every slug in the union of its
 //     own topics and its duplicates' own topics. A duplicate is listed in no
-//     index. Read back, a representative's Topics is that union; a
-//     duplicate's Topics is its own classification.
+//     index.
+//   - Link keys (GroupKeys): which group holds each link.
 //   - Per-source state (SourceState), per-topic summaries (TopicInfo),
-//     tombstones of pruned ids, and a few caller-owned meta strings.
+//     tombstones of pruned ids, the newest Published of a dated story
+//     (for Estimates), and a few caller-owned meta strings.
+//
+// # Reading back
+//
+// Every story a reader gets (Get, Recent, Since) is as Listed returns it
+// (a representative carries what its duplicates add), with Topics filled: a
+// representative's is the union it is listed under, a duplicate's its own
+// classification. Feeds serve each story under FeedID, which never changes
+// once served.
 //
 // # Link groups
 //
@@ -69,30 +78,35 @@ type Store interface {
 	// Per story, in the order given:
 	//   - an ID that is tombstoned (see Prune) is skipped and counted in
 	//     Skipped; nothing of it is stored;
-	//   - a new ID is stored as Admit(story, now) with the next Seq: New;
-	//   - a known ID is replaced by Merge(stored, story): Updated when the
-	//     result differs from the stored story in any field but Topics
+	//   - a new ID is stored as Admit(story, now, estimate) with the next
+	//     Seq: New. estimate is the story's entry in Estimates(stories, now,
+	//     backlog, newest), where backlog says that the store held no
+	//     SourceState of source with a LastSuccess before this Put (its
+	//     first fetch) and newest is the newest Published of a dated story
+	//     (Undated false) the store holds;
+	//   - a known ID is replaced by Merge(stored, story, now): Updated when
+	//     the result differs from the stored story in any field but Topics
 	//     (Equal), else Unchanged and not rewritten;
 	//   - in both cases the story's own topics become Slugs(story.Topics),
 	//     even for an Unchanged story (a re-classified feed is re-filed).
 	//
-	// Link groups: a new story whose Link (when it is 1 to MaxLinkLen bytes)
-	// is held by a stored representative of another group joins that group
-	// as a duplicate when Joins(representative, story) says so; otherwise it
-	// starts a group of its own (a source's second entry for one link is a
-	// story of its own, and so is a story whose link is held by nobody).
-	// Whenever a member of a group is stored new, or stored Updated (its
-	// content changed), the group's roles are decided again with Regroup
-	// over every stored member; an Unchanged re-Put never moves them. When
-	// the representative changes, everything it is listed under moves to
-	// the new one in the same transaction: the all-stories index, the
-	// topic indexes (under the union of every member's own topics) and the
-	// link itself. A representative whose Link changed gives up the old link
-	// and holds the new one if no other story holds it; it keeps its group.
+	// Link groups: a story's Link gives it GroupKeys. A new story joins, as a
+	// duplicate, the group that holds the first of its keys any group holds,
+	// when Joins(that group's representative, story) says so; otherwise it
+	// starts a group of its own and holds every key of its that no group
+	// holds. Whenever a member of a group is stored new, or stored Updated,
+	// the group's roles are decided again with Regroup(every stored member,
+	// now), and every member whose stored form changed is rewritten; an
+	// Unchanged re-Put never moves them. When the representative changes,
+	// everything it is listed under and the keys it holds move to the new
+	// one in the same transaction: the all-stories index, the topic indexes
+	// (under the union of every member's own topics) and the link keys. A
+	// representative whose Link changed gives up the keys it no longer has
+	// and holds the new ones no group holds; it keeps its group.
 	//
 	// PutResult.Topics lists, sorted, every slug whose feed changed: a
 	// story joined or left its index, or a story listed in it was stored
-	// Updated or took on another group role. The all-stories index is
+	// Updated or had its group fields (AlsoIn, ServedID, Merged) change. The all-stories index is
 	// summarised by Topic("") but never named in Topics.
 	Put(ctx context.Context, source string, st SourceState, stories []story.Story, now time.Time) (PutResult, error)
 
@@ -166,8 +180,9 @@ type Store interface {
 
 	// Prune applies r at now: it deletes the stories r.Due says go, oldest
 	// Seq first, and stops at the first story that stays. A representative
-	// takes every duplicate of its group with it; a duplicate goes alone and
-	// its group is regrouped (Regroup) without it. Every deleted ID leaves a
+	// takes every duplicate of its group with it, and the link keys it
+	// holds; a duplicate goes alone and its group is regrouped (Regroup)
+	// without it. Every deleted ID leaves a
 	// tombstone dated now, so a Put of the same ID is skipped while the
 	// upstream still lists it; tombstones older than r.TombstoneCutoff(now)
 	// are dropped. Work is split into short transactions so readers and

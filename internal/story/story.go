@@ -33,7 +33,7 @@ type Story struct {
 	SourceLink  string // the upstream site's home page (channel <link>), absolute
 
 	GUID string // upstream guid / Atom id / JSON id, verbatim; "" when absent
-	Link string // canonical article link: absolute, no fragment, no tracking parameters
+	Link string // canonical article link: absolute, no tracking parameters; its fragment kept (two posts of one page differ by it)
 
 	Title       string // plain text
 	Summary     string // sanitized HTML (may be plain text without tags)
@@ -48,16 +48,49 @@ type Story struct {
 	Language   string // BCP 47 tag when known ("en", "en-US")
 
 	Published time.Time // upstream publication time; zero from parse when upstream has none (the store fills it in)
-	Updated   time.Time // upstream update time; zero when upstream has none
+	// Updated is the upstream update time from parse (zero when upstream has
+	// none); as stored, the last time the story changed: the store moves it
+	// when a re-fetch brings another title or text, or when another copy
+	// takes over its link group, and it never goes back.
+	Updated   time.Time
 	FirstSeen time.Time // when newsdesk first stored the story; kept across re-fetches
 	// Undated is set by the store when upstream gave no date, so Published is
 	// newsdesk's estimate (see store.Admit): pages say "date unknown". The
-	// tag keeps stories stored before the field existed encoding as before.
+	// tags keep stories stored before a field existed encoding as before.
 	Undated bool `json:",omitempty"`
 
 	Topics      []string // slugs of the topics the story belongs to
 	DuplicateOf string   // ID of the story that represents this Link's group (another source's copy), if any
 	AlsoIn      []Ref    // other sources that carried the same Link (set on the group's representative)
+	// ServedID is set by the store on a link group's representative when
+	// feeds have listed the group under another member's ID: a better copy
+	// took over, and readers must keep seeing the id they saw. FeedID says
+	// which id to serve.
+	ServedID string `json:",omitempty"`
+	// Merged is what a link group's representative lists on behalf of its
+	// duplicates. Stores keep it apart from the story's own fields and fold
+	// it into Enclosures, Categories and Image when they read a story back
+	// (store.Listed), so readers never see it set.
+	Merged *Merged `json:",omitempty"`
+}
+
+// FeedID is the id feeds serve for s (RSS guid, Atom id, JSON Feed id): the
+// id its link group was first listed under, so it never changes once served.
+func (s *Story) FeedID() string {
+	if s.ServedID != "" {
+		return s.ServedID
+	}
+	return s.ID
+}
+
+// Merged holds what the duplicates of a link group carry and its
+// representative lacks, so that the one item listed for the group loses
+// nothing: enclosures (told apart by URL), categories (told apart
+// ignoring case) and, when the representative has none, an image.
+type Merged struct {
+	Enclosures []Enclosure `json:",omitempty"`
+	Categories []string    `json:",omitempty"`
+	Image      string      `json:",omitempty"`
 }
 
 // Author is a person or organisation credited with a story.

@@ -108,6 +108,9 @@ func checkIndexes(tx *bbolt.Tx, report func(string, ...any)) {
 			case !slices.ContainsFunc(rep.AlsoIn, func(r story.Ref) bool { return r.ID == id }):
 				report("duplicate %s: representative %s does not list it in AlsoIn", id, s.DuplicateOf)
 			}
+			if s.ServedID != "" || s.Merged != nil {
+				report("duplicate %s carries group fields (ServedID %q, Merged %v)", id, s.ServedID, s.Merged)
+			}
 			if inTime || idx.Get(be64(s.Seq)) != nil || len(s.AlsoIn) > 0 {
 				report("duplicate %s is indexed (time %v, idx %v) or has AlsoIn %v", id, inTime, idx.Get(be64(s.Seq)) != nil, s.AlsoIn)
 			}
@@ -163,8 +166,8 @@ func checkIndexes(tx *bbolt.Tx, report func(string, ...any)) {
 		return nil
 	})
 	_ = tx.Bucket(bucketLinks).ForEach(func(k, v []byte) error {
-		if _, ok := all[string(v)]; !ok {
-			report("link %s is held by %s, which is not stored", k, v)
+		if s, ok := all[string(v)]; !ok || s.DuplicateOf != "" {
+			report("link key %s is held by %s, which is not a stored representative", k, v)
 		}
 		return nil
 	})

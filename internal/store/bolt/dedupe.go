@@ -1,7 +1,8 @@
 package bolt
 
 import (
-	"slices"
+	"bytes"
+	"fmt"
 
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -25,13 +26,20 @@ func (w *writer) regroup(rep story.Story, contentChanged bool, joining ...story.
 		}
 	}
 	members = append(members, joining...)
-	roles := store.Regroup(members)
-	for _, m := range roles {
-		i := slices.IndexFunc(members, func(o story.Story) bool { return o.ID == m.ID })
-		if members[i].DuplicateOf != m.DuplicateOf || !slices.Equal(members[i].AlsoIn, m.AlsoIn) {
-			if err := w.save(m); err != nil {
-				return err
-			}
+	roles := store.Regroup(members, w.now)
+	for i, m := range roles {
+		v, err := encode(m)
+		if err != nil {
+			return fmt.Errorf("encode story %s: %w", m.ID, err)
+		}
+		if bytes.Equal(v, w.stories.Get([]byte(m.ID))) {
+			continue
+		}
+		if err := w.stories.Put([]byte(m.ID), v); err != nil {
+			return err
+		}
+		if i == 0 {
+			contentChanged = true // what the group's feeds show (merged fields, roles)
 		}
 	}
 	if best := roles[0]; best.ID != rep.ID {
@@ -46,12 +54,15 @@ func (w *writer) regroup(rep story.Story, contentChanged bool, joining ...story.
 // index entries.
 func (w *writer) swap(a, b story.Story) error {
 	aIdx := splitSlugs(w.idx.Get(be64(a.Seq)))
-	for _, link := range []string{a.Link, b.Link} {
-		if store.Groupable(link) && string(w.links.Get([]byte(link))) == a.ID {
-			if err := w.links.Put([]byte(link), []byte(b.ID)); err != nil {
+	for _, key := range append(store.GroupKeys(a.Link), store.GroupKeys(b.Link)...) {
+		if string(w.links.Get([]byte(key))) == a.ID {
+			if err := w.links.Put([]byte(key), []byte(b.ID)); err != nil {
 				return err
 			}
 		}
+	}
+	if err := w.claim(b.ID, store.GroupKeys(b.Link)); err != nil {
+		return err
 	}
 	if err := w.time.Delete(timeKey(a.Published, a.ID)); err != nil {
 		return err

@@ -24,6 +24,8 @@ type writer struct {
 	delta                 map[string]int // slug → change in index size
 	allDelta              int
 	allChanged            bool
+	newest                time.Time // newest dated Published stored (meta/newest-dated)
+	newestMoved           bool
 }
 
 func newWriter(tx *bbolt.Tx, gen *bbolt.Bucket, now time.Time) *writer {
@@ -41,6 +43,25 @@ func newWriter(tx *bbolt.Tx, gen *bbolt.Bucket, now time.Time) *writer {
 		tinfo:   gen.Bucket(bucketTopInfo),
 		now:     now.UTC(),
 		delta:   make(map[string]int),
+		newest:  newestDated(tx),
+	}
+}
+
+// newestDated reads meta/newest-dated; the zero time when no dated story was
+// ever stored.
+func newestDated(tx *bbolt.Tx) time.Time {
+	n := uint64At(tx.Bucket(bucketMeta).Get(metaNewestDated))
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(n)).UTC()
+}
+
+// dated notes s's Published when it is an upstream date: the newest one
+// caps the estimate of an undated backlog (store.Estimates).
+func (w *writer) dated(s story.Story) {
+	if !s.Undated && s.Published.After(w.newest) {
+		w.newest, w.newestMoved = s.Published, true
 	}
 }
 
@@ -208,6 +229,11 @@ func (w *writer) flush() ([]string, error) {
 		changed = append(changed, slug)
 	}
 	slices.Sort(changed)
+	if w.newestMoved {
+		if err := w.meta.Put(metaNewestDated, be64(nanos(w.newest))); err != nil {
+			return nil, err
+		}
+	}
 	if w.allChanged || w.allDelta != 0 {
 		count, _ := splitInfoValue(w.meta.Get(metaAll))
 		if err := w.meta.Put(metaAll, infoValue(count+w.allDelta, w.now)); err != nil {

@@ -21,7 +21,7 @@ var (
 	bucketStories    = []byte("stories")    // id → JSON story.Story (Topics left out: they live in the generation)
 	bucketTime       = []byte("time")       // timeKey(Published, id) → nil, non-duplicates only: Recent("")
 	bucketSeq        = []byte("seq")        // be64(Seq) → seqValue: Since("") and Prune, in ingest order
-	bucketLinks      = []byte("links")      // canonical link → id of its link group's representative
+	bucketLinks      = []byte("links")      // link key (store.GroupKeys) → id of the representative of the group holding it
 	bucketSources    = []byte("sources")    // source name → JSON SourceState
 	bucketTombstones = []byte("tombstones") // id → be64(UnixNano pruned)
 	bucketTombTime   = []byte("tombtime")   // timeKey(pruned, id) → nil: expires tombstones without a scan
@@ -41,6 +41,9 @@ var (
 	metaStories    = []byte("n")       // be64 number of stored stories, duplicates included
 	metaTombstones = []byte("ntomb")   // be64 number of tombstones
 	metaUndated    = []byte("undated") // present once every seq/ value carries seqUndated where due (older files)
+	// be64 nanos of the newest Published of a dated story stored: caps the
+	// estimate of an undated backlog (store.Estimates)
+	metaNewestDated = []byte("newest-dated")
 	// present once every undated story says so in its JSON (Story.Undated)
 	metaUndatedStory = []byte("undated-story")
 )

@@ -97,6 +97,15 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 	n := 0
 	if cascade {
 		for _, r := range s.AlsoIn {
+			// After a swap the representative may hold keys of a member's
+			// link: they go with the group.
+			if d, ok, err := w.load(r.ID); err != nil {
+				return n, err
+			} else if ok {
+				if err := w.release(id, store.GroupKeys(d.Link)); err != nil {
+					return n, err
+				}
+			}
 			m, err := w.remove(r.ID, false)
 			if err != nil {
 				return n, err
@@ -114,10 +123,8 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 	if err := addCounter(w.meta, metaStories, -1); err != nil {
 		return n, err
 	}
-	if store.Groupable(s.Link) && string(w.links.Get([]byte(s.Link))) == id {
-		if err := w.links.Delete([]byte(s.Link)); err != nil {
-			return n, err
-		}
+	if err := w.release(id, store.GroupKeys(s.Link)); err != nil {
+		return n, err
 	}
 	if err := w.own.Delete(be64(s.Seq)); err != nil {
 		return n, err

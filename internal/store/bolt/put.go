@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -33,21 +34,25 @@ func (db *DB) Put(ctx context.Context, source string, st store.SourceState, stor
 	// sets res, never appends to it.
 	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
 		res = store.PutResult{}
+		backlog, err := firstFetch(tx, source)
+		if err != nil {
+			return err
+		}
 		if err := putSource(tx, source, st); err != nil {
 			return err
 		}
 		w := newWriter(tx, activeGen(tx), now)
+		estimates := store.Estimates(stories, now, backlog, w.newest)
 		tomb := tx.Bucket(bucketTombstones)
 		for i := range stories {
 			if tomb.Get([]byte(stories[i].ID)) != nil {
 				res.Skipped++
 				continue
 			}
-			if err := w.put(stories[i], &res); err != nil {
+			if err := w.put(stories[i], estimates[i], &res); err != nil {
 				return fmt.Errorf("story %s: %w", stories[i].ID, err)
 			}
 		}
-		var err error
 		res.Topics, err = w.flush()
 		return err
 	})
@@ -57,8 +62,23 @@ func (db *DB) Put(ctx context.Context, source string, st store.SourceState, stor
 	return res, nil
 }
 
-// put stores one story and counts it in res.
-func (w *writer) put(in story.Story, res *store.PutResult) error {
+// firstFetch reports whether source has never been fetched successfully
+// before: its stories are a backlog of unknown age (see store.Estimates).
+func firstFetch(tx *bbolt.Tx, source string) (bool, error) {
+	v := tx.Bucket(bucketSources).Get([]byte(source))
+	if v == nil {
+		return true, nil
+	}
+	var prev store.SourceState
+	if err := json.Unmarshal(v, &prev); err != nil {
+		return false, fmt.Errorf("read source %s: %w", source, err)
+	}
+	return prev.LastSuccess.IsZero(), nil
+}
+
+// put stores one story and counts it in res; estimate is its Published if
+// it is new and undated.
+func (w *writer) put(in story.Story, estimate time.Time, res *store.PutResult) error {
 	own := store.Slugs(in.Topics)
 	old, exists, err := w.load(in.ID)
 	if err != nil {
@@ -66,10 +86,11 @@ func (w *writer) put(in story.Story, res *store.PutResult) error {
 	}
 	if !exists {
 		res.New++
-		return w.insert(store.Admit(in, w.now), own)
+		return w.insert(store.Admit(in, w.now, estimate), own)
 	}
 
-	s := store.Merge(old, in)
+	s := store.Merge(old, in, w.now)
+	w.dated(s)
 	v, err := encode(s)
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
@@ -145,6 +166,7 @@ func (w *writer) insert(s story.Story, own []string) error {
 		return err
 	}
 	s.Seq = seq
+	w.dated(s)
 	rep, err := w.claimLink(s)
 	if err != nil {
 		return err
@@ -183,41 +205,78 @@ func (w *writer) insert(s story.Story, own []string) error {
 	return w.reindex(s.ID, entry{}, entry{members, s.Published, s.Seq})
 }
 
-// claimLink records s as the holder of its Link, or returns the
-// representative of the link group s joins as a duplicate (see store.Joins).
+// claimLink records s as the holder of its link keys (store.GroupKeys)
+// that no group holds, or returns the representative of the link group s
+// joins as a duplicate: the group holding the first of its keys held, if
+// store.Joins agrees.
 func (w *writer) claimLink(s story.Story) (*story.Story, error) {
-	if !store.Groupable(s.Link) {
-		return nil, nil
-	}
-	if id := w.links.Get([]byte(s.Link)); id != nil {
+	keys := store.GroupKeys(s.Link)
+	for _, key := range keys {
+		id := w.links.Get([]byte(key))
+		if id == nil {
+			continue
+		}
 		f, ok, err := w.load(string(id))
 		if err != nil {
 			return nil, err
 		}
-		if ok && f.DuplicateOf == "" {
-			if !store.Joins(f, s) {
-				return nil, nil // one source's two entries for one link are two stories
-			}
+		if !ok || f.DuplicateOf != "" {
+			continue // a stale claim: free to take below
+		}
+		if store.Joins(f, s) {
 			return &f, nil
 		}
+		break // a story of its own (one source's second entry, another post of the page)
 	}
-	return nil, w.links.Put([]byte(s.Link), []byte(s.ID))
+	return nil, w.claim(s.ID, keys)
 }
 
-// relink moves a representative's claim when its Link changed.
+// claim makes id the holder of every key in keys that no live
+// representative holds.
+func (w *writer) claim(id string, keys []string) error {
+	for _, key := range keys {
+		if held := w.links.Get([]byte(key)); held != nil && string(held) != id {
+			if f, ok, err := w.load(string(held)); err != nil {
+				return err
+			} else if ok && f.DuplicateOf == "" {
+				continue
+			}
+		}
+		if err := w.links.Put([]byte(key), []byte(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// release gives up the keys in keys that id holds.
+func (w *writer) release(id string, keys []string) error {
+	for _, key := range keys {
+		if string(w.links.Get([]byte(key))) == id {
+			if err := w.links.Delete([]byte(key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// relink moves a representative's claims when its Link changed.
 func (w *writer) relink(old, s story.Story) error {
 	if old.Link == s.Link {
 		return nil
 	}
-	if store.Groupable(old.Link) && string(w.links.Get([]byte(old.Link))) == s.ID {
-		if err := w.links.Delete([]byte(old.Link)); err != nil {
-			return err
+	keep := store.GroupKeys(s.Link)
+	var gone []string
+	for _, key := range store.GroupKeys(old.Link) {
+		if !slices.Contains(keep, key) {
+			gone = append(gone, key)
 		}
 	}
-	if store.Groupable(s.Link) && w.links.Get([]byte(s.Link)) == nil {
-		return w.links.Put([]byte(s.Link), []byte(s.ID))
+	if err := w.release(s.ID, gone); err != nil {
+		return err
 	}
-	return nil
+	return w.claim(s.ID, keep)
 }
 
 func (w *writer) setOwn(seq uint64, own []string) error {

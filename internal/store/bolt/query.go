@@ -33,6 +33,7 @@ func (r reader) get(id []byte) (story.Story, bool, error) {
 	if err := json.Unmarshal(v, &s); err != nil {
 		return story.Story{}, false, fmt.Errorf("decode story %s: %w", id, err)
 	}
+	s = store.Listed(s)
 	// A representative shows what it is indexed under (its duplicates'
 	// topics included); a duplicate shows its own classification.
 	if s.DuplicateOf == "" {

@@ -147,6 +147,11 @@ func (db *DB) init() error {
 		if _, err := createGen(tx, gen); err != nil {
 			return err
 		}
+		if meta.Get(metaNewestDated) == nil {
+			if err := markNewestDated(tx); err != nil {
+				return fmt.Errorf("find the newest dated story: %w", err)
+			}
+		}
 		if meta.Get(metaUndatedStory) == nil {
 			if err := markUndated(tx, meta.Get(metaUndated) == nil); err != nil {
 				return fmt.Errorf("mark undated stories: %w", err)
@@ -200,6 +205,29 @@ func markUndated(tx *bbolt.Tx, guess bool) error {
 		}
 	}
 	return nil
+}
+
+// markNewestDated records the newest dated story of a file written before
+// meta/newest-dated existed: the first dated story walking the time index
+// back from its end. Undated stories at the top are few (they are capped
+// below dated ones), so the walk is short; it gives up after a while, which
+// only leaves the backlog of a new source uncapped until a dated story
+// arrives.
+func markNewestDated(tx *bbolt.Tx) error {
+	stories := tx.Bucket(bucketStories)
+	c := tx.Bucket(bucketTime).Cursor()
+	n := 0
+	for k, _ := c.Last(); k != nil && n < 10_000; k, _ = c.Prev() {
+		n++
+		var s story.Story
+		if err := json.Unmarshal(stories.Get(k[8:]), &s); err != nil {
+			continue
+		}
+		if !s.Undated {
+			return tx.Bucket(bucketMeta).Put(metaNewestDated, be64(nanos(s.Published)))
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(metaNewestDated, be64(0))
 }
 
 // createGen creates (or opens) generation n and its sub-buckets.

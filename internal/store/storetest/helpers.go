@@ -33,7 +33,8 @@ func mk(source, key string, pub time.Time, topics ...string) story.Story {
 
 func put(t testing.TB, db store.Store, source string, now time.Time, stories ...story.Story) store.PutResult {
 	t.Helper()
-	res, err := db.Put(t.Context(), source, store.SourceState{Status: "ok"}, stories, now)
+	// LastSuccess as ingest sets it: only a source's first Put is a backlog.
+	res, err := db.Put(t.Context(), source, store.SourceState{Status: "ok", LastSuccess: now}, stories, now)
 	if err != nil {
 		t.Fatal(err)
 	}
