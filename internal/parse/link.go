@@ -6,10 +6,12 @@ import (
 )
 
 // CanonicalLink returns raw resolved against base, as an absolute http(s) URL
-// with a lowercase host, no default port, no fragment and no tracking
-// parameters (utm_*, fbclid, gclid, mc_cid, …); other query parameters keep
-// their order. It returns "" when raw is empty or does not resolve to an
-// absolute http(s) URL, so a relative or javascript: link never leaks out.
+// with a lowercase host, no default port and no tracking parameters (utm_*,
+// fbclid, gclid, mc_cid, …); other query parameters keep their order, and
+// the fragment is kept: …/day.html#a1 and …/day.html#a2 are two posts (the
+// store ignores the fragment where it matches copies across sources,
+// store.GroupKeys). It returns "" when raw is empty or does not resolve to
+// an absolute http(s) URL, so a relative or javascript: link never leaks out.
 //
 // Two links to one article compare equal after this, which is what lets the
 // store spot the same story carried by two sources.
@@ -25,7 +27,6 @@ func CanonicalLink(raw, base string) string {
 	if u.Path == "" {
 		u.Path, u.RawPath = "/", ""
 	}
-	u.Fragment, u.RawFragment = "", ""
 	u.RawQuery = stripTracking(u.RawQuery)
 	u.ForceQuery = false
 	return u.String()

@@ -16,7 +16,7 @@ func TestCanonicalLink(t *testing.T) {
 		{"click ids removed", "https://news.example/a?fbclid=1&gclid=2&mc_cid=3&mc_eid=4&igshid=5&ref_src=6&msclkid=7", "", "https://news.example/a"},
 		{"tracking key matched case-insensitively", "https://news.example/a?UTM_Source=x&id=2", "", "https://news.example/a?id=2"},
 		{"similar names kept", "https://news.example/a?utmost=1&ref=home", "", "https://news.example/a?utmost=1&ref=home"},
-		{"fragment removed", "https://news.example/a#comments", "", "https://news.example/a"},
+		{"fragment kept", "https://news.example/a#comments", "", "https://news.example/a#comments"},
 		{"host lowercased, path case kept", "https://NEWS.Example/Story/A", "", "https://news.example/Story/A"},
 		{"default port dropped", "https://news.example:443/a", "", "https://news.example/a"},
 		{"other port kept", "http://news.example:8080/a", "", "http://news.example:8080/a"},

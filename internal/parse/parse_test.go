@@ -148,9 +148,9 @@ func TestFormats(t *testing.T) {
 	tests := []struct {
 		name, file, title, link string
 	}{
-		{"rss 2.0", "ids.rss.xml", "Has a guid", "https://news.example/a?id=7"},
+		{"rss 2.0", "ids.rss.xml", "Has a guid", "https://news.example/a?id=7#top"},
 		{"rss 1.0 (rdf)", "rss1.rdf", "RSS 1.0 item", "https://rdf.example/1"},
-		{"rss 0.91, default port and fragment dropped", "rss091.xml", "Old style item", "http://old.example/1"},
+		{"rss 0.91, default port dropped, fragment kept", "rss091.xml", "Old style item", "http://old.example/1#comments"},
 		{"atom", "xmlbase.atom.xml", "XHTML content, no summary", "https://atom.example/3"},
 		{"json feed", "feed.json", "HTML content", "https://json.example/2"},
 		{"root after a 5 KiB comment", "long-prolog.atom.xml", "Found anyway", "https://late.example/1"},
