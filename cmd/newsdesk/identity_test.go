@@ -108,7 +108,11 @@ func TestServedIDsSurviveABetterCopy(t *testing.T) {
 	ups := &upstreams{docs: map[string]string{}}
 	stub := `<item><title>Harbour reopens</title><link>` + link + `</link><description>Partner story</description>` +
 		`<enclosure url="https://cdn.example/harbour.mp3" type="audio/mpeg" length="1000"/><category>Local</category></item>`
-	ups.set("/bulletin.xml", rss("Bulletin", stub))
+	// Two posts of one page, with no guid: two stories, served with their
+	// fragments.
+	diary := `<item><title>Harbour diary: morning</title><link>https://bulletin.example/day.html#a1</link><description>Boats wait.</description></item>` +
+		`<item><title>Harbour diary: evening</title><link>https://bulletin.example/day.html#a2</link><description>Boats leave.</description></item>`
+	ups.set("/bulletin.xml", rss("Bulletin", stub, diary))
 	other := `<item><title>Ferry timetable</title><link>https://wire.example/ferry</link><guid>ferry</guid><pubDate>Tue, 20 Jan 2026 08:00:00 GMT</pubDate><description>Harbour ferries run late.</description></item>`
 	ups.set("/wire.xml", rss("Wire", other))
 	up := httptest.NewServer(ups)
@@ -154,6 +158,13 @@ topics:
 	for ext, it := range first {
 		if it.id == "" || it.title != "Harbour reopens" {
 			t.Fatalf("%s before: %+v", ext, it)
+		}
+	}
+	morning := readItem(t, base, "harbour", "https://bulletin.example/day.html#a1")
+	evening := readItem(t, base, "harbour", "https://bulletin.example/day.html#a2")
+	for ext := range morning {
+		if morning[ext].id == evening[ext].id || morning[ext].title != "Harbour diary: morning" || evening[ext].title != "Harbour diary: evening" {
+			t.Errorf("%s: the page's two posts are %+v and %+v, want two items", ext, morning[ext], evening[ext])
 		}
 	}
 
