@@ -33,7 +33,7 @@ type Story struct {
 	SourceLink  string // the upstream site's home page (channel <link>), absolute
 
 	GUID string // upstream guid / Atom id / JSON id, verbatim; "" when absent
-	Link string // canonical article link: absolute, no tracking parameters; its fragment kept (two posts of one page differ by it)
+	Link string // canonical article link: absolute http(s), ASCII (punycode) host, no tracking parameters; its fragment kept (two posts of one page differ by it)
 
 	Title       string // plain text
 	Summary     string // sanitized HTML (may be plain text without tags)
@@ -100,11 +100,15 @@ type Author struct {
 	URL   string
 }
 
-// Enclosure is a media file attached to a story.
+// Enclosure is a media file the upstream attached to a story (RSS
+// <enclosure>, Atom rel="enclosure", JSON Feed attachments); never an image
+// found in the content, which is Story.Image.
 type Enclosure struct {
-	URL    string
-	Type   string // MIME type; "" when unknown
-	Length int64  // bytes; 0 when unknown
+	URL      string
+	Type     string        // MIME type as upstream declared it; "" when unknown (never guessed)
+	Length   int64         // bytes; 0 when unknown
+	Title    string        `json:",omitempty"` // plain text; "" when none (JSON Feed title, Atom link title)
+	Duration time.Duration `json:",omitempty"` // playing time; 0 when unknown (JSON Feed duration_in_seconds, itunes:duration)
 }
 
 // Ref names a source that carried a story, and the story's ID there.
