@@ -6,11 +6,14 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -62,6 +65,7 @@ func TestCorpus(t *testing.T) {
 	}
 
 	tally := corpusTally{rules: map[string]int{}}
+	atomDocs := map[string][]byte{}
 	gp := gofeed.NewParser()
 	now := time.Date(2026, 1, 30, 12, 0, 0, 0, time.UTC)
 	for _, p := range paths {
@@ -73,16 +77,20 @@ func TestCorpus(t *testing.T) {
 		rel = filepath.ToSlash(rel)
 		tally.docs++
 
-		gofeedItems := 0
+		gofeedItems, gofeedWords := 0, 0
 		if gf, err := gp.Parse(bytes.NewReader(body)); err == nil {
 			tally.gofeedDocs++
 			for _, it := range gf.Items {
 				if it != nil && hasAnyContent(it) {
 					gofeedItems++
+					if hasWords(it) {
+						gofeedWords++
+					}
 				}
 			}
 		}
 		tally.gofeedItems += gofeedItems
+		tally.gofeedWords += gofeedWords
 
 		in := Input{Source: story.Source{Name: "corpus", Title: "Corpus"}, Body: body,
 			URL: "https://corpus.example/" + (&url.URL{Path: rel}).EscapedPath()}
@@ -99,8 +107,8 @@ func TestCorpus(t *testing.T) {
 		}
 		tally.parsed++
 		tally.stories += len(r.feed.Stories)
-		if len(r.feed.Stories) < gofeedItems {
-			tally.fewer = append(tally.fewer, fmt.Sprintf("%s: %d stories, gofeed %d", rel, len(r.feed.Stories), gofeedItems))
+		if len(r.feed.Stories) < gofeedWords {
+			tally.fewer = append(tally.fewer, fmt.Sprintf("%s: %d stories, gofeed %d items with words", rel, len(r.feed.Stories), gofeedWords))
 		}
 		tally.dated += r.dated
 		tally.datedRead += r.datedRead
@@ -115,7 +123,10 @@ func TestCorpus(t *testing.T) {
 		}
 		tally.rendered++
 		for _, f := range []render.Format{render.RSS, render.Atom, render.JSON} {
-			problems := renderCheck(f, r.feed)
+			doc, problems := renderCheck(f, r.feed)
+			if f == render.Atom {
+				atomDocs[rel] = doc
+			}
 			if len(problems) > 0 {
 				tally.failed[f]++
 				for _, pr := range problems {
@@ -127,15 +138,53 @@ func TestCorpus(t *testing.T) {
 			}
 		}
 	}
+	jingCheck(t, &tally, atomDocs)
 	tally.report(t, verbose)
+}
+
+// jingCheck validates every Atom rendering against RFC 4287's RELAX NG
+// schema with one run of jing, when jing is installed.
+func jingCheck(t *testing.T, tally *corpusTally, docs map[string][]byte) {
+	if !feedcheck.HaveJing() {
+		t.Log("jing is not installed: Atom output checked by feedcheck.AtomRules only")
+		return
+	}
+	dir := t.TempDir()
+	names := make(map[string]string, len(docs))
+	args := []string{"-c", filepath.Join("..", "feedcheck", "atom.rnc")}
+	i := 0
+	for rel, doc := range docs {
+		i++
+		file := filepath.Join(dir, fmt.Sprintf("doc%d.atom", i))
+		if err := os.WriteFile(file, doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		names[file] = rel
+		args = append(args, file)
+	}
+	out, runErr := exec.Command("jing", args...).CombinedOutput()
+	bad := map[string]bool{}
+	for line := range strings.Lines(string(out)) {
+		file, msg, ok := strings.Cut(line, ":")
+		if rel, known := names[file]; ok && known {
+			bad[rel] = true
+			if _, after, ok := strings.Cut(msg, "error: "); ok {
+				tally.rules["atom (jing): "+genericProblem(strings.TrimSpace(after))]++
+			}
+		}
+	}
+	if runErr != nil && len(bad) == 0 {
+		t.Errorf("jing failed without naming a document: %v\n%s", runErr, out)
+	}
+	tally.jingDocs, tally.jingBad = len(docs), len(bad)
 }
 
 // corpusTally adds up TestCorpus's figures.
 type corpusTally struct {
 	docs, gofeedDocs, parsed, refused int
-	gofeedItems, stories              int
+	gofeedItems, gofeedWords, stories int
 	dated, datedRead                  int
-	rendered                          int
+	rendered, jingDocs, jingBad       int
 	failed                            [3]int // by render.Format
 	rules                             map[string]int
 	unread, unmatched, fewer          []string
@@ -144,12 +193,13 @@ type corpusTally struct {
 
 func (c *corpusTally) report(t *testing.T, verbose bool) {
 	t.Logf("documents: %d; parsed %d, refused %d (gofeed alone parses %d)", c.docs, c.parsed, c.refused, c.gofeedDocs)
-	t.Logf("items: %d stories kept; gofeed alone finds %d items with any content", c.stories, c.gofeedItems)
+	t.Logf("items: %d stories kept; gofeed alone finds %d items with any content, %d of them with words, a link, an enclosure or an image (the rest hold only markup: an empty <span>, an SVG, a <video> the sanitizer removes)",
+		c.stories, c.gofeedItems, c.gofeedWords)
 	t.Logf("documents refused although gofeed finds items in them: %d", len(c.lostDocs))
 	for _, l := range c.lostDocs {
 		t.Logf("  refused: %s", l)
 	}
-	t.Logf("documents where we keep fewer stories than gofeed finds items: %d", len(c.fewer))
+	t.Logf("documents where we keep fewer stories than gofeed finds items with words: %d", len(c.fewer))
 	for _, l := range c.fewer {
 		t.Logf("  fewer: %s", l)
 	}
@@ -169,6 +219,9 @@ func (c *corpusTally) report(t *testing.T, verbose bool) {
 	for f, n := range c.failed {
 		t.Logf("rendered as %s: %d of %d documents break a spec rule", render.Format(f), n, c.rendered)
 	}
+	if c.jingDocs > 0 {
+		t.Logf("rendered as atom, validated by jing against RFC 4287's schema: %d of %d documents invalid", c.jingBad, c.jingDocs)
+	}
 	keys := make([]string, 0, len(c.rules))
 	for k := range c.rules {
 		keys = append(keys, k)
@@ -186,6 +239,13 @@ func (c *corpusTally) report(t *testing.T, verbose bool) {
 // be shown.
 func hasAnyContent(it *gofeed.Item) bool {
 	return strings.TrimSpace(it.Title+it.Description+it.Content+it.Link) != "" || len(it.Enclosures) > 0
+}
+
+// hasWords reports whether a gofeed item holds something a reader would see
+// besides markup: the rule Stories keeps entries by.
+func hasWords(it *gofeed.Item) bool {
+	return plain(it.Title) != "" || strings.TrimSpace(it.Link) != "" || len(it.Enclosures) > 0 || it.Image != nil ||
+		plain(it.Description) != "" || plain(it.Content) != ""
 }
 
 // corpusResult is what TestCorpus learns from one document.
@@ -322,7 +382,7 @@ func rawDates(doc *document) []string {
 // links, the store's first-seen dates) and returns the spec problems of the
 // document, plus those the W3C validator reports that feedcheck does not
 // look for: an empty title, a host that is not ASCII.
-func renderCheck(format render.Format, f *Feed) []string {
+func renderCheck(format render.Format, f *Feed) ([]byte, []string) {
 	ch := render.Channel{
 		ID: "tag:newsdesk.example,2026:topic/corpus", ItemIDPrefix: "tag:newsdesk.example,2026:story/",
 		Title: "Corpus", Description: "Every corpus story", HTMLURL: "https://newsdesk.example/topics/corpus",
@@ -336,7 +396,7 @@ func renderCheck(format render.Format, f *Feed) []string {
 	}
 	var buf bytes.Buffer
 	if err := render.Write(&buf, format, ch, stories); err != nil {
-		return []string{err.Error()}
+		return nil, []string{err.Error()}
 	}
 	var err error
 	switch format {
@@ -357,14 +417,28 @@ func renderCheck(format render.Format, f *Feed) []string {
 		if strings.TrimSpace(s.Title) == "" {
 			out = append(out, "story has an empty title")
 		}
-		for _, l := range append([]string{s.Link, s.Image}, enclosureURLs(s)...) {
-			if u, err := url.Parse(l); l != "" && (err != nil || !asciiHost(u.Host)) {
+		urls := append([]string{s.Link, s.Image, s.SourceURL, s.SourceLink}, enclosureURLs(s)...)
+		for _, m := range markupURL.FindAllStringSubmatch(s.Summary+s.Content, -1) {
+			urls = append(urls, html.UnescapeString(m[1]))
+		}
+		for _, l := range urls {
+			u, err := url.Parse(l)
+			switch {
+			case l == "":
+			case err != nil || (!u.IsAbs() && u.Scheme != "mailto"):
+				out = append(out, fmt.Sprintf("url %q is not absolute", l))
+			case !asciiHost(u.Host):
 				out = append(out, fmt.Sprintf("url %q: host is not ASCII (punycode)", l))
 			}
 		}
 	}
-	return out
+	return buf.Bytes(), out
 }
+
+// markupURL finds the URLs of links and images in sanitized HTML.
+var markupURL = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+
+var storyID = regexp.MustCompile(`tag:newsdesk\.example,2026:story/[0-9a-f]+`)
 
 func enclosureURLs(s story.Story) []string {
 	var out []string
@@ -383,9 +457,10 @@ func asciiHost(h string) bool {
 	return true
 }
 
-// genericProblem strips the numbers and quoted values from a problem, so
-// that the report counts kinds of problem.
+// genericProblem strips the numbers, item ids and quoted values from a
+// problem, so that the report counts kinds of problem.
 func genericProblem(p string) string {
+	p = storyID.ReplaceAllString(p, "ID")
 	var b strings.Builder
 	inQuote := false
 	for _, r := range p {

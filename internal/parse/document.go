@@ -34,19 +34,16 @@ type document struct {
 	kind kind
 	body []byte // UTF-8, or XML whose prolog names its encoding
 
-	// entryTypes holds the type attribute of each Atom entry's title and
-	// summary, in document order. gofeed drops them, yet type="text" must
-	// be escaped and type="html" sanitized.
-	entryTypes []textTypes
+	// entries holds what the scan learnt of each entry, in gofeed's order
+	// (see entryTracker).
+	entries []entryMeta
 
 	rss  *rss.Feed
 	atom *atom.Feed
 	json *json.Feed
-}
 
-// textTypes are the Atom text construct types of one entry ("" when absent,
-// which means text).
-type textTypes struct{ title, summary string }
+	warnings []string // what decode skipped as malformed (see Feed.Warnings)
+}
 
 func (doc *document) reader() io.Reader { return bytes.NewReader(doc.body) }
 
@@ -101,11 +98,10 @@ func (doc *document) rawScan() error {
 	d.Strict = false
 	d.CharsetReader = charset.NewReaderLabel
 	var (
-		depth      int
-		root       string
-		rootPrefix string
-		inEntry    bool
-		fixBase    bool
+		depth   int
+		root    string
+		fixBase bool
+		entries entryTracker
 	)
 	for {
 		tok, err := d.RawToken()
@@ -128,39 +124,29 @@ func (doc *document) rawScan() error {
 			if depth > maxDepth {
 				return fmt.Errorf("%w (more than %d levels)", ErrTooDeep, maxDepth)
 			}
+			var base string
+			hasBase := false
 			for _, a := range t.Attr {
-				if a.Name.Space == "xml" && a.Name.Local == "base" && fileLikeBase(a.Value) {
-					fixBase = true
+				if a.Name.Space == "xml" && a.Name.Local == "base" && !hasBase {
+					base, hasBase = a.Value, true
+					fixBase = fixBase || fileLikeBase(a.Value)
 				}
 			}
 			if depth == 1 {
-				root, rootPrefix = strings.ToLower(t.Name.Local), t.Name.Space
+				root = strings.ToLower(t.Name.Local)
 				switch root {
 				case "rss", "rdf":
-					doc.kind = kindRSS
+					entries.kind = kindRSS
 				case "feed":
-					doc.kind = kindAtom
+					entries.kind = kindAtom
 				case "html":
 					return fmt.Errorf("%w (looks like an HTML page)", ErrNotFeed)
 				default:
 					return fmt.Errorf("%w (root element <%s>)", ErrNotFeed, t.Name.Local)
 				}
-				continue
+				entries.rootSpace = t.Name.Space
 			}
-			if doc.kind != kindAtom || t.Name.Space != rootPrefix {
-				continue
-			}
-			switch {
-			case depth == 2:
-				inEntry = t.Name.Local == "entry"
-				if inEntry {
-					doc.entryTypes = append(doc.entryTypes, textTypes{})
-				}
-			case depth == 3 && inEntry && t.Name.Local == "title":
-				doc.entryTypes[len(doc.entryTypes)-1].title = attr(t, "type")
-			case depth == 3 && inEntry && t.Name.Local == "summary":
-				doc.entryTypes[len(doc.entryTypes)-1].summary = attr(t, "type")
-			}
+			entries.start(depth, t.Name.Space, t.Name.Local, attr(t, "type"), base, hasBase)
 		case xml.EndElement:
 			depth = max(depth-1, 0) // RawToken does not match end tags
 		}
@@ -168,6 +154,7 @@ func (doc *document) rawScan() error {
 	if root == "" {
 		return fmt.Errorf("%w (no root element)", ErrNotFeed)
 	}
+	doc.kind, doc.entries = entries.kind, entries.result()
 	if fixBase {
 		doc.body = xmlBaseAttr.ReplaceAllFunc(doc.body, dirBase)
 	}

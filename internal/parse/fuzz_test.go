@@ -48,9 +48,16 @@ func FuzzStories(f *testing.F) {
 			if !s.FirstSeen.Equal(now) {
 				t.Fatalf("FirstSeen = %v", s.FirstSeen)
 			}
-			for _, l := range []string{s.Link, s.Image, feed.Link} {
-				if u, err := url.Parse(l); l != "" && (err != nil || !u.IsAbs() || u.Host == "") {
-					t.Fatalf("link %q is not absolute", l)
+			if strings.TrimSpace(s.Title) == "" {
+				t.Fatalf("story without a title: %+v", s)
+			}
+			links := []string{s.Link, s.Image, feed.Link}
+			for _, e := range s.Enclosures {
+				links = append(links, e.URL)
+			}
+			for _, l := range links {
+				if u, err := url.Parse(l); l != "" && (err != nil || !u.IsAbs() || u.Host == "" || !isASCII(u.Host)) {
+					t.Fatalf("link %q is not absolute with an ASCII host", l)
 				}
 			}
 			if strings.Contains(strings.ToLower(s.Summary+s.Content), "<script") {
@@ -76,6 +83,15 @@ func textFields(s story.Story) map[string]string {
 		m["Enclosure"] += e.URL + e.Type
 	}
 	return m
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func notXMLChar(r rune) bool {

@@ -3,22 +3,35 @@ package parse
 import (
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // CanonicalLink returns raw resolved against base, as an absolute http(s) URL
-// with a lowercase host, no default port and no tracking parameters (utm_*,
-// fbclid, gclid, mc_cid, …); other query parameters keep their order, and
-// the fragment is kept: …/day.html#a1 and …/day.html#a2 are two posts (the
-// store ignores the fragment where it matches copies across sources,
-// store.GroupKeys). It returns "" when raw is empty or does not resolve to
-// an absolute http(s) URL, so a relative or javascript: link never leaks out.
+// with a lowercase ASCII host (an internationalised name in punycode, as
+// validators require), no default port and no tracking parameters (utm_*,
+// fbclid, gclid, mc_cid, …); other query parameters keep their order and the
+// fragment is kept (a page can hold many stories: "day.html#a1",
+// "day.html#a2"). It returns "" when raw is empty or does not resolve to an
+// absolute http(s) URL, so a relative or javascript: link never leaks out.
 //
-// Two links to one article compare equal after this, which is what lets the
-// store spot the same story carried by two sources.
+// Two links to one article compare equal after this, up to the fragment,
+// which is what lets the store spot the same story carried by two sources
+// (store.GroupKeys ignores the fragment where it matches copies).
 func CanonicalLink(raw, base string) string {
-	u := resolve(raw, base)
-	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u := canonicalURL(raw, newResolver(base))
+	if u == nil || !punycodeHost(u) {
 		return ""
+	}
+	return u.String()
+}
+
+// canonicalURL is CanonicalLink's URL before its host is made ASCII; nil when
+// raw does not resolve to an absolute http(s) URL.
+func canonicalURL(raw string, r resolver) *url.URL {
+	u := r.resolve(raw)
+	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
 	}
 	u.Host = strings.ToLower(u.Host)
 	if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
@@ -29,7 +42,59 @@ func CanonicalLink(raw, base string) string {
 	}
 	u.RawQuery = stripTracking(u.RawQuery)
 	u.ForceQuery = false
-	return u.String()
+	return u
+}
+
+// idLink is the form of an entry's link that its story ID hashes: the link
+// as parse canonicalised it before relative links resolved against the
+// fetch URL and hosts became punycode (resolved against the channel link
+// when that is absolute, the host as url.URL escapes it), with its fragment
+// (two posts of one page are two stories), so that an ID already served
+// never moves. "" when raw is not an absolute http(s) link.
+func idLink(raw string, r resolver) string {
+	u := canonicalURL(raw, r)
+	if u == nil {
+		return ""
+	}
+	frag := u.EscapedFragment()
+	u.Fragment, u.RawFragment = "", ""
+	if frag == "" {
+		return u.String()
+	}
+	return u.String() + "#" + frag
+}
+
+// punycodeHost rewrites u's host in ASCII: an internationalised name as its
+// punycode A-label ("bücher.example" as "xn--bcher-kva.example"; url.URL
+// would write it percent-encoded, which is not a valid host). False when the
+// name has no ASCII form.
+func punycodeHost(u *url.URL) bool {
+	if isASCII(u.Host) {
+		return true
+	}
+	host, port := u.Hostname(), u.Port()
+	a, err := idna.Lookup.ToASCII(host)
+	if err != nil {
+		// Not a valid IDNA name (a symbol, say): still written in
+		// punycode rather than dropped.
+		if a, err = idna.Punycode.ToASCII(strings.ToLower(host)); err != nil || !isASCII(a) {
+			return false
+		}
+	}
+	u.Host = a
+	if port != "" {
+		u.Host += ":" + port
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // absURL returns raw resolved against base, keeping everything else as is;
@@ -96,6 +161,9 @@ func (r resolver) abs(raw string, mail bool) string {
 	default:
 		return ""
 	}
+	if !punycodeHost(u) {
+		return ""
+	}
 	return u.String()
 }
 
@@ -138,10 +206,22 @@ func isTracking(key string) bool {
 	return strings.HasPrefix(key, "utm_") || trackingParams[key]
 }
 
-// feedBase returns the base for an entry's relative links: the channel link
-// when it resolves (against the fetch URL) to an absolute URL, else the
-// fetch URL itself.
+// feedBase returns the base for a document's relative links where no
+// xml:base says otherwise: the URL it was fetched from, after redirects (RFC
+// 3986 §5.1: the retrieval URI; the channel <link> names the site, not the
+// document). A document read from a local file has no web address, so its
+// absolute channel link stands in.
 func feedBase(channelLink, fetchURL string) string {
+	if u, err := url.Parse(strings.TrimSpace(fetchURL)); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return fetchURL
+	}
+	return legacyBase(channelLink, fetchURL)
+}
+
+// legacyBase is the base parse used before issue 8, which idLink keeps for
+// IDs: the channel link when it resolves (against the fetch URL) to an
+// absolute URL, else the fetch URL.
+func legacyBase(channelLink, fetchURL string) string {
 	if u := resolve(channelLink, fetchURL); u != nil && u.IsAbs() && u.Host != "" {
 		return u.String()
 	}

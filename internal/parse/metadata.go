@@ -1,6 +1,9 @@
 package parse
 
 import (
+	"cmp"
+	"html"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,10 +56,11 @@ func language(tag string) string {
 // authors returns the item's authors with name, email and URL. gofeed's
 // universal item drops Atom and JSON author URLs, so those come from the
 // original entry; Atom and JSON entries without authors inherit the feed's.
-func (n *normalizer) authors(i int, item *gofeed.Item) []story.Author {
+func (n *normalizer) authors(i int, item *gofeed.Item, base string) []story.Author {
 	var out []story.Author
+	links := newResolver(base)
 	add := func(name, email, uri string) {
-		a := story.Author{Name: plain(name), Email: clean(strings.TrimSpace(email)), URL: absURL(uri, n.base, false)}
+		a := story.Author{Name: plain(name), Email: clean(strings.TrimSpace(email)), URL: links.abs(uri, false)}
 		if a == (story.Author{}) {
 			return
 		}
@@ -105,44 +109,158 @@ func (n *normalizer) authors(i int, item *gofeed.Item) []story.Author {
 	return out
 }
 
-// categories returns cats as plain text, trimmed, without empties or
-// case-insensitive repeats.
-func categories(cats []string) []string {
+// categories returns the item's categories as plain text, trimmed, without
+// empties or case-insensitive repeats. Nested structures are flattened, so
+// that nothing inside them is lost: an RSS <category> holding further
+// elements (gofeed returns its inner markup as the value) gives each text
+// in it as a category, and an itunes:category gives its text and its
+// subcategories'.
+func (n *normalizer) categories(i int, item *gofeed.Item) []string {
 	var out []string
-	seen := make(map[string]bool, len(cats))
-	for _, c := range cats {
+	seen := make(map[string]bool, len(item.Categories))
+	add := func(c string) {
 		c = plain(c)
 		k := strings.ToLower(c)
 		if c == "" || seen[k] {
-			continue
+			return
 		}
 		seen[k] = true
 		out = append(out, c)
 	}
+	for _, c := range item.Categories {
+		if strings.IndexByte(c, '<') < 0 {
+			add(c)
+			continue
+		}
+		for _, part := range markupTexts(c) {
+			add(part)
+		}
+	}
+	var itunes func(es []ext.Extension)
+	itunes = func(es []ext.Extension) {
+		for _, e := range es {
+			add(e.Attrs["text"])
+			itunes(e.Children["category"])
+		}
+	}
+	itunes(item.Extensions["itunes"]["category"])
 	return out
 }
 
-// enclosures returns encs with absolute URLs and parsed lengths (0 when
-// unknown), dropping those without a usable URL and repeats.
-func enclosures(encs []*gofeed.Enclosure, base string) []story.Enclosure {
-	var out []story.Enclosure
-	seen := make(map[string]bool, len(encs))
-	for _, e := range encs {
-		if e == nil {
+// markupTexts returns the runs of text between the tags of s, each with its
+// entities as written ("News<category>World</category>" gives "News" and
+// "World").
+func markupTexts(s string) []string {
+	var out []string
+	for s != "" {
+		lt := strings.IndexByte(s, '<')
+		if lt < 0 {
+			out = append(out, s)
+			break
+		}
+		if lt > 0 {
+			out = append(out, s[:lt])
+		}
+		if strings.HasPrefix(s[lt:], "<![CDATA[") {
+			end := strings.Index(s[lt:], "]]>")
+			if end < 0 {
+				out = append(out, s[lt+9:])
+				break
+			}
+			out = append(out, html.EscapeString(s[lt+9:lt+end]))
+			s = s[lt+end+3:]
 			continue
 		}
-		u := absURL(e.URL, base, false)
-		if u == "" || seen[u] {
-			continue
+		gt := strings.IndexByte(s[lt:], '>')
+		if gt < 0 {
+			break
 		}
-		seen[u] = true
-		length, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
-		if err != nil || length < 0 {
-			length = 0
-		}
-		out = append(out, story.Enclosure{URL: u, Type: clean(strings.TrimSpace(e.Type)), Length: length})
+		s = s[lt+gt+1:]
 	}
 	return out
+}
+
+// enclosures returns the item's declared enclosures with absolute URLs,
+// parsed lengths (0 when unknown), titles and durations, dropping those
+// without a usable URL and repeats. JSON Feed attachments keep their title,
+// size and duration; an Atom enclosure link its title; a podcast item's
+// itunes:duration is its one enclosure's.
+func (n *normalizer) enclosures(i int, item *gofeed.Item, base string) []story.Enclosure {
+	links := newResolver(base)
+	var out []story.Enclosure
+	seen := make(map[string]bool, len(item.Enclosures))
+	add := func(e story.Enclosure) {
+		e.URL = links.abs(e.URL, false)
+		if e.URL == "" || seen[e.URL] {
+			return
+		}
+		seen[e.URL] = true
+		e.Type, e.Title = clean(strings.TrimSpace(e.Type)), plain(e.Title)
+		e.Length, e.Duration = max(e.Length, 0), max(e.Duration, 0)
+		out = append(out, e)
+	}
+	switch {
+	case n.doc.json != nil && i < len(n.doc.json.Items) && n.doc.json.Items[i] != nil:
+		if atts := n.doc.json.Items[i].Attachments; atts != nil {
+			for _, a := range *atts {
+				add(story.Enclosure{URL: a.URL, Type: a.MimeType, Length: a.SizeInBytes, Title: a.Title,
+					Duration: seconds(a.DurationInSeconds)})
+			}
+		}
+		return out
+	case n.doc.atom != nil && i < len(n.doc.atom.Entries) && n.doc.atom.Entries[i] != nil:
+		for _, l := range n.doc.atom.Entries[i].Links {
+			if l != nil && strings.EqualFold(strings.TrimSpace(l.Rel), "enclosure") {
+				add(story.Enclosure{URL: l.Href, Type: l.Type, Length: length(l.Length), Title: l.Title})
+			}
+		}
+		return out
+	}
+	for _, e := range item.Enclosures {
+		if e != nil {
+			add(story.Enclosure{URL: e.URL, Type: e.Type, Length: length(e.Length)})
+		}
+	}
+	if len(out) == 1 && item.ITunesExt != nil {
+		out[0].Duration = itunesDuration(item.ITunesExt.Duration)
+	}
+	return out
+}
+
+// length reads an enclosure length in bytes; 0 when it is not a number.
+func length(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// seconds converts a count of seconds, bounded to what a Duration holds.
+func seconds(s int64) time.Duration {
+	const maxSeconds = int64(1<<63-1) / int64(time.Second)
+	if s <= 0 || s > maxSeconds {
+		return 0
+	}
+	return time.Duration(s) * time.Second
+}
+
+// itunesDuration reads itunes:duration: seconds, or [[h:]m:]s; 0 when it
+// is neither.
+func itunesDuration(s string) time.Duration {
+	parts := strings.Split(strings.TrimSpace(s), ":")
+	if len(parts) > 3 || parts[0] == "" {
+		return 0
+	}
+	var total int64
+	for _, p := range parts {
+		v, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || v < 0 || v > 1<<31 {
+			return 0
+		}
+		total = total*60 + v
+	}
+	return seconds(total)
 }
 
 // image returns the story's lead image: the item's own (itunes:image,
@@ -160,8 +278,9 @@ func (n *normalizer) image(item *gofeed.Item, base string, fromHTML ...string) s
 		}
 	}
 	candidates = append(candidates, fromHTML...)
+	links := newResolver(base)
 	for _, c := range candidates {
-		if u := absURL(c, base, false); u != "" {
+		if u := links.abs(c, false); u != "" {
 			return u
 		}
 	}
@@ -238,6 +357,41 @@ func (n *normalizer) dates(i int, item *gofeed.Item) (published, updated time.Ti
 		pub = append(pub, upd[0]) // gofeed's rule: an entry with no published was published when updated
 	}
 	return date(n.now, item.PublishedParsed, pub...), date(n.now, item.UpdatedParsed, upd...)
+}
+
+// identity returns the upstream feed's own id and update time (see Feed).
+func (n *normalizer) identity(gf *gofeed.Feed) (id string, updated time.Time) {
+	switch {
+	case n.doc.atom != nil:
+		a := n.doc.atom
+		return iri(a.ID), date(n.now, a.UpdatedParsed, a.Updated)
+	case n.doc.rss != nil:
+		r := n.doc.rss
+		raws := []string{r.LastBuildDate, r.PubDate}
+		if r.DublinCoreExt != nil {
+			raws = append(raws, r.DublinCoreExt.Date...)
+		}
+		parsed := r.LastBuildDateParsed
+		if parsed == nil {
+			parsed = r.PubDateParsed
+		}
+		return n.feed.Link, date(n.now, parsed, raws...)
+	case n.doc.json != nil:
+		j := n.doc.json
+		return cmp.Or(CanonicalLink(j.FeedURL, n.base), CanonicalLink(j.HomePageURL, n.base)), time.Time{}
+	}
+	return "", time.Time{}
+}
+
+// iri returns an upstream identifier as we write it: verbatim, except that
+// a URL's internationalised host is written in punycode (gofeed hands it
+// over percent-encoded, which validators reject).
+func iri(id string) string {
+	id = clean(strings.TrimSpace(id))
+	if u, err := url.Parse(id); err == nil && u.Host != "" && !isASCII(u.Host) && punycodeHost(u) {
+		return u.String()
+	}
+	return id
 }
 
 // ttl returns how long upstream asks readers to wait between polls: RSS

@@ -14,7 +14,6 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	"github.com/mmcdole/gofeed/atom"
-	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -48,7 +47,25 @@ type Feed struct {
 	Link     string // absolute home page of the upstream site
 	Language string
 	TTL      time.Duration // RSS <ttl>/sy:updatePeriod; 0 when absent
-	Stories  []story.Story
+
+	// ID is the upstream feed's own identity, what an Atom <source> names
+	// as its id: the Atom feed's <id> verbatim, else an RSS channel's
+	// <link> (as Link), else a JSON Feed's feed_url, else its
+	// home_page_url; "" when the document has none of them.
+	ID string
+	// Updated is when the upstream feed says it last changed (Atom
+	// <updated>, RSS lastBuildDate, else pubDate, else dc:date), UTC and
+	// clamped like story dates; zero when it does not say. It belongs to
+	// the feed, not to its stories: it moves with every new entry, and an
+	// unchanged story must not be rewritten because it moved.
+	Updated time.Time
+
+	Stories []story.Story
+
+	// Warnings name the parts of an accepted document that were skipped
+	// as malformed, one sentence each ("item 3 (id \"a1\"): \"tags\" is a
+	// string, not an array; field ignored"); nil when nothing was.
+	Warnings []string
 }
 
 // Stories parses in and normalizes every entry. now is the fetch time.
@@ -71,7 +88,9 @@ func Stories(in Input, now time.Time) (feed *Feed, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", in.Source.Name, err)
 	}
-	return normalize(in, doc, gf, now.UTC()), nil
+	feed = normalize(in, doc, gf, now.UTC())
+	feed.Warnings = doc.warnings
+	return feed, nil
 }
 
 // decode runs the gofeed parser and translator for doc's format. It calls the
@@ -97,11 +116,11 @@ func decode(doc *document) (*gofeed.Feed, error) {
 		doc.atom = af
 		return (&gofeed.DefaultAtomTranslator{}).Translate(af)
 	default:
-		jf, err := (&json.Parser{}).Parse(doc.reader())
+		jf, warnings, err := decodeJSONFeed(doc.body)
 		if err != nil {
-			return nil, fmt.Errorf("read json feed: %w", err)
+			return nil, err
 		}
-		doc.json = jf
+		doc.json, doc.warnings = jf, warnings
 		return (&gofeed.DefaultJSONTranslator{}).Translate(jf)
 	}
 }

@@ -152,7 +152,7 @@ func TestFormats(t *testing.T) {
 		{"rss 1.0 (rdf)", "rss1.rdf", "RSS 1.0 item", "https://rdf.example/1"},
 		{"rss 0.91, default port dropped, fragment kept", "rss091.xml", "Old style item", "http://old.example/1#comments"},
 		{"atom", "xmlbase.atom.xml", "XHTML content, no summary", "https://atom.example/3"},
-		{"json feed", "feed.json", "HTML content", "https://json.example/2"},
+		{"json feed, relative url against the fetch url", "feed.json", "HTML content", "https://feeds.example/2"},
 		{"root after a 5 KiB comment", "long-prolog.atom.xml", "Found anyway", "https://late.example/1"},
 		{"utf-16 with bom", "utf16.rss.xml", "Café 東京", "https://u16.example/1"},
 	}
@@ -233,7 +233,7 @@ func TestEntryFields(t *testing.T) {
 	})
 	t.Run("json authors, attachments, image, language", func(t *testing.T) {
 		s := byTitle(t, json, "Text content")
-		if want := (story.Author{Name: "Kenji Sato", URL: "https://json.example/kenji"}); len(s.Authors) != 1 || s.Authors[0] != want {
+		if want := (story.Author{Name: "Kenji Sato", URL: "https://feeds.example/kenji"}); len(s.Authors) != 1 || s.Authors[0] != want {
 			t.Errorf("Authors = %+v", s.Authors)
 		}
 		if s.Language != "en-GB" {
@@ -243,10 +243,10 @@ func TestEntryFields(t *testing.T) {
 		if want := (story.Author{Name: "JSON Desk", URL: "https://json.example/about"}); len(s.Authors) != 1 || s.Authors[0] != want {
 			t.Errorf("inherited Authors = %+v", s.Authors)
 		}
-		if want := (story.Enclosure{URL: "https://json.example/a/2.mp3", Type: "audio/mpeg", Length: 1234}); len(s.Enclosures) != 1 || s.Enclosures[0] != want {
+		if want := (story.Enclosure{URL: "https://feeds.example/a/2.mp3", Type: "audio/mpeg", Length: 1234}); len(s.Enclosures) != 1 || s.Enclosures[0] != want {
 			t.Errorf("Enclosures = %+v", s.Enclosures)
 		}
-		if s.Image != "https://json.example/img/2.jpg" || s.Language != "fr" || s.GUID != "2" {
+		if s.Image != "https://feeds.example/img/2.jpg" || s.Language != "fr" || s.GUID != "2" {
 			t.Errorf("Image %q Language %q GUID %q", s.Image, s.Language, s.GUID)
 		}
 	})
@@ -257,10 +257,10 @@ func TestEntryFields(t *testing.T) {
 	})
 	t.Run("images", func(t *testing.T) {
 		tests := []struct{ title, want string }{
-			{"Thumbnail", "https://media.example/thumbs/1.jpg"},
+			{"Thumbnail", "https://feeds.example/thumbs/1.jpg"},
 			{"Group", "https://media.example/thumbs/2.jpg"},
-			{"Enclosures", "https://media.example/img/3.png"},
-			{"Image in description only", "https://media.example/4/pic.gif"},
+			{"Enclosures", "https://feeds.example/img/3.png"},
+			{"Image in description only", "https://feeds.example/desk/pic.gif"},
 		}
 		for _, tt := range tests {
 			if got := byTitle(t, media, tt.title).Image; got != tt.want {
@@ -270,8 +270,8 @@ func TestEntryFields(t *testing.T) {
 	})
 	t.Run("enclosure lengths", func(t *testing.T) {
 		want := []story.Enclosure{
-			{URL: "https://media.example/audio/3.mp3", Type: "audio/mpeg", Length: 0},
-			{URL: "https://media.example/img/3.png", Type: "image/png", Length: 2048},
+			{URL: "https://feeds.example/audio/3.mp3", Type: "audio/mpeg", Length: 0},
+			{URL: "https://feeds.example/img/3.png", Type: "image/png", Length: 2048},
 		}
 		got := byTitle(t, media, "Enclosures").Enclosures
 		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
@@ -314,6 +314,108 @@ func TestConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestAttachments(t *testing.T) {
+	s := byTitle(t, parseFile(t, "attachments.json", ""), "Episode one")
+	want := []story.Enclosure{
+		{URL: "https://cdn.podcast.example/1.mp3", Type: "audio/mpeg", Length: 28000000, Title: "Episode one (MP3)", Duration: 1805 * time.Second},
+		{URL: "https://cdn.podcast.example/1.m4a", Type: "audio/mp4", Length: 21000000, Title: "Episode one (AAC)", Duration: 1805 * time.Second},
+	}
+	if len(s.Enclosures) != len(want) || s.Enclosures[0] != want[0] || s.Enclosures[1] != want[1] {
+		t.Errorf("Enclosures = %+v, want %+v", s.Enclosures, want)
+	}
+	t.Run("itunes duration and atom enclosure title", func(t *testing.T) {
+		f := parseBytes(t, []byte(`<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>p</title>
+<item><title>ep</title><enclosure url="https://p.example/e.mp3" length="7" type="audio/mpeg"/><itunes:duration>1:02:03</itunes:duration></item></channel></rss>`), "")
+		if e := f.Stories[0].Enclosures; len(e) != 1 || e[0].Duration != time.Hour+2*time.Minute+3*time.Second {
+			t.Errorf("Enclosures = %+v", e)
+		}
+		a := byTitle(t, parseFile(t, "idn.atom.xml", ""), "Unicode host")
+		if a.Enclosures[0].Title != "Folge 1" || a.Enclosures[0].Length != 5 {
+			t.Errorf("Enclosures = %+v", a.Enclosures)
+		}
+	})
+}
+
+func TestNestedCategoriesFlattened(t *testing.T) {
+	s := byTitle(t, parseFile(t, "categories.rss.xml", ""), "Nested")
+	want := "News|World|Asia & Pacific|Named child|Top/Society/Politics|Law & Order|Politics"
+	if got := strings.Join(s.Categories, "|"); got != want {
+		t.Errorf("Categories = %q, want %q", got, want)
+	}
+}
+
+func TestImagesAreNotEnclosures(t *testing.T) {
+	f := parseFile(t, "images.rss.xml", "")
+	tests := []struct{ title, image string }{
+		{"Inline image", "https://images.example/photo"},
+		{"Thumbnail", "https://images.example/thumbs/2"},
+		{"iTunes image", "https://images.example/covers/3.jpg"},
+	}
+	for _, tt := range tests {
+		s := byTitle(t, f, tt.title)
+		if s.Image != tt.image {
+			t.Errorf("%s: Image = %q, want %q", tt.title, s.Image, tt.image)
+		}
+		if len(s.Enclosures) != 0 {
+			t.Errorf("%s: Enclosures = %+v, want none (upstream declared none)", tt.title, s.Enclosures)
+		}
+	}
+	s := byTitle(t, f, "Declared enclosure without a type")
+	if want := (story.Enclosure{URL: "https://images.example/files/4", Length: 99}); len(s.Enclosures) != 1 || s.Enclosures[0] != want {
+		t.Errorf("Enclosures = %+v, want %+v (no type guessed from a URL without an extension)", s.Enclosures, want)
+	}
+	if s.Image != "" {
+		t.Errorf("Image = %q from an enclosure of unknown type", s.Image)
+	}
+}
+
+func TestMalformedJSONItem(t *testing.T) {
+	f := parseFile(t, "malformed-item.json", "")
+	var titles []string
+	for _, s := range f.Stories {
+		titles = append(titles, s.Title)
+	}
+	if want := "First is fine|Tags are a string|Numeric id, attachments an object|Last is fine"; strings.Join(titles, "|") != want {
+		t.Errorf("titles = %q, want %q", titles, want)
+	}
+	want := []string{
+		`feed: "authors" is a string, not an array; field ignored`,
+		`item 2 (id "bad-2"): "tags" is a string, not an array; field ignored`,
+		`item 3 is a string, not an object; skipped`,
+		`item 4 (id "4"): "attachments" is an object, not an array; field ignored`,
+	}
+	if strings.Join(f.Warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Warnings =\n%s\nwant\n%s", strings.Join(f.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+	if s := byTitle(t, f, "Tags are a string"); s.ContentText != "Two." || s.GUID != "bad-2" {
+		t.Errorf("the bad item lost more than its bad field: %+v", s)
+	}
+	for _, bad := range []string{`{"version":"https://jsonfeed.org/version/1.1","title":"t","items":"none"}`, `["not", "an", "object"]`} {
+		if _, err := parse.Stories(parse.Input{Source: src, Body: []byte(bad), URL: feedURL}, now); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+func TestUpstreamFeedIdentity(t *testing.T) {
+	tests := []struct {
+		file, id string
+		updated  time.Time
+	}{
+		{"untitled.atom.xml", "urn:uuid:0b8a3c1e-4f0a-4c55-9b57-7f3f2e9c1a11", time.Date(2026, 1, 29, 17, 30, 0, 0, time.UTC)},
+		{"untitled.rss.xml", "https://untitled.example/", time.Date(2026, 1, 29, 18, 0, 0, 0, time.UTC)},
+		{"attachments.json", "https://podcast.example/feed.json", time.Time{}},
+		{"malformed-item.json", "https://broken.example/", time.Time{}},
+		{"idn.atom.xml", "https://xn--bcher-kva.example/feed", time.Date(2026, 1, 29, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		f := parseFile(t, tt.file, "")
+		if f.ID != tt.id || !f.Updated.Equal(tt.updated) {
+			t.Errorf("%s: ID %q Updated %v, want %q %v", tt.file, f.ID, f.Updated, tt.id, tt.updated)
 		}
 	}
 }

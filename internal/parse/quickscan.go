@@ -30,13 +30,10 @@ func (doc *document) quickScan() (handled bool, err error) {
 	}
 	s := quickScanner{b: b, lastLT: bytes.LastIndexByte(b, '<')}
 	var (
-		depth      int
-		root       string
-		rootPrefix []byte
-		inEntry    bool
-		fixBase    bool
-		kind       kind
-		types      []textTypes
+		depth   int
+		root    string
+		fixBase bool
+		entries entryTracker
 	)
 	for i := 0; i < len(b); {
 		if b[i] != '<' {
@@ -87,30 +84,21 @@ func (doc *document) quickScan() (handled bool, err error) {
 			if t.fixBase {
 				fixBase = true
 			}
-			switch {
-			case depth == 1:
-				root, rootPrefix = strings.ToLower(string(t.local)), t.space
+			if depth == 1 {
+				root = strings.ToLower(string(t.local))
 				switch root {
 				case "rss", "rdf":
-					kind = kindRSS
+					entries.kind = kindRSS
 				case "feed":
-					kind = kindAtom
+					entries.kind = kindAtom
 				case "html":
 					return true, fmt.Errorf("%w (looks like an HTML page)", ErrNotFeed)
 				default:
 					return true, fmt.Errorf("%w (root element <%s>)", ErrNotFeed, t.local)
 				}
-			case kind != kindAtom || !bytes.Equal(t.space, rootPrefix):
-			case depth == 2:
-				inEntry = string(t.local) == "entry"
-				if inEntry {
-					types = append(types, textTypes{})
-				}
-			case depth == 3 && inEntry && string(t.local) == "title":
-				types[len(types)-1].title = t.typ
-			case depth == 3 && inEntry && string(t.local) == "summary":
-				types[len(types)-1].summary = t.typ
+				entries.rootSpace = string(t.space)
 			}
+			entries.start(depth, string(t.space), string(t.local), t.typ, t.base, t.hasBase)
 			if t.empty {
 				depth = max(depth-1, 0) // RawToken's EndElement for <x/>
 			}
@@ -119,7 +107,7 @@ func (doc *document) quickScan() (handled bool, err error) {
 	if root == "" {
 		return true, fmt.Errorf("%w (no root element)", ErrNotFeed)
 	}
-	doc.kind, doc.entryTypes = kind, types
+	doc.kind, doc.entries = entries.kind, entries.result()
 	if fixBase {
 		doc.body = xmlBaseAttr.ReplaceAllFunc(doc.body, dirBase)
 	}
@@ -296,8 +284,10 @@ func (s *quickScanner) commentOrCDATA(i int) (int, bool) {
 type startTag struct {
 	space, local []byte
 	typ          string // type="…" lowercased and trimmed, as attr returns it
-	fixBase      bool   // an xml:base gofeed would mis-resolve
-	empty        bool   // <x/>
+	base         string // xml:base="…", when hasBase
+	hasBase      bool
+	fixBase      bool // an xml:base gofeed would mis-resolve
+	empty        bool // <x/>
 	end          int
 }
 
@@ -353,8 +343,9 @@ func (s *quickScanner) startTag(i int) (startTag, bool) {
 		if (isBase || isType) && bytes.ContainsAny(val, "&\r") {
 			return t, false
 		}
-		if isBase && fileLikeBase(string(val)) {
-			t.fixBase = true
+		if isBase {
+			t.base, t.hasBase = string(val), true
+			t.fixBase = fileLikeBase(t.base)
 		}
 		if isType {
 			t.typ, haveType = strings.ToLower(strings.TrimSpace(string(val))), true

@@ -16,7 +16,7 @@ func scanBoth(t *testing.T, body []byte) (handled bool) {
 	quick := &document{body: body}
 	handled, qerr := quick.quickScan()
 	if !handled {
-		if quick.kind != 0 || quick.entryTypes != nil || &quick.body[0] != &body[0] {
+		if quick.kind != 0 || quick.entries != nil || &quick.body[0] != &body[0] {
 			t.Fatalf("quickScan changed the document before giving up on %q", body)
 		}
 		return false
@@ -26,9 +26,9 @@ func scanBoth(t *testing.T, body []byte) (handled bool) {
 	if (qerr == nil) != (rerr == nil) || (qerr != nil && qerr.Error() != rerr.Error()) {
 		t.Fatalf("quickScan error %v, rawScan error %v, on %q", qerr, rerr, body)
 	}
-	if qerr == nil && (quick.kind != raw.kind || !reflect.DeepEqual(quick.entryTypes, raw.entryTypes) ||
+	if qerr == nil && (quick.kind != raw.kind || !reflect.DeepEqual(quick.entries, raw.entries) ||
 		string(quick.body) != string(raw.body)) {
-		t.Fatalf("quickScan %v %v, rawScan %v %v, on %q", quick.kind, quick.entryTypes, raw.kind, raw.entryTypes, body)
+		t.Fatalf("quickScan %v %v, rawScan %v %v, on %q", quick.kind, quick.entries, raw.kind, raw.entries, body)
 	}
 	return true
 }

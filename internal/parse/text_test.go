@@ -15,8 +15,8 @@ func TestSanitize(t *testing.T) {
 		}
 	}
 	for _, good := range []string{
-		`<a href="https://news.example/2026/01/markup/more.html" rel="nofollow noreferrer">more</a>`,
-		`<img src="https://news.example/img/lead.jpg" alt="lead"/>`,
+		`<a href="https://feeds.example/desk/more.html" rel="nofollow noreferrer">more</a>`,
+		`<img src="https://feeds.example/img/lead.jpg" alt="lead"/>`,
 		`<a href="https://other.example/x" rel="nofollow noreferrer">an absolute link</a>`,
 		`<a href="mailto:desk@news.example"`,
 		`&amp;`,
@@ -31,7 +31,7 @@ func TestSanitize(t *testing.T) {
 	if want := "Body with and an absolute link, mail and ."; s.ContentText != want {
 		t.Errorf("ContentText = %q, want %q", s.ContentText, want)
 	}
-	if s.Image != "https://news.example/img/lead.jpg" {
+	if s.Image != "https://feeds.example/img/lead.jpg" {
 		t.Errorf("Image = %q", s.Image)
 	}
 }
@@ -65,7 +65,7 @@ func TestTextAndHTMLTypes(t *testing.T) {
 		{"json content_text plain", byTitle(t, json, "Text content").ContentText,
 			"Plain <not html> & text over two lines."},
 		{"json content_html sanitized", byTitle(t, json, "HTML content").Content,
-			`<p>Hello <a href="https://json.example/rel" rel="nofollow noreferrer">rel</a></p>`},
+			`<p>Hello <a href="https://feeds.example/rel" rel="nofollow noreferrer">rel</a></p>`},
 		{"json summary kept", byTitle(t, json, "HTML content").Summary, "A short summary."},
 	}
 	for _, tt := range tests {
@@ -127,5 +127,30 @@ func TestBlockElementsSeparateWords(t *testing.T) {
 				t.Errorf("SummaryText = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+func TestBase64Content(t *testing.T) {
+	f := parseFile(t, "base64.atom.xml", "")
+	tests := []struct {
+		title, content, text string
+	}{
+		{"Octet-stream HTML", `<p>Decoded <b>HTML</b> body with a <a href="https://feeds.example/rel" rel="nofollow noreferrer">relative link</a>.</p>`,
+			"Decoded HTML body with a relative link."},
+		{"Custom type text", "Plain decoded text with &lt;angle&gt; brackets &amp; an ampersand.",
+			"Plain decoded text with <angle> brackets & an ampersand."},
+		{"Binary image", "", ""},
+		{"Not Base64 after all", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.title, func(t *testing.T) {
+			s := byTitle(t, f, tt.title)
+			if s.Content != tt.content || s.ContentText != tt.text {
+				t.Errorf("Content %q / %q, want %q / %q", s.Content, s.ContentText, tt.content, tt.text)
+			}
+		})
+	}
+	if s := byTitle(t, f, "Binary image"); s.SummaryText != "The summary stays." {
+		t.Errorf("SummaryText = %q", s.SummaryText)
 	}
 }
