@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/feeds"
-
-	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // atomFeed shadows the AtomFeed fields gorilla fills wrongly: its id is the
@@ -19,24 +17,50 @@ import (
 type atomFeed struct {
 	*feeds.AtomFeed
 	Lang      string           `xml:"xml:lang,attr,omitempty"`
+	NSMedia   string           `xml:"xmlns:media,attr,omitempty"`
+	NSND      string           `xml:"xmlns:nd,attr,omitempty"`
 	Generator string           `xml:"generator,omitempty"`
 	Links     []feeds.AtomLink `xml:"link"` // shadows the single Link
+	Since     *uint64          `xml:"nd:since"`
 	Entries   []*atomEntry     `xml:"entry"`
 }
 
-// atomEntry shadows the string-typed category and source (invalid Atom, G14)
-// and the single author.
+// atomEntry is an entry with everything gorilla's cannot express: several
+// authors and categories, a real <source>, <published>, a thumbnail.
 type atomEntry struct {
-	*feeds.AtomEntry
-	Lang       string              `xml:"xml:lang,attr,omitempty"`
-	Authors    []*feeds.AtomAuthor `xml:"author"`
-	Categories []atomCategory      `xml:"category"`
-	Source     *atomSource         `xml:"source"`
-	Content    *atomText           `xml:"content"` // shadows gorilla's, pre-escaped
-	Summary    *atomText           `xml:"summary"`
+	Lang       string           `xml:"xml:lang,attr,omitempty"`
+	Title      string           `xml:"title"`
+	ID         string           `xml:"id"`
+	Updated    string           `xml:"updated"`
+	Published  string           `xml:"published,omitempty"`
+	Authors    []atomPerson     `xml:"author"`
+	Links      []feeds.AtomLink `xml:"link"`
+	Categories []atomCategory   `xml:"category"`
+	Summary    *atomText        `xml:"summary"`
+	Content    *atomText        `xml:"content"`
+	Source     *atomSource      `xml:"source"`
+	Thumbnail  *mediaThumb      `xml:"media:thumbnail"`
+	Seq        *uint64          `xml:"nd:seq"`
 }
 
-// atomText is an html text construct written as CDATA, like RSS
+// plainAtomEntry has atomEntry's fields without its MarshalXML.
+type plainAtomEntry atomEntry
+
+// MarshalXML starts every entry on a line of its own.
+func (e *atomEntry) MarshalXML(enc *xml.Encoder, start xml.StartElement) error {
+	if err := enc.EncodeToken(xml.CharData("\n")); err != nil {
+		return err
+	}
+	return enc.EncodeElement((*plainAtomEntry)(e), start)
+}
+
+type atomPerson struct {
+	Name  string `xml:"name"`
+	URI   string `xml:"uri,omitempty"`
+	Email string `xml:"email,omitempty"`
+}
+
+// atomText is a text construct. HTML is written as CDATA, like RSS
 // content:encoded: encoding/xml's escaping decodes and checks every rune,
 // which made it the largest cost of an Atom render, while CDATA is copied
 // as is (encoding/xml splits any "]]>" inside). Every string has already
@@ -46,24 +70,21 @@ type atomText struct {
 	Body string `xml:",cdata"`
 }
 
-func htmlText(html string) *atomText {
-	return &atomText{Type: "html", Body: html}
-}
-
 type atomCategory struct {
-	Term  string `xml:"term,attr"`
-	Label string `xml:"label,attr,omitempty"`
+	Term string `xml:"term,attr"`
 }
 
-// atomSource credits the upstream feed (RFC 4287 §4.2.11).
+// atomSource credits the upstream feed (RFC 4287 §4.2.11) with its own id
+// and update time, when its document gives them.
 type atomSource struct {
-	ID    string           `xml:"id,omitempty"`
-	Title string           `xml:"title,omitempty"`
-	Links []feeds.AtomLink `xml:"link"`
+	ID      string           `xml:"id,omitempty"`
+	Title   string           `xml:"title,omitempty"`
+	Updated string           `xml:"updated,omitempty"`
+	Links   []feeds.AtomLink `xml:"link"`
 }
 
-func writeAtom(w io.Writer, ch Channel, stories []story.Story) error {
-	base := (&feeds.Atom{Feed: baseFeed(ch, stories)}).AtomFeed()
+func writeAtom(w io.Writer, ch Channel, items []item) error {
+	base := (&feeds.Atom{Feed: baseFeed(ch, items)}).AtomFeed()
 	// gorilla uses the site link as the feed id (G2); ours is ch.ID. The
 	// fallbacks keep a caller that forgot it valid, if less stable.
 	base.Id = cmp.Or(ch.ID, ch.SelfURL, ch.HTMLURL)
@@ -72,100 +93,119 @@ func writeAtom(w io.Writer, ch Channel, stories []story.Story) error {
 	}
 	base.Link = nil
 	f := &atomFeed{AtomFeed: base, Lang: languageTag(ch.Language), Generator: ch.Generator,
-		Entries: make([]*atomEntry, len(stories))}
-	if ch.HTMLURL != "" {
-		f.Links = append(f.Links, feeds.AtomLink{Href: ch.HTMLURL, Rel: "alternate", Type: "text/html"})
+		Entries: make([]*atomEntry, len(items))}
+	link := func(href, rel, typ string) {
+		if href != "" {
+			f.Links = append(f.Links, feeds.AtomLink{Href: href, Rel: rel, Type: typ})
+		}
 	}
-	if ch.SelfURL != "" {
-		f.Links = append(f.Links, feeds.AtomLink{Href: ch.SelfURL, Rel: "self", Type: "application/atom+xml"})
-	}
+	link(ch.HTMLURL, "alternate", "text/html")
+	link(ch.SelfURL, "self", "application/atom+xml")
 	for _, hub := range ch.HubURLs {
-		f.Links = append(f.Links, feeds.AtomLink{Href: hub, Rel: "hub"})
+		link(hub, "hub", "")
 	}
-	if ch.FirstURL != "" {
-		f.Links = append(f.Links, feeds.AtomLink{Href: ch.FirstURL, Rel: "first"})
+	link(ch.FirstURL, "first", "")
+	link(ch.NextURL, "next", "")
+	if ch.Resume {
+		f.Since = &ch.ResumeSeq
+		f.NSND = nsNewsdesk
 	}
-	if ch.NextURL != "" {
-		f.Links = append(f.Links, feeds.AtomLink{Href: ch.NextURL, Rel: "next"})
+	for i := range items {
+		e := newAtomEntry(ch, &items[i], f.Lang)
+		if e.Thumbnail != nil {
+			f.NSMedia = nsMedia
+		}
+		f.Entries[i] = e
 	}
-	for i, e := range base.Entries {
-		f.Entries[i] = newAtomEntry(e, &stories[i], f.Lang)
-	}
-	base.Entries = nil
 
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(f); err != nil {
+	if err := xml.NewEncoder(w).Encode(f); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
 }
 
-func newAtomEntry(base *feeds.AtomEntry, s *story.Story, feedLang string) *atomEntry {
-	e := &atomEntry{AtomEntry: base}
+func newAtomEntry(ch Channel, v *item, feedLang string) *atomEntry {
+	s := v.s
+	// gorilla leaves <updated> empty without dates (G4, invalid) and never
+	// writes <published> (G13).
+	updated := v.updated
+	if updated.IsZero() {
+		updated = epoch
+	}
+	e := &atomEntry{Title: v.title, ID: ch.ItemIDPrefix + s.FeedID(), Updated: updated.Format(time.RFC3339),
+		Categories: make([]atomCategory, 0, len(s.Categories))}
 	if lang := languageTag(s.Language); lang != "" && lang != feedLang {
 		e.Lang = lang
 	}
-	// gorilla leaves <updated> empty without dates (G4, invalid) and never
-	// writes <published> (G13).
-	if base.Updated == "" {
-		base.Updated = epoch.Format(time.RFC3339)
+	if !v.published.IsZero() {
+		e.Published = v.published.Format(time.RFC3339)
 	}
-	if p := storyPublished(s); !p.IsZero() {
-		base.Published = p.Format(time.RFC3339)
-	}
-	base.Author = nil
 	for _, a := range s.Authors {
 		name := authorName(a)
 		if name == "" {
 			continue // atom:name is required
 		}
-		p := feeds.AtomPerson{Name: name, Uri: a.URL}
-		if strings.Contains(a.Email, "@") {
+		p := atomPerson{Name: name, URI: a.URL}
+		if hasEmail(a) {
 			p.Email = a.Email
 		}
-		e.Authors = append(e.Authors, &feeds.AtomAuthor{AtomPerson: p})
+		e.Authors = append(e.Authors, p)
 	}
 	for _, c := range s.Categories {
 		if c != "" {
 			e.Categories = append(e.Categories, atomCategory{Term: c})
 		}
 	}
-	base.Links = base.Links[:0]
 	if s.Link != "" {
-		base.Links = append(base.Links, feeds.AtomLink{Href: s.Link, Rel: "alternate", Type: "text/html"})
+		e.Links = append(e.Links, feeds.AtomLink{Href: s.Link, Rel: "alternate", Type: "text/html"})
 	}
 	for _, enc := range s.Enclosures {
 		l := feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: enclosureType(enc)}
 		if enc.Length > 0 {
 			l.Length = strconv.FormatInt(enc.Length, 10)
 		}
-		base.Links = append(base.Links, l)
+		e.Links = append(e.Links, l)
 	}
-	if len(s.Enclosures) == 0 && s.Image != "" {
-		base.Links = append(base.Links, feeds.AtomLink{Href: s.Image, Rel: "enclosure", Type: imageType(s.Image)})
-	}
-	if hasContent(s) || s.Link == "" {
+	switch {
+	case v.content:
+		e.Content = &atomText{Type: "html", Body: v.body}
+		if v.summary != "" {
+			e.Summary = &atomText{Type: "html", Body: v.summary}
+		}
+	case v.body != "" && s.Link == "":
 		// An entry needs an alternate link or content (RFC 4287 §4.1.1).
-		e.Content = htmlText(contentHTML(s))
+		e.Content = &atomText{Type: "html", Body: v.body}
+	case v.body != "":
+		e.Summary = &atomText{Type: "html", Body: v.body}
+	case s.Link == "":
+		e.Content = &atomText{Type: "text", Body: v.title} // nothing else to show, and content is required
 	}
-	if s.Summary != "" {
-		e.Summary = htmlText(s.Summary)
-	}
-	base.Content, base.Summary = nil, nil
 	if s.SourceURL != "" || s.SourceLink != "" || sourceTitle(s) != "" {
-		src := &atomSource{ID: cmp.Or(s.SourceURL, s.SourceLink), Title: sourceTitle(s)}
+		up := ch.Upstreams[s.Source]
+		src := &atomSource{ID: cmp.Or(up.ID, s.SourceURL, s.SourceLink), Title: sourceTitle(s)}
+		if !up.Updated.IsZero() {
+			src.Updated = utc(up.Updated).Format(time.RFC3339)
+		}
 		if s.SourceURL != "" {
 			src.Links = append(src.Links, feeds.AtomLink{Href: s.SourceURL, Rel: "self"})
 		}
 		if s.SourceLink != "" {
 			src.Links = append(src.Links, feeds.AtomLink{Href: s.SourceLink, Rel: "alternate", Type: "text/html"})
 		}
+		if src.ID != "" && !strings.Contains(src.ID, ":") {
+			src.ID = "" // atom:id must be an IRI
+		}
 		e.Source = src
+	}
+	if s.Image != "" {
+		e.Thumbnail = &mediaThumb{URL: s.Image}
+	}
+	if ch.Resume {
+		e.Seq = &s.Seq
 	}
 	return e
 }

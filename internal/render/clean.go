@@ -29,22 +29,54 @@ func cleanStrings(in []string) []string {
 	return out
 }
 
-// cleanChannel returns ch with every string cleaned.
+// cleanChannel returns ch with every string cleaned and every URL in ASCII.
 func cleanChannel(ch Channel) Channel {
 	for _, p := range []*string{&ch.ID, &ch.ItemIDPrefix, &ch.Title, &ch.Description, &ch.Language,
-		&ch.Generator, &ch.Author, &ch.HTMLURL, &ch.SelfURL, &ch.FirstURL, &ch.NextURL} {
+		&ch.Generator, &ch.Author, &ch.HTMLURL, &ch.SelfURL, &ch.FeedURL, &ch.FirstURL, &ch.NextURL} {
 		*p = clean(*p)
 	}
+	for _, p := range []*string{&ch.HTMLURL, &ch.SelfURL, &ch.FeedURL, &ch.FirstURL, &ch.NextURL} {
+		*p = asciiURL(*p)
+	}
+	ch.ID, ch.ItemIDPrefix = tagURI(ch.ID), tagURI(ch.ItemIDPrefix)
 	ch.HubURLs = cleanStrings(ch.HubURLs)
+	if len(ch.Upstreams) > 0 {
+		ups := make(map[string]Upstream, len(ch.Upstreams))
+		for name, u := range ch.Upstreams {
+			ups[name] = Upstream{ID: tagURI(clean(u.ID)), Updated: u.Updated}
+		}
+		ch.Upstreams = ups
+	}
+	if i := nonASCIIURL(ch.HubURLs); i >= 0 {
+		hubs := append([]string(nil), ch.HubURLs...)
+		for j := i; j < len(hubs); j++ {
+			hubs[j] = asciiURL(hubs[j])
+		}
+		ch.HubURLs = hubs
+	}
 	return ch
 }
 
-// cleanStory returns a copy of s whose rendered strings are clean. Slices are
-// copied only when an element changes, so the caller's story is never modified.
+// nonASCIIURL returns the index of the first URL asciiURL would change, or -1.
+func nonASCIIURL(urls []string) int {
+	for i, u := range urls {
+		if asciiURL(u) != u {
+			return i
+		}
+	}
+	return -1
+}
+
+// cleanStory returns a copy of s whose rendered strings are clean and whose
+// URLs are ASCII. Slices are copied only when an element changes, so the
+// caller's story is never modified.
 func cleanStory(s story.Story) story.Story {
-	for _, p := range []*string{&s.ID, &s.Source, &s.SourceTitle, &s.SourceURL, &s.SourceLink,
-		&s.Link, &s.Title, &s.Summary, &s.Content, &s.SummaryText, &s.Image, &s.Language} {
+	for _, p := range []*string{&s.ID, &s.ServedID, &s.Source, &s.SourceTitle, &s.SourceURL, &s.SourceLink,
+		&s.Link, &s.Title, &s.Summary, &s.Content, &s.SummaryText, &s.ContentText, &s.Image, &s.Language} {
 		*p = clean(*p)
+	}
+	for _, p := range []*string{&s.SourceURL, &s.SourceLink, &s.Link, &s.Image} {
+		*p = asciiURL(*p)
 	}
 	if !strings.HasPrefix(s.SourceURL, "https://") && !strings.HasPrefix(s.SourceURL, "http://") {
 		// A file:// fetch URL names a path on this machine: never publish it.
@@ -55,14 +87,15 @@ func cleanStory(s story.Story) story.Story {
 		authors := append([]story.Author(nil), s.Authors...)
 		for j := i; j < len(authors); j++ {
 			a := &authors[j]
-			a.Name, a.Email, a.URL = clean(a.Name), clean(a.Email), clean(a.URL)
+			a.Name, a.Email, a.URL = clean(a.Name), clean(a.Email), asciiURL(clean(a.URL))
 		}
 		s.Authors = authors
 	}
 	if i := dirtyEnclosure(s.Enclosures); i >= 0 {
 		encs := append([]story.Enclosure(nil), s.Enclosures...)
 		for j := i; j < len(encs); j++ {
-			encs[j].URL, encs[j].Type = clean(encs[j].URL), clean(encs[j].Type)
+			e := &encs[j]
+			e.URL, e.Type, e.Title = asciiURL(clean(e.URL)), clean(e.Type), clean(e.Title)
 		}
 		s.Enclosures = encs
 	}
@@ -87,7 +120,7 @@ func dirty(ss ...string) bool {
 
 func dirtyAuthor(as []story.Author) int {
 	for i, a := range as {
-		if dirty(a.Name, a.Email, a.URL) {
+		if dirty(a.Name, a.Email, a.URL) || asciiURL(a.URL) != a.URL {
 			return i
 		}
 	}
@@ -96,7 +129,7 @@ func dirtyAuthor(as []story.Author) int {
 
 func dirtyEnclosure(es []story.Enclosure) int {
 	for i, e := range es {
-		if dirty(e.URL, e.Type) {
+		if dirty(e.URL, e.Type, e.Title) || asciiURL(e.URL) != e.URL {
 			return i
 		}
 	}

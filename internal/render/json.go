@@ -2,32 +2,38 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
-
-	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // jsonFeed fixes gorilla's feed object: "items" is required even when empty
 // (G9), and the deprecated "author" is dropped (G12).
 type jsonFeed struct {
 	*feeds.JSONFeed
-	Author any         `json:"author,omitempty"` // always nil: shadows the deprecated field
-	Items  []*jsonItem `json:"items"`            // no omitempty
+	Author   any                `json:"author,omitempty"` // always nil: shadows the deprecated field
+	Newsdesk *jsonFeedExtension `json:"_newsdesk,omitempty"`
+	Items    []*jsonItem        `json:"items"` // no omitempty; the last key (see writeJSON)
 }
 
-// jsonItem shadows the item fields gorilla gets wrong: HTML in "summary"
-// (G11), dates with nanoseconds and offsets, "size" for "size_in_bytes" and
-// an int32 (G10), and no attachments, language or source at all.
+// jsonFeedExtension is the feed's "_newsdesk" object: on a ?since page, the
+// sequence number to continue from.
+type jsonFeedExtension struct {
+	Since uint64 `json:"since"`
+}
+
+// jsonItem shadows the item fields gorilla gets wrong: dates with
+// nanoseconds and offsets, "size" for "size_in_bytes" and an int32 (G10),
+// and no attachment titles or durations, language or source at all.
+// content_html and content_text are gorilla's, both omitempty: an item
+// always has exactly one of them, never an empty one.
 type jsonItem struct {
 	*feeds.JSONItem
 	Author      any              `json:"author,omitempty"` // always nil
-	ContentHTML string           `json:"content_html"`     // required (or content_text): never omitted
 	Published   string           `json:"date_published,omitempty"`
 	Modified    string           `json:"date_modified,omitempty"`
 	Attachments []jsonAttachment `json:"attachments,omitempty"`
@@ -36,13 +42,16 @@ type jsonItem struct {
 }
 
 type jsonAttachment struct {
-	URL      string `json:"url"`
-	MIMEType string `json:"mime_type"`
-	Size     int64  `json:"size_in_bytes,omitempty"`
+	URL      string  `json:"url"`
+	MIMEType string  `json:"mime_type"`
+	Title    string  `json:"title,omitempty"`
+	Size     int64   `json:"size_in_bytes,omitempty"`
+	Duration float64 `json:"duration_in_seconds,omitempty"`
 }
 
-// jsonExtension is our "_newsdesk" object: where the story came from, and
-// the other sources that carried it. Readers ignore unknown "_" keys.
+// jsonExtension is an item's "_newsdesk" object: where the story came from,
+// the other sources that carried it, and its sequence number (the ?since
+// cursor). Readers ignore unknown "_" keys.
 type jsonExtension struct {
 	Source *jsonSource `json:"source,omitempty"`
 	AlsoIn []jsonRef   `json:"also_in,omitempty"`
@@ -61,22 +70,24 @@ type jsonRef struct {
 	Title string `json:"title,omitempty"`
 }
 
-func writeJSON(w io.Writer, ch Channel, stories []story.Story) error {
-	base := (&feeds.JSON{Feed: baseFeed(ch, stories)}).JSONFeed()
+func writeJSON(w io.Writer, ch Channel, items []item) error {
+	base := (&feeds.JSON{Feed: baseFeed(ch, items)}).JSONFeed()
 	base.Author = nil
 	base.Language = ch.Language
-	base.FeedUrl = ch.SelfURL
-	if ch.NextURL != ch.SelfURL {
+	// feed_url is the subscription, also on a page of it: a reader that
+	// subscribes from a page must not subscribe to the page.
+	base.FeedUrl = cmp.Or(ch.FeedURL, ch.SelfURL)
+	if ch.NextURL != base.FeedUrl {
 		base.NextUrl = ch.NextURL // must differ from feed_url
 	}
 	for _, hub := range ch.HubURLs {
 		base.Hubs = append(base.Hubs, &feeds.JSONHub{Type: "WebSub", Url: hub})
 	}
-	items := make([]*jsonItem, len(stories))
-	for i, it := range base.Items {
-		items[i] = newJSONItem(it, &stories[i])
+	head := &jsonFeed{JSONFeed: base, Items: []*jsonItem{}}
+	if ch.Resume {
+		head.Newsdesk = &jsonFeedExtension{Since: ch.ResumeSeq}
 	}
-	base.Items = nil
+	feedLang := languageTag(ch.Language)
 
 	// The document is compact, with one item per line: json's Indent pass
 	// cost more than the encoding itself, and a line per item still keeps
@@ -85,7 +96,7 @@ func writeJSON(w io.Writer, ch Channel, stories []story.Story) error {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false) // valid either way; \u003c triples the size of HTML
-	if err := enc.Encode(&jsonFeed{JSONFeed: base, Items: []*jsonItem{}}); err != nil {
+	if err := enc.Encode(head); err != nil {
 		return err
 	}
 	const tail = "[]}\n" // "items" is the last key of jsonFeed
@@ -94,12 +105,12 @@ func writeJSON(w io.Writer, ch Channel, stories []story.Story) error {
 	}
 	out.Truncate(out.Len() - len(tail))
 	out.WriteByte('[')
-	for i, it := range items {
+	for i := range items {
 		if i > 0 {
 			out.WriteByte(',')
 		}
 		out.WriteByte('\n')
-		if err := enc.Encode(it); err != nil {
+		if err := enc.Encode(newJSONItem(ch, &items[i], feedLang)); err != nil {
 			return err
 		}
 		out.Truncate(out.Len() - 1) // Encode's newline
@@ -112,24 +123,29 @@ func writeJSON(w io.Writer, ch Channel, stories []story.Story) error {
 	return err
 }
 
-func newJSONItem(base *feeds.JSONItem, s *story.Story) *jsonItem {
-	it := &jsonItem{JSONItem: base, ContentHTML: contentHTML(s), Language: s.Language}
-	base.Author = nil
-	base.Summary = s.SummaryText // plain text only
-	base.Image = s.Image
-	base.Tags = s.Categories
-	base.PublishedDate, base.ModifiedDate = nil, nil
-	if t := storyPublished(s); !t.IsZero() {
-		it.Published = t.Format(time.RFC3339)
+func newJSONItem(ch Channel, v *item, feedLang string) *jsonItem {
+	s := v.s
+	base := &feeds.JSONItem{Id: ch.ItemIDPrefix + s.FeedID(), Url: s.Link, Title: v.title, Summary: v.summaryText(),
+		Image: s.Image, Tags: nonEmpty(s.Categories)}
+	if v.body != "" {
+		base.ContentHTML = v.body
+	} else {
+		base.ContentText = v.title // content_html or content_text is required, and never empty
 	}
-	if t := storyUpdated(s); !t.IsZero() {
-		it.Modified = t.Format(time.RFC3339)
+	it := &jsonItem{JSONItem: base}
+	if lang := languageTag(s.Language); lang != "" && lang != feedLang {
+		it.Language = lang
 	}
-	base.Authors = nil
+	if !v.published.IsZero() {
+		it.Published = v.published.Format(time.RFC3339)
+	}
+	if !v.updated.IsZero() && !v.updated.Equal(v.published) {
+		it.Modified = v.updated.Format(time.RFC3339) // an edit; unedited items leave it out
+	}
 	for _, a := range s.Authors {
 		// An author object needs a name, url or avatar; JSON Feed has no email.
 		ja := &feeds.JSONAuthor{Name: a.Name, Url: a.URL}
-		if ja.Url == "" && strings.Contains(a.Email, "@") {
+		if ja.Url == "" && hasEmail(a) {
 			ja.Url = "mailto:" + a.Email
 		}
 		if ja.Name != "" || ja.Url != "" {
@@ -137,7 +153,8 @@ func newJSONItem(base *feeds.JSONItem, s *story.Story) *jsonItem {
 		}
 	}
 	for _, e := range s.Enclosures {
-		it.Attachments = append(it.Attachments, jsonAttachment{URL: e.URL, MIMEType: enclosureType(e), Size: max(e.Length, 0)})
+		it.Attachments = append(it.Attachments, jsonAttachment{URL: e.URL, MIMEType: enclosureType(e), Title: e.Title,
+			Size: max(e.Length, 0), Duration: max(e.Duration, 0).Seconds()})
 	}
 	ext := &jsonExtension{Seq: s.Seq}
 	if s.Source != "" || s.SourceURL != "" {

@@ -1,13 +1,20 @@
 // Package render writes topic feeds as RSS 2.0, Atom 1.0 and JSON Feed 1.1,
 // building on gorilla/feeds and filling in where it falls short of the specs.
 //
-// gorilla/feeds builds the base output structs (feeds.RssFeed, feeds.AtomFeed,
-// feeds.JSONFeed); this package wraps each of them in its own types that
-// shadow the fields gorilla gets wrong (random Atom ids, url-less RSS sources,
+// gorilla/feeds builds each document's head (feeds.RssFeed, feeds.AtomFeed,
+// feeds.JSONFeed) and JSON Feed's item objects; this package wraps them in
+// its own types that shadow the fields gorilla gets wrong (random Atom ids,
 // a JSON feed without "items", wrong JSON keys) and add what it cannot
-// express (self and hub links, several categories and authors, sources,
-// media thumbnails). Output is deterministic: the same input always gives
-// the same bytes, so callers can hash it into an ETag.
+// express (self and hub links, RFC 5005 paging, the ?since cursor). RSS
+// items and Atom entries are its own structs, in the element order the RSS
+// Best Practices Profile lists and with no empty elements. Output is
+// deterministic: the same input always gives the same bytes, so callers can
+// hash it into an ETag.
+//
+// Every item has a title (story.Headline names an untitled one), a body
+// where its format needs one, and its text once: a summary that repeats
+// the content's opening is left out. A lead image is a thumbnail (JSON Feed
+// "image"), never an enclosure the upstream did not declare.
 //
 // A story that other sources also carried (Story.AlsoIn) names them: its HTML
 // content ends with a short "Also reported by: …" paragraph in every format,
@@ -85,10 +92,31 @@ type Channel struct {
 	ID                                              string
 	ItemIDPrefix                                    string
 	Title, Description, Language, Generator, Author string
-	HTMLURL, SelfURL, FirstURL, NextURL             string
-	HubURLs                                         []string
-	Updated                                         time.Time
-	TTL                                             time.Duration
+
+	HTMLURL           string // the topic's web page
+	SelfURL           string // this document's own address (a page's includes its query)
+	FeedURL           string // the subscription address (JSON feed_url); "" means SelfURL
+	FirstURL, NextURL string // RFC 5005 paging
+	HubURLs           []string
+
+	// Resume marks a ?since page: the document carries ResumeSeq, the
+	// sequence number to ask for next (?since=ResumeSeq), and every item its
+	// own sequence number, in every format.
+	Resume    bool
+	ResumeSeq uint64
+
+	// Upstreams describe the upstream feeds the stories came from, by
+	// story.Source: what an Atom <source> credits.
+	Upstreams map[string]Upstream
+
+	Updated time.Time
+	TTL     time.Duration
+}
+
+// Upstream is what an upstream feed's document says about itself.
+type Upstream struct {
+	ID      string    // its own id (an Atom feed's <id>, an RSS channel's link); "" when it has none
+	Updated time.Time // its own update time; zero when it gives none
 }
 
 // defaultAuthor credits the feed when Channel.Author is empty: Atom requires
@@ -98,23 +126,28 @@ const defaultAuthor = "newsdesk"
 // Write renders stories as one feed document, in the order given.
 //
 // Every string is stripped of characters XML 1.0 cannot carry first, so one
-// stray control character upstream cannot make the document malformed.
+// stray control character upstream cannot make the document malformed, and
+// every URL's host is written in ASCII (punycode). Documents carry no
+// indentation and declare only the namespaces they use; each item starts
+// a line of its own, so diffs of rendered feeds stay readable.
 // Write never reads the clock: when ch.Updated is zero the feed's update time
 // is the newest story's, or the Unix epoch for an empty feed.
 func Write(w io.Writer, f Format, ch Channel, stories []story.Story) error {
 	ch = cleanChannel(ch)
 	clean := make([]story.Story, len(stories))
+	items := make([]item, len(stories))
 	for i := range stories {
 		clean[i] = cleanStory(stories[i])
+		items[i] = newItem(&clean[i])
 	}
 	var err error
 	switch f {
 	case RSS:
-		err = writeRSS(w, ch, clean)
+		err = writeRSS(w, ch, items)
 	case Atom:
-		err = writeAtom(w, ch, clean)
+		err = writeAtom(w, ch, items)
 	case JSON:
-		err = writeJSON(w, ch, clean)
+		err = writeJSON(w, ch, items)
 	default:
 		return fmt.Errorf("render: unknown format %d", int(f))
 	}
