@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// options are the flags of every command; each command reads the ones it
+// needs.
+type options struct {
+	log io.Writer
+
+	// ratio
+	reps     int
+	duration time.Duration
+	conns    intList
+	threads  int
+	nginx    string // "auto", "on" or "off"
+	profile  string // folder for newsdesk's profiles; "" takes none
+
+	// the generated upstream
+	items, itemBytes int
+
+	// ingest, reclassify, topics
+	feeds, perFeed int
+	readers        int
+	stories        int
+	topics         int
+	idle           time.Duration
+
+	// bare (internal: the reference server started by ratio)
+	dir, listen string
+
+	keep bool // keep the temporary folder
+}
+
+func (o *options) register(fs *flag.FlagSet, cmd string) {
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (config, store, logs, profiles) and print its path")
+	fs.IntVar(&o.items, "items", 50, "items in each generated upstream feed and topic page")
+	fs.IntVar(&o.itemBytes, "item-bytes", 6000, "approximate bytes of HTML content per item")
+	switch cmd {
+	case "ratio":
+		o.conns = intList{32, 128}
+		fs.IntVar(&o.reps, "reps", 3, "interleaved repetitions; the table shows medians")
+		fs.DurationVar(&o.duration, "d", 5*time.Second, "duration of each wrk run")
+		fs.Var(&o.conns, "c", "comma-separated wrk connection counts")
+		fs.IntVar(&o.threads, "t", 2, "wrk threads")
+		fs.StringVar(&o.nginx, "nginx", "auto", "nginx column: auto (when installed), on or off")
+		fs.StringVar(&o.profile, "profile", "", "`folder` to write newsdesk's cpu, heap, allocs, mutex and block profiles and gctrace to, taken under load")
+	case "ingest":
+		fs.IntVar(&o.feeds, "feeds", 1000, "upstream feeds fetched for the first time")
+		fs.IntVar(&o.perFeed, "per-feed", 50, "items per upstream feed")
+		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
+		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest")
+	case "reclassify":
+		fs.IntVar(&o.stories, "stories", 1_000_000, "stories in the store the topic edit re-files")
+		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
+		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification")
+	case "topics":
+		fs.IntVar(&o.topics, "topics", 1000, "topics, each cached in 3 formats")
+	case "bare":
+		fs.StringVar(&o.dir, "dir", "", "folder holding the response to serve")
+		fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "listen address")
+	}
+}
+
+// intList is a comma-separated list of positive integers.
+type intList []int
+
+func (l *intList) String() string {
+	var s []string
+	for _, n := range *l {
+		s = append(s, strconv.Itoa(n))
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *intList) Set(v string) error {
+	*l = nil
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a positive integer", f)
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}

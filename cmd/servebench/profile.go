@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var profilingRe = regexp.MustCompile(`msg=profiling addr=(\S+)`)
+
+// profile takes newsdesk's profiles under load, one wrk run per response
+// case at the largest connection count: a CPU profile over the run, then
+// the allocation, heap, mutex and block profiles, and the GC lines the
+// daemon printed (GODEBUG=gctrace=1) while it ran.
+func profile(ctx context.Context, o options, d *daemon, path, etag string) error {
+	line, err := d.logs.wait(ctx, profilingRe, time.Second, d.exited)
+	if err != nil {
+		return fmt.Errorf("newsdesk has no profiling endpoint: %w", err)
+	}
+	pprof := "http://" + profilingRe.FindStringSubmatch(line)[1] + "/debug/pprof/"
+	if err := os.MkdirAll(o.profile, 0o755); err != nil {
+		return err
+	}
+	conns := o.conns[len(o.conns)-1]
+	secs := max(int(o.duration/time.Second), 3)
+	for _, c := range cases {
+		name := strings.ReplaceAll(c.name, " ", "-")
+		gcBefore := d.logs.count(gcRe)
+		// Profiles accumulate since start: fetch the deltas around the run.
+		for _, p := range []string{"allocs", "mutex", "block"} {
+			if err := save(ctx, pprof+p, filepath.Join(o.profile, name+"."+p+".base.pprof")); err != nil {
+				return err
+			}
+		}
+		errc := make(chan error, 1)
+		go func() {
+			errc <- save(ctx, fmt.Sprintf("%sprofile?seconds=%d", pprof, secs), filepath.Join(o.profile, name+".cpu.pprof"))
+		}()
+		r, err := runWrk(ctx, d.base+path, o.threads, conns, time.Duration(secs+1)*time.Second, c.headers(etag))
+		if err != nil {
+			return err
+		}
+		if err := <-errc; err != nil {
+			return err
+		}
+		for _, p := range []string{"allocs", "mutex", "block", "heap"} {
+			if err := save(ctx, pprof+p, filepath.Join(o.profile, name+"."+p+".pprof")); err != nil {
+				return err
+			}
+		}
+		gcs, pause := gcStats(d.logs, gcBefore)
+		logf(o, "profiled %s at %d conns: %.0f req/s, p99 %v; %d GCs during the run, %.2f ms of stop-the-world pauses",
+			c.name, conns, r.rps, r.p99, gcs, pause)
+	}
+	logf(o, "profiles in %s; e.g. go tool pprof -top -diff_base %s %s", o.profile,
+		filepath.Join(o.profile, "304.allocs.base.pprof"), filepath.Join(o.profile, "304.allocs.pprof"))
+	return nil
+}
+
+func save(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// gcRe matches a gctrace line: "gc 12 @3.4s 1%: 0.011+1.2+0.003 ms clock, …".
+var gcRe = regexp.MustCompile(`^gc \d+ @[0-9.]+s \d+%: ([0-9.]+)\+[0-9.]+\+([0-9.]+) ms clock`)
+
+// gcStats counts the GC cycles logged after the first skip lines and sums
+// their two stop-the-world phases.
+func gcStats(l *lineLog, skip int) (n int, pauseMS float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := 0
+	for _, line := range l.lines {
+		m := gcRe.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if seen++; seen <= skip {
+			continue
+		}
+		a, _ := strconv.ParseFloat(m[1], 64)
+		b, _ := strconv.ParseFloat(m[2], 64)
+		n++
+		pauseMS += a + b
+	}
+	return n, pauseMS
+}
