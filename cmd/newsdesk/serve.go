@@ -42,6 +42,11 @@ func serve(ctx context.Context, e env, args []string) error {
 		cfg.Listen = o.addr
 	}
 	log := newLogger(e.stderr, cfg)
+	stopProfiling, err := startProfiling(e, log)
+	if err != nil {
+		return err
+	}
+	defer stopProfiling()
 
 	db, err := openStore(o.data, 2*time.Second)
 	if err != nil {
@@ -50,7 +55,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer db.Close()
 
 	var ready atomic.Bool
-	srv := server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, MaxAge: cacheMaxAge(cfg), Log: log,
+	srv := server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), Log: log,
 		Ready: func() error {
 			if !ready.Load() {
 				return errors.New("starting or stopping")
@@ -212,7 +217,7 @@ func (d *daemon) apply(cfg *config.Config) {
 	// The server switches first; re-classifying then invalidates the topics
 	// whose stories moved, and only then are hubs pinged about them.
 	d.cfg.Store(cfg)
-	d.srv.Reconfigure(site(cfg), cfg.Set, cacheMaxAge(cfg))
+	d.srv.Reconfigure(site(cfg), cfg.Set, caching(cfg))
 	d.hub.SetHubs(cfg.Site.Hubs) // the feeds now advertise these
 	// An admin told "refused: …; allow it with fetch.allow_networks" edits
 	// the config and expects the next fetch to go through.

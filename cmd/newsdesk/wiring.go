@@ -65,6 +65,12 @@ func site(cfg *config.Config) server.Site {
 	}
 }
 
+// caching is how long HTTP caches may keep what the server answers.
+func caching(cfg *config.Config) server.Caching {
+	maxAge := cacheMaxAge(cfg)
+	return server.Caching{MaxAge: maxAge, SharedMaxAge: maxAge}
+}
+
 // cacheMaxAge derives the feeds' Cache-Control max-age from the refresh
 // schedule: content changes at most once per interval, so a reader polling
 // more often than half of it gains nothing.

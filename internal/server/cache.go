@@ -3,24 +3,29 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
-	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Bounds of the cache for documents addressed with a query (?limit, ?before,
-// ?since). First pages (no query) are cached without a bound: there are at
-// most a handful per topic. Queried pages are kept in an LRU of at most
-// pagedEntries documents and pagedBytes bytes (identity plus gzip), because
-// their keys come from clients and could otherwise grow without end.
+// DefaultCacheBytes bounds the render cache when Options.CacheBytes is 0.
+// A 50-item topic with full articles renders to about 250 KB per format
+// plus 80 KB gzipped, so this keeps a few hundred topic feeds in memory.
+const DefaultCacheBytes = 256 << 20
+
+// Bounds of the documents addressed with a query (?limit, ?before, ?since):
+// their keys come from clients, so beside the byte bound a count bound keeps
+// one client walking the archive from filling the cache with pages nobody
+// else reads. entryOverhead is what an entry costs beyond its bodies (the
+// struct, its header values, its map slot), counted against the byte bound.
 const (
-	pagedEntries = 256
-	pagedBytes   = 32 << 20
+	pagedEntries  = 1024
+	entryOverhead = 1 << 10
 )
 
 // key names one cached document. kind is the format extension ("rss",
@@ -37,70 +42,90 @@ type content struct {
 	modified    time.Time
 }
 
-// entry is one cached document. Everything but elem and size is written once,
-// before ready is closed, and only read afterwards.
+// entry is one cached document. Everything but used is written once, before
+// ready is closed, and only read afterwards; header values are shared by
+// every response that serves the entry and are never appended to.
 type entry struct {
 	ready chan struct{}
 	err   error
+	fill  func() (content, error) // how to make it again (for a refresh)
 
-	body, gzBody     []byte
-	etag, gzETag     []string // header values, shared by every response: never appended to
+	body, gzBody     []byte // gzBody is nil when compression would not pay
+	etag, gzETag     []string
 	length, gzLength []string
+	lastModified     []string // nil when modified is zero
 	contentType      []string
 	links            []string
-	modified         time.Time
+	modified         time.Time // whole seconds
 
-	elem *list.Element // in the paged LRU; nil for first pages
-	size int           // bytes counted against pagedBytes; 0 until filled
+	used  atomic.Bool // served (beyond the request that made it) since it was made or the eviction hand last passed
+	key   key
+	size  int64  // bytes counted against the bound; guarded by cache.mu
+	pos   int    // index in cache.ring; guarded by cache.mu
+	inval uint64 // invalidations while it was current; guarded by cache.mu
 }
 
-// cache holds rendered documents and makes sure that concurrent requests for
-// one missing document render it once (the others wait on ready).
-type cache struct {
-	mu          sync.Mutex
-	first       map[key]*entry
-	paged       map[key]*entry
-	lru         list.List // of key, most recently used at the front
-	pagedSize   int
-	hits, fills *atomic.Uint64
-}
-
-func newCache(hits, fills *atomic.Uint64) *cache {
-	return &cache{first: map[key]*entry{}, paged: map[key]*entry{}, hits: hits, fills: fills}
-}
-
-func (c *cache) table(k key) map[key]*entry {
-	if k.query == "" {
-		return c.first
+// touch records that e was served: eviction spares it once. It writes only
+// when the flag is clear, so concurrent hits on a hot entry do not bounce
+// its cache line between cores.
+func (e *entry) touch() {
+	if !e.used.Load() {
+		e.used.Store(true)
 	}
-	return c.paged
+}
+
+// cache holds rendered documents. Concurrent requests for a missing document
+// render it once (the others wait on ready). Every document in it is ready
+// to serve or being filled; a hit on a document at a fixed path (a topic's
+// feeds and page, the index, the OPML) reads its slot without taking mu.
+//
+// Memory is bounded by bytes: ready entries sit on a CLOCK ring, and when
+// the total passes the bound the hand evicts entries not served since it
+// last passed them.
+type cache struct {
+	limit       int64
+	hits, fills *atomic.Uint64
+
+	// slots are the lock-free read side of the fixed-path entries, built
+	// once by the state; an entry is published to its slot when it is
+	// filled and withdrawn (under mu) before it stops being current.
+	slots map[key]*atomic.Pointer[entry]
+
+	mu      sync.Mutex
+	entries map[key]*entry
+	ring    []*entry // ready entries in CLOCK order
+	hand    int
+	size    int64
+	paged   int // ready entries with a query
+}
+
+func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *atomic.Uint64) *cache {
+	if limit <= 0 {
+		limit = DefaultCacheBytes
+	}
+	return &cache{limit: limit, hits: hits, fills: fills, slots: slots,
+		entries: map[key]*entry{}}
 }
 
 var errFillPanicked = errors.New("render panicked")
 
 // get returns the entry for k, calling fill to make it when it is missing.
-// A failed fill is not cached: its waiters get the error and the next request
-// tries again.
+// A failed fill is not cached: its waiters get the error and the next
+// request tries again.
 func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
 	c.mu.Lock()
-	if e, ok := c.table(k)[k]; ok {
-		if e.elem != nil {
-			c.lru.MoveToFront(e.elem)
-		}
+	if e, ok := c.entries[k]; ok {
 		c.mu.Unlock()
 		<-e.ready
 		if e.err != nil {
 			return nil, e.err
 		}
+		e.touch()
 		c.hits.Add(1)
 		return e, nil
 	}
-	e := &entry{ready: make(chan struct{})}
-	c.table(k)[k] = e
-	if k.query != "" {
-		e.elem = c.lru.PushFront(k)
-		c.evict()
-	}
+	e := &entry{ready: make(chan struct{}), fill: fill, key: k}
+	c.entries[k] = e
 	c.mu.Unlock()
 	c.fills.Add(1)
 
@@ -122,58 +147,101 @@ func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e, nil
+	return e, nil // not touched: a document read once is the first to go
 }
 
-// settle records the outcome of e's fill and wakes its waiters.
+// settle records the outcome of e's fill and wakes its waiters. An entry
+// that an invalidation dropped meanwhile is not kept: its waiters asked
+// before the change, later requests make a new one.
 func (c *cache) settle(k key, e *entry) {
 	c.mu.Lock()
-	m := c.table(k)
-	if m[k] == e { // still cached: neither invalidated nor evicted meanwhile
+	if c.entries[k] == e {
 		if e.err != nil {
-			c.remove(m, k, e)
-		} else if e.elem != nil {
-			e.size = len(e.body) + len(e.gzBody)
-			c.pagedSize += e.size
-			c.evict()
+			delete(c.entries, k)
+		} else {
+			c.admit(e)
 		}
 	}
 	c.mu.Unlock()
 	close(e.ready)
 }
 
-// evict trims the paged LRU to its bounds. Called with mu held.
-func (c *cache) evict() {
-	for c.lru.Len() > pagedEntries || (c.pagedSize > pagedBytes && c.lru.Len() > 0) {
-		k := c.lru.Back().Value.(key)
-		c.remove(c.paged, k, c.paged[k])
+// admit puts a ready e (already in entries) on the ring and its slot, then
+// trims the cache to its bounds. Called with mu held.
+func (c *cache) admit(e *entry) {
+	e.size = int64(len(e.body)+len(e.gzBody)) + entryOverhead
+	c.size += e.size
+	e.pos = len(c.ring)
+	c.ring = append(c.ring, e)
+	if e.key.query != "" {
+		c.paged++
+	}
+	if s := c.slots[e.key]; s != nil {
+		s.Store(e)
+	}
+	c.evict(e)
+}
+
+// evict moves the CLOCK hand until the cache is within its bounds. It
+// spares keep (the entry just admitted) and, once, every entry served since
+// the hand last passed it; over the count bound alone it takes only paged
+// entries. Called with mu held.
+func (c *cache) evict(keep *entry) {
+	for spared := 0; (c.size > c.limit || c.paged > pagedEntries) && spared < 2*len(c.ring); {
+		if c.hand >= len(c.ring) {
+			c.hand = 0
+		}
+		e := c.ring[c.hand]
+		pagesOnly := c.size <= c.limit
+		if e == keep || (pagesOnly && e.key.query == "") {
+			c.hand++
+			spared++
+			continue
+		}
+		if e.used.Load() {
+			e.used.Store(false)
+			c.hand++
+			spared++
+			continue
+		}
+		c.remove(e) // the last entry moves into the hand's place: look there next
+		spared = 0
 	}
 }
 
-// remove deletes e from m and the LRU. Called with mu held.
-func (c *cache) remove(m map[key]*entry, k key, e *entry) {
-	delete(m, k)
-	if e.elem != nil {
-		c.lru.Remove(e.elem)
-		c.pagedSize -= e.size
+// remove deletes the ready entry e from the cache: map, slot and ring. The
+// last ring entry takes its place, so removal is O(1). Called with mu held.
+func (c *cache) remove(e *entry) {
+	k := e.key
+	if c.entries[k] == e {
+		delete(c.entries, k)
 	}
+	if s := c.slots[k]; s != nil {
+		s.CompareAndSwap(e, nil)
+	}
+	c.size -= e.size
+	if k.query != "" {
+		c.paged--
+	}
+	last := len(c.ring) - 1
+	c.ring[e.pos] = c.ring[last]
+	c.ring[e.pos].pos = e.pos
+	c.ring[last] = nil
+	c.ring = c.ring[:last]
 }
 
-// drop forgets the documents of the named topics and the index; no slugs
-// means everything. Fills in flight finish for their waiters but are not
-// kept.
-func (c *cache) drop(slugs []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(slugs) == 0 {
-		c.first = map[key]*entry{}
-		c.paged = map[key]*entry{}
-		c.lru.Init()
-		c.pagedSize = 0
-		return
-	}
+// invalidate makes the documents of the named topics (and the index, whose
+// counts they change) current again; no slugs means every document. When it
+// returns, no request can be answered from what the store held before the
+// call.
+//
+// A first page that was served since it was made is rendered again here and
+// swapped in whole, so its readers never wait for a fill and never see an
+// older version after a newer one; any other document is dropped and made
+// again by the next request that wants it.
+func (c *cache) invalidate(slugs []string) {
 	match := func(k key) bool {
-		if k.kind == "index" {
+		if len(slugs) == 0 || k.kind == "index" {
 			return true
 		}
 		for _, slug := range slugs {
@@ -183,13 +251,66 @@ func (c *cache) drop(slugs []string) {
 		}
 		return false
 	}
-	for _, m := range []map[key]*entry{c.first, c.paged} {
-		for k, e := range m {
-			if match(k) {
-				c.remove(m, k, e)
-			}
-		}
+	type job struct {
+		old   *entry
+		inval uint64
 	}
+	var jobs []job
+	c.mu.Lock()
+	for k, e := range c.entries {
+		if !match(k) {
+			continue
+		}
+		select {
+		case <-e.ready:
+		default: // a fill in flight may have read the store before the change
+			delete(c.entries, k)
+			continue
+		}
+		if k.query == "" && e.used.Load() {
+			e.inval++
+			jobs = append(jobs, job{e, e.inval})
+			continue
+		}
+		c.remove(e)
+	}
+	c.mu.Unlock()
+
+	for _, j := range jobs {
+		c.fills.Add(1)
+		k := j.old.key
+		ne := &entry{ready: make(chan struct{}), fill: j.old.fill, key: k}
+		ct, err := ne.refill()
+		close(ne.ready)
+		c.mu.Lock()
+		switch {
+		case c.entries[k] != j.old:
+			// Evicted or replaced meanwhile: nothing to swap.
+		case j.old.inval != j.inval:
+			// A later invalidation is rendering it again and will swap its
+			// own render in; this one may predate that change.
+		case err != nil:
+			c.remove(j.old) // the next request fills it and reports the error
+		default:
+			ne.set(ct)
+			c.remove(j.old)
+			c.entries[k] = ne
+			c.admit(ne)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// refill runs e's fill, turning a panic into an error: an invalidation runs
+// on the caller's goroutine (the ingester's), which a bad render must not
+// take down.
+func (e *entry) refill() (ct content, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errFillPanicked
+		}
+	}()
+	return e.fill()
 }
 
 // set fills e from ct: the identity body, its gzip twin made once here (so a
@@ -199,21 +320,34 @@ func (e *entry) set(ct content) {
 	sum := sha256.Sum256(ct.body)
 	hash := hex.EncodeToString(sum[:8])
 	e.body = ct.body
-	e.gzBody = gzipBytes(ct.body)
 	e.etag = []string{`"` + hash + `"`}
-	e.gzETag = []string{`"` + hash + `-gz"`}
 	e.length = []string{strconv.Itoa(len(e.body))}
-	e.gzLength = []string{strconv.Itoa(len(e.gzBody))}
+	if gz := gzipBytes(ct.body); len(gz)+gzipMinSaving <= len(ct.body) {
+		e.gzBody = gz
+		e.gzETag = []string{`"` + hash + `-gz"`}
+		e.gzLength = []string{strconv.Itoa(len(gz))}
+	}
 	e.contentType = []string{ct.contentType}
 	e.links = ct.links
 	e.modified = ct.modified.UTC().Truncate(time.Second)
+	if !e.modified.IsZero() {
+		e.lastModified = []string{e.modified.Format(http.TimeFormat)}
+	}
 }
+
+// gzipMinSaving is how many bytes compression must save for a document to
+// have a gzip twin. Below it the document is served as is to everyone and,
+// since its body then never varies, without Vary: Accept-Encoding.
+const gzipMinSaving = 256
 
 func gzipBytes(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/3 + 64)
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // error only for a bad level
-	zw.Write(b)                                        // writes to a bytes.Buffer do not fail
+	zw, _ := gzip.NewWriterLevel(&buf, gzipLevel) // error only for a bad level
+	zw.Write(b)                                   // writes to a bytes.Buffer do not fail
 	zw.Close()
 	return buf.Bytes()
 }
+
+// gzipLevel is the compression of the gzip twins; see gzipBytes.
+const gzipLevel = gzip.BestSpeed

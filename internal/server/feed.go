@@ -105,6 +105,7 @@ type page struct {
 	stories  []story.Story
 	next     string    // canonical query of the next page; "" when none
 	modified time.Time // Last-Modified of any document showing the page
+	resume   uint64    // on a ?since page: the ?since to ask for next
 }
 
 // query reads the stories p asks for: newest first from the store's cursor
@@ -151,11 +152,12 @@ func (s *Server) stories(t *topic.Topic, p params, now time.Time) (page, error) 
 		if err != nil {
 			return page{}, fmt.Errorf("read topic %s since %d: %w", t.Slug, p.since, err)
 		}
-		var pg page
+		pg := page{resume: p.since}
 		if len(stories) == p.limit {
 			pg.next = p.with(limitOf(t), "since", strconv.FormatUint(stories[len(stories)-1].Seq, 10))
 		}
 		for _, st := range stories {
+			pg.resume = max(pg.resume, st.Seq) // past stories max_age hides, too: they stay hidden
 			if notBefore.IsZero() || !storyTime(st).Before(notBefore) {
 				pg.stories = append(pg.stories, st)
 			}
@@ -237,7 +239,10 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 		Author:       st.site.Title,
 		HTMLURL:      st.pageURL(t.Slug),
 		SelfURL:      self,
+		FeedURL:      base,
 		HubURLs:      st.site.Hubs,
+		Resume:       p.hasSince,
+		ResumeSeq:    pg.resume,
 		Updated:      newest(pg.stories),
 		TTL:          st.maxAge,
 	}

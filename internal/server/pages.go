@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
@@ -141,10 +142,7 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 	data.Feeds = st.feedLinks(t)
 	data.Topic = indexTopic{Title: titleOf(t), Description: t.Description}
 	for _, x := range pg.stories {
-		title := x.Title
-		if title == "" {
-			title = "(untitled)"
-		}
+		title := story.Headline(&x)
 		source := x.SourceTitle
 		if source == "" {
 			source = x.Source

@@ -13,36 +13,92 @@ var (
 	varyAcceptEncoding = []string{"Accept-Encoding"}
 	nosniff            = []string{"nosniff"}
 	gzipEncoding       = []string{"gzip"}
+	acceptRanges       = []string{"bytes"}
 )
 
-// serve writes a cached document. Every header a cache needs to revalidate is
-// set before http.ServeContent, which then answers If-None-Match (first) or
-// If-Modified-Since, HEAD and Range, and keeps ETag, Cache-Control, Vary and
-// Link on a 304. The hit path allocates nothing in proportion to the body: the
-// bytes, their gzip twin and the header values were all made at fill time.
+// serve writes a cached document. It answers the requests feed readers and
+// caches send (a plain GET or HEAD, gzip or not, conditional on
+// If-None-Match or If-Modified-Since) itself, with header values made at
+// fill time and no allocation; anything rarer (Range, If-Range, If-Match,
+// If-Unmodified-Since) goes to http.ServeContent, which implements all of
+// RFC 9110's preconditions. Both keep ETag, Cache-Control, Vary and Link on
+// a 304 (§15.4.5).
 func serve(w http.ResponseWriter, r *http.Request, st *state, e *entry) {
 	h := w.Header()
-	h["Content-Type"] = e.contentType
 	h["Cache-Control"] = st.cacheControl
-	h["Vary"] = varyAcceptEncoding
 	h["X-Content-Type-Options"] = nosniff
 	if len(e.links) > 0 {
 		h["Link"] = e.links
 	}
-	body := e.body
-	if acceptsGzip(r.Header["Accept-Encoding"]) {
-		body = e.gzBody
-		h["Content-Encoding"] = gzipEncoding
-		h["Etag"] = e.gzETag
-		// ServeContent leaves Content-Length to us when Content-Encoding is
-		// set; a Range request still gets its own. Ranges apply to the gzip
-		// bytes, which the -gz ETag names (RFC 9110 §14.1).
-		h["Content-Length"] = e.gzLength
-	} else {
-		h["Etag"] = e.etag
+	body, etag, length := e.body, e.etag, e.length
+	if e.gzBody != nil {
+		// Only a document with a gzip twin varies by Accept-Encoding.
+		h["Vary"] = varyAcceptEncoding
+		if acceptsGzip(r.Header["Accept-Encoding"]) {
+			body, etag, length = e.gzBody, e.gzETag, e.gzLength
+			h["Content-Encoding"] = gzipEncoding
+		}
 	}
-	bw := &bodyWriter{ResponseWriter: w, body: bodyReader{b: body}}
-	http.ServeContent(bw, r, "", e.modified, &bw.body)
+	h["Etag"] = etag
+	rh := r.Header
+	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
+		// ServeContent leaves Content-Length to us when Content-Encoding is
+		// set; a Range request still gets its own. Ranges apply to the bytes
+		// sent, which the (-gz) ETag names (RFC 9110 §14.1).
+		h["Content-Length"] = length
+		bw := &bodyWriter{ResponseWriter: w, body: bodyReader{b: body}}
+		http.ServeContent(bw, r, "", e.modified, &bw.body)
+		return
+	}
+	if notModified(rh, etag[0], e) {
+		delete(h, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = e.contentType
+	h["Content-Length"] = length
+	h["Accept-Ranges"] = acceptRanges
+	if e.lastModified != nil {
+		h["Last-Modified"] = e.lastModified
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Write(body)
+}
+
+// notModified evaluates If-None-Match, else If-Modified-Since, for a GET or
+// HEAD (RFC 9110 §13.2.2): a 304 when the client's copy is the current one.
+func notModified(h http.Header, etag string, e *entry) bool {
+	if inm := h["If-None-Match"]; inm != nil {
+		return etagListMatches(inm, etag)
+	}
+	ims := h["If-Modified-Since"]
+	if ims == nil || e.lastModified == nil {
+		return false
+	}
+	if ims[0] == e.lastModified[0] { // what a client echoes back
+		return true
+	}
+	t, err := http.ParseTime(ims[0])
+	return err == nil && !e.modified.After(t)
+}
+
+// etagListMatches reports whether an If-None-Match field list names etag,
+// by the weak comparison (§8.8.3.2: W/"x" matches "x"), or is "*".
+func etagListMatches(fields []string, etag string) bool {
+	for _, f := range fields {
+		for f != "" {
+			var tag string
+			tag, f, _ = strings.Cut(f, ",")
+			tag = strings.TrimSpace(tag)
+			if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // bodyWriter hands ServeContent's copy of a cached body straight to Write.

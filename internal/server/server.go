@@ -39,12 +39,40 @@ type Site struct {
 
 // Options configures New.
 type Options struct {
-	DB     Store
-	Site   Site
-	Topics *topic.Set
-	MaxAge time.Duration // Cache-Control max-age and the feeds' TTL; the caller derives it from the fetch schedule
-	Log    *slog.Logger  // nil discards
-	Ready  func() error  // /readyz answers 503 with its error; nil means ready
+	DB         Store
+	Site       Site
+	Topics     *topic.Set
+	Caching    Caching
+	CacheBytes int64        // bound of the render cache (bodies plus gzip twins); 0 means DefaultCacheBytes
+	Log        *slog.Logger // nil discards
+	Ready      func() error // /readyz answers 503 with its error; nil means ready
+}
+
+// Caching says how long HTTP caches may keep the documents (RFC 9111 and
+// RFC 5861), in the Cache-Control of every feed, page and OPML answer.
+// Durations are sent in whole seconds; a zero one is left out, except
+// MaxAge.
+type Caching struct {
+	MaxAge               time.Duration // max-age, and the feeds' ttl; the caller derives it from the fetch schedule
+	SharedMaxAge         time.Duration // s-maxage: how long shared caches (a CDN, nginx) keep an answer
+	StaleWhileRevalidate time.Duration // a cache may answer with an expired copy this long while it revalidates
+	StaleIfError         time.Duration // ...and this long when newsdesk cannot be reached or fails
+}
+
+// header is the Cache-Control value c describes.
+func (c Caching) header() string {
+	secs := func(d time.Duration) string { return strconv.FormatInt(int64(max(d, 0)/time.Second), 10) }
+	v := "public, max-age=" + secs(c.MaxAge)
+	if c.SharedMaxAge > 0 {
+		v += ", s-maxage=" + secs(c.SharedMaxAge)
+	}
+	if c.StaleWhileRevalidate > 0 {
+		v += ", stale-while-revalidate=" + secs(c.StaleWhileRevalidate)
+	}
+	if c.StaleIfError > 0 {
+		v += ", stale-if-error=" + secs(c.StaleIfError)
+	}
+	return v
 }
 
 // Server answers the HTTP read path. It is safe for concurrent use.
@@ -55,6 +83,7 @@ type Server struct {
 	mux   *http.ServeMux
 	now   func() time.Time
 
+	cacheBytes  int64
 	state       atomic.Pointer[state]
 	hits, fills atomic.Uint64
 }
@@ -71,6 +100,11 @@ type state struct {
 	hubLinks     []string  // `<hub>; rel="hub"`, one per hub
 	configured   time.Time // when Reconfigure made this state; zero for New's
 	cache        *cache
+
+	// paths maps the URL path of every document that has one fixed address
+	// (each topic's feeds and page, the index, the OPML) to its cache slot:
+	// a hit on a cached one is a map lookup and an atomic load.
+	paths map[string]*atomic.Pointer[entry]
 }
 
 // Stats counts cache behaviour since New.
@@ -81,11 +115,11 @@ type Stats struct {
 
 // New returns a Server with every route registered.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, mux: http.NewServeMux(), now: time.Now}
+	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, mux: http.NewServeMux(), now: time.Now, cacheBytes: o.CacheBytes}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.state.Store(s.newState(o.Site, o.Topics, o.MaxAge))
+	s.state.Store(s.newState(o.Site, o.Topics, o.Caching))
 
 	// A "GET" pattern also matches HEAD, and the mux answers other methods
 	// with 405 and an Allow header.
@@ -97,7 +131,7 @@ func New(o Options) *Server {
 	return s
 }
 
-func (s *Server) newState(site Site, topics *topic.Set, maxAge time.Duration) *state {
+func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state {
 	site.PublicURL = strings.TrimRight(site.PublicURL, "/")
 	if site.TagAuthority == "" { // config normally sets it; a tag: id needs some authority
 		if u, err := url.Parse(site.PublicURL); err == nil {
@@ -107,34 +141,65 @@ func (s *Server) newState(site Site, topics *topic.Set, maxAge time.Duration) *s
 	if topics == nil {
 		topics = topic.NewSet()
 	}
-	if maxAge < 0 {
-		maxAge = 0
-	}
 	st := &state{
 		site:         site,
 		topics:       topics,
-		maxAge:       maxAge,
-		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(maxAge/time.Second))},
-		cache:        newCache(&s.hits, &s.fills),
+		maxAge:       max(caching.MaxAge, 0),
+		cacheControl: []string{caching.header()},
+		paths:        map[string]*atomic.Pointer[entry]{},
 	}
+	slots := map[key]*atomic.Pointer[entry]{}
+	fixed := func(path string, k key) {
+		p := new(atomic.Pointer[entry])
+		st.paths[path], slots[k] = p, p
+	}
+	fixed("/", key{kind: "index"})
+	fixed("/topics.opml", key{kind: "opml"})
+	for _, t := range topics.Topics() {
+		fixed("/topics/"+t.Slug, key{slug: t.Slug, kind: "html"})
+		for _, f := range formats {
+			fixed("/topics/"+t.Slug+"."+f.ext, key{slug: t.Slug, kind: f.ext})
+		}
+	}
+	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills)
 	for _, hub := range site.Hubs {
 		st.hubLinks = append(st.hubLinks, "<"+hub+`>; rel="hub"`)
 	}
 	return st
 }
 
-// ServeHTTP routes r.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP routes r. A GET or HEAD of a cached document at its fixed path
+// (a topic's feed polled without a query, the common request by far) is
+// answered here without the mux or a lock; everything else goes through
+// the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawQuery == "" {
+		st := s.state.Load()
+		if slot := st.paths[r.URL.Path]; slot != nil {
+			if e := slot.Load(); e != nil {
+				e.touch()
+				s.hits.Add(1)
+				serve(w, r, st, e)
+				return
+			}
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
-// Invalidate drops the cached documents of the named topics (and the index,
-// whose counts they change); with no slugs it drops everything. Call it after
-// the store committed the change, so the next request renders the new data.
-func (s *Server) Invalidate(slugs ...string) { s.state.Load().cache.drop(slugs) }
+// Invalidate brings the cached documents of the named topics (and the
+// index, whose counts they change) up to date; with no slugs, every
+// document. Call it after the store committed the change: when it returns,
+// every request is answered from the new data. Documents readers are
+// polling are rendered again here, on the caller's goroutine, and swapped
+// in whole, so no reader waits for the render; the others are dropped and
+// rendered when next asked for.
+func (s *Server) Invalidate(slugs ...string) { s.state.Load().cache.invalidate(slugs) }
 
 // Reconfigure swaps in a reloaded configuration atomically and starts with an
 // empty cache.
-func (s *Server) Reconfigure(site Site, topics *topic.Set, maxAge time.Duration) {
-	st := s.newState(site, topics, maxAge)
+func (s *Server) Reconfigure(site Site, topics *topic.Set, caching Caching) {
+	st := s.newState(site, topics, caching)
 	st.configured = s.now().UTC().Truncate(time.Second)
 	s.state.Store(st)
 }

@@ -94,6 +94,12 @@ func makeStories(slug string, n int) []story.Story {
 
 func newFixture(t testing.TB, climate int) *fixture {
 	t.Helper()
+	return newFixtureWith(t, climate, nil)
+}
+
+// newFixtureWith is newFixture with options changed by opt.
+func newFixtureWith(t testing.TB, climate int, opt func(*server.Options)) *fixture {
+	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "news.db"), bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +110,11 @@ func newFixture(t testing.TB, climate int) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, topics: testTopics(t)}
-	f.srv = server.New(server.Options{DB: db, Site: site, Topics: f.topics, MaxAge: 5 * time.Minute})
+	o := server.Options{DB: db, Site: site, Topics: f.topics, Caching: server.Caching{MaxAge: 5 * time.Minute}}
+	if opt != nil {
+		opt(&o)
+	}
+	f.srv = server.New(o)
 	f.ts = httptest.NewServer(f.srv)
 	t.Cleanup(f.ts.Close)
 	// Compression off: the tests choose Accept-Encoding themselves and see raw bytes.
@@ -433,8 +443,10 @@ func TestPagingWalk(t *testing.T) {
 		if err := json.Unmarshal(body, &doc); err != nil {
 			t.Fatal(err)
 		}
-		if doc.FeedURL != publicURL+next {
-			t.Errorf("feed_url %q, want the address %q", doc.FeedURL, publicURL+next)
+		// A page's feed_url is the feed's, not the page's: a reader that
+		// subscribes from a page subscribes to the feed (issue 8).
+		if want := publicURL + "/topics/climate.json"; doc.FeedURL != want {
+			t.Errorf("feed_url %q on page %s, want the feed's %q", doc.FeedURL, next, want)
 		}
 		if doc.NextURL == doc.FeedURL || seen[doc.NextURL] {
 			t.Fatalf("next_url %q repeats an address", doc.NextURL)
@@ -600,14 +612,27 @@ func TestCache(t *testing.T) {
 	if !bytes.Equal(stale, first) {
 		t.Errorf("cached document changed without an invalidation")
 	}
-	f.srv.Invalidate("climate")
-	fresh := step("invalidation refills", 0, 1)
+	invalidate := func(name string, wantFills uint64, slugs ...string) {
+		t.Helper()
+		before := f.srv.Stats().Fills
+		f.srv.Invalidate(slugs...)
+		if fills := f.srv.Stats().Fills - before; fills != wantFills {
+			t.Errorf("%s: %d fills, want %d", name, fills, wantFills)
+		}
+	}
+	// A document readers poll is rendered again by the invalidation itself,
+	// so the next reader gets the new bytes without waiting for a render.
+	invalidate("invalidating a polled document renders it again", 1, "climate")
+	fresh := step("and the next request is a hit", 1, 0)
 	if !bytes.Contains(fresh, []byte("climate breaking news")) {
 		t.Errorf("refilled feed lacks the new story")
 	}
-	f.srv.Invalidate()
-	step("invalidating everything refills", 0, 1)
-	f.srv.Reconfigure(site, f.topics, 5*time.Minute)
+	invalidate("invalidating everything renders the polled document again", 1)
+	step("a hit", 1, 0)
+	invalidate("a document nobody asked for since its render is re-rendered", 1)
+	invalidate("is dropped instead", 0)
+	step("and rendered again when asked for", 0, 1)
+	f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: 5 * time.Minute})
 	step("reconfigure drops the cache", 0, 1)
 	step("and the new cache serves hits", 1, 0)
 }
@@ -823,7 +848,7 @@ func TestReconfigure(t *testing.T) {
 	}
 	renamed := site
 	renamed.Title = "The Other Desk"
-	f.srv.Reconfigure(renamed, topic.NewSet(f.topics.Lookup("climate")), time.Minute)
+	f.srv.Reconfigure(renamed, topic.NewSet(f.topics.Lookup("climate")), server.Caching{MaxAge: time.Minute})
 	if res, _ := f.get(t, "/topics/chess.rss"); res.StatusCode != 404 {
 		t.Errorf("removed topic: %s, want 404", res.Status)
 	}
@@ -939,7 +964,7 @@ func TestConcurrentInvalidation(t *testing.T) {
 			case 1:
 				f.srv.Invalidate()
 			case 2:
-				f.srv.Reconfigure(site, f.topics, 5*time.Minute)
+				f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: 5 * time.Minute})
 			}
 		}
 	})
@@ -956,10 +981,10 @@ func TestConcurrentInvalidation(t *testing.T) {
 }
 
 // TestPagedCacheBound checks that documents addressed with a query are kept
-// in a bounded LRU (256 entries): the oldest is refilled, the newest is not.
+// to a count (1,024), however small: the oldest is refilled, the newest is not.
 func TestPagedCacheBound(t *testing.T) {
 	f := newFixture(t, 3)
-	const n = 300
+	const n = 1100
 	for i := range n {
 		if res, _ := f.get(t, fmt.Sprintf("/topics/climate.json?since=%d", i)); res.StatusCode != http.StatusOK {
 			t.Fatal(res.Status)
@@ -982,7 +1007,7 @@ func TestTagAuthorityDefaultsToPublicHost(t *testing.T) {
 	f := newFixture(t, 1)
 	noTag := site
 	noTag.TagAuthority = ""
-	f.srv.Reconfigure(noTag, f.topics, time.Minute)
+	f.srv.Reconfigure(noTag, f.topics, server.Caching{MaxAge: time.Minute})
 	_, body := f.get(t, "/topics/climate.atom")
 	if !bytes.Contains(body, []byte("<id>tag:news.example.org,2026:topic/climate</id>")) {
 		t.Errorf("feed id does not fall back to the public URL's host")
@@ -1067,7 +1092,7 @@ func TestLastModifiedMovesWithConfig(t *testing.T) {
 	lastMod, etag := res.Header.Get("Last-Modified"), res.Header.Get("ETag")
 	renamed := site
 	renamed.Title = "The Other Desk"
-	f.srv.Reconfigure(renamed, f.topics, 5*time.Minute)
+	f.srv.Reconfigure(renamed, f.topics, server.Caching{MaxAge: 5 * time.Minute})
 	res, body := f.get(t, path, "If-Modified-Since: "+lastMod)
 	if res.StatusCode != http.StatusOK || len(body) == 0 {
 		t.Fatalf("If-Modified-Since after a config change: %s, want 200 with the new document", res.Status)

@@ -1,0 +1,221 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/newsdesk/newsdesk/internal/server"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// TestCacheControl: every cacheable answer tells shared caches how long to
+// keep it, how long they may serve it stale while revalidating or when we
+// fail, and carries validators; a 304 repeats all of it (RFC 9111).
+func TestCacheControl(t *testing.T) {
+	f := newFixture(t, 3)
+	f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: 90 * time.Second, SharedMaxAge: 5 * time.Minute,
+		StaleWhileRevalidate: 30 * time.Second, StaleIfError: 24 * time.Hour})
+	const want = "public, max-age=90, s-maxage=300, stale-while-revalidate=30, stale-if-error=86400"
+	for _, path := range []string{"/topics/climate.rss", "/topics/climate.atom?limit=2", "/topics/climate", "/", "/topics.opml"} {
+		t.Run(path, func(t *testing.T) {
+			res, _ := f.get(t, path)
+			if got := res.Header.Get("Cache-Control"); got != want {
+				t.Errorf("Cache-Control = %q, want %q", got, want)
+			}
+			etag, lastMod := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
+			if etag == "" {
+				t.Fatal("no ETag to revalidate with")
+			}
+			for _, cond := range []string{"If-None-Match: " + etag, "If-Modified-Since: " + lastMod} {
+				if strings.HasSuffix(cond, ": ") {
+					continue // the OPML has no Last-Modified
+				}
+				res2, _ := f.get(t, path, cond)
+				if res2.StatusCode != http.StatusNotModified {
+					t.Errorf("%s: %s, want 304", cond, res2.Status)
+				}
+				for _, h := range []string{"Cache-Control", "Etag", "Vary"} {
+					if res2.Header.Get(h) != res.Header.Get(h) {
+						t.Errorf("%s: 304 %s = %q, the 200 had %q", cond, h, res2.Header.Get(h), res.Header.Get(h))
+					}
+				}
+			}
+		})
+	}
+	f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: time.Minute})
+	if res, _ := f.get(t, "/topics/climate.rss"); res.Header.Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("directives left zero must be left out: %q", res.Header.Get("Cache-Control"))
+	}
+}
+
+// TestVaryOnlyWhereBodiesVary: a document with a gzip twin says Vary:
+// Accept-Encoding on every answer about it; answers that are the same for
+// every client do not.
+func TestVaryOnlyWhereBodiesVary(t *testing.T) {
+	f := newFixture(t, 3)
+	for _, path := range []string{"/topics/climate.json", "/topics/climate", "/"} {
+		for _, ae := range []string{"", "gzip"} {
+			res, _ := f.get(t, path, "Accept-Encoding: "+ae)
+			if res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Errorf("%s (Accept-Encoding %q): Vary = %q", path, ae, res.Header.Get("Vary"))
+			}
+		}
+	}
+	// An empty feed is small enough that gzip would save little: it is sent
+	// as is to everyone, so it does not vary either.
+	for _, path := range []string{"/topics/empty.json", "/topics/nope.rss", "/topics/climate.rss?limit=x", "/healthz", "/readyz"} {
+		for _, ae := range []string{"", "gzip"} {
+			res, _ := f.get(t, path, "Accept-Encoding: "+ae)
+			if v := res.Header.Get("Vary"); v != "" {
+				t.Errorf("%s (%s): Vary = %q on an answer that never varies", path, res.Status, v)
+			}
+			if ce := res.Header.Get("Content-Encoding"); ce != "" {
+				t.Errorf("%s: Content-Encoding %q", path, ce)
+			}
+		}
+	}
+}
+
+// TestSinceCursorInEveryFormat walks ?since in RSS and Atom by the cursor
+// each page carries (nd:since), as JSON Feed readers do with
+// _newsdesk.since: every story once, in ingest order, and a page past the
+// end still says where to continue.
+func TestSinceCursorInEveryFormat(t *testing.T) {
+	f := newFixture(t, 12)
+	var want []string
+	for _, s := range makeStories("climate", 12) {
+		want = append(want, s.Title)
+	}
+	for _, ext := range []string{"rss", "atom"} {
+		t.Run(ext, func(t *testing.T) {
+			var got []string
+			since := "0"
+			for pages := 0; ; pages++ {
+				if pages > 5 {
+					t.Fatalf("too many pages; at since=%s", since)
+				}
+				_, body := f.get(t, "/topics/climate."+ext+"?limit=5&since="+since)
+				feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cursor := feed.Extensions["nd"]["since"]
+				if len(cursor) != 1 {
+					t.Fatalf("page since=%s has no nd:since", since)
+				}
+				for _, it := range feed.Items {
+					got = append(got, it.Title)
+				}
+				if len(feed.Items) == 0 {
+					if cursor[0].Value != since {
+						t.Errorf("empty page's cursor = %s, want %s (nothing new)", cursor[0].Value, since)
+					}
+					break
+				}
+				since = cursor[0].Value
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("since walk = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestNoStaleAfterChange runs readers against a writer that adds stories and
+// invalidates: no reader ever gets a document older than one it has seen
+// (with -race this also proves the lock-free hit path safe).
+func TestNoStaleAfterChange(t *testing.T) {
+	f := newFixture(t, 1)
+	const rounds = 40
+	paths := []string{"/topics/climate.rss", "/topics/climate.json", "/topics/climate.atom"}
+	// Prime every document, so invalidations refresh them in place.
+	for _, p := range paths {
+		f.get(t, p)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range 6 {
+		wg.Go(func() {
+			path := paths[r%len(paths)]
+			seen := 0
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, body := f.get(t, path)
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("GET %s: %s", path, res.Status)
+					return
+				}
+				n := bytes.Count(body, []byte("climate story "))
+				if n < seen {
+					t.Errorf("%s: a document with %d stories after one with %d", path, n, seen)
+					return
+				}
+				seen = n
+			}
+		})
+	}
+	for i := 1; i <= rounds; i++ {
+		s := makeStories("climate", i+1)[i]
+		s.Title = fmt.Sprintf("climate story %02d", i)
+		s.Published = base.Add(time.Duration(i) * time.Minute)
+		if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{s}, base); err != nil {
+			t.Fatal(err)
+		}
+		f.srv.Invalidate("climate")
+		// When Invalidate returns, the change is visible to every new request.
+		_, body := f.get(t, paths[i%len(paths)])
+		if n := bytes.Count(body, []byte("climate story ")); n != i+1 {
+			t.Fatalf("after invalidation %d: %d stories served, want %d", i, n, i+1)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// TestCacheBoundedByBytes: with a byte bound of about three documents, a
+// document readers keep polling stays cached while documents read once
+// are evicted, and the cache never holds more than the bound.
+func TestCacheBoundedByBytes(t *testing.T) {
+	probe := newFixture(t, 5)
+	_, body := probe.get(t, "/topics/climate.rss?limit=5")
+	res, _ := probe.get(t, "/topics/climate.rss?limit=5", "Accept-Encoding: gzip")
+	gz, _ := strconv.Atoi(res.Header.Get("Content-Length"))
+	size := int64(len(body) + gz + 1024) // an entry's bodies and overhead
+
+	f := newFixtureWith(t, 5, func(o *server.Options) { o.CacheBytes = 3*size + size/2 })
+	fills := func(path string) uint64 {
+		t.Helper()
+		before := f.srv.Stats().Fills
+		if res, _ := f.get(t, path); res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, res.Status)
+		}
+		return f.srv.Stats().Fills - before
+	}
+	const hot = "/topics/climate.rss?limit=5"
+	fills(hot)
+	for i := range 5 {
+		cold := fmt.Sprintf("/topics/climate.rss?limit=5&since=%d", i) // about as big as the hot one
+		if got := fills(cold); got != 1 {
+			t.Errorf("cold page %d: %d fills", i, got)
+		}
+		if got := fills(hot); got != 0 {
+			t.Errorf("after cold page %d the polled document was evicted (%d fills)", i, got)
+		}
+	}
+	if got := fills("/topics/climate.rss?limit=5&since=0"); got != 1 {
+		t.Errorf("the oldest cold page is still cached past the bound (%d fills)", got)
+	}
+}
