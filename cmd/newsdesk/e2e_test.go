@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
 	"github.com/newsdesk/newsdesk/internal/feedcheck"
@@ -399,6 +400,7 @@ func checkFeeds(t *testing.T, base string) {
 	if err := xml.Unmarshal(body, &opml); err != nil || len(opml.Outlines) < 6 {
 		t.Fatalf("OPML lists %d outlines (%v), want every topic", len(opml.Outlines), err)
 	}
+	credited := 0 // Atom entries crediting the bundled Atom upstream by its own id
 	for _, o := range opml.Outlines {
 		slug := strings.TrimSuffix(o.XMLURL[strings.LastIndex(o.XMLURL, "/")+1:], ".rss")
 		for _, format := range []string{"rss", "atom", "json"} {
@@ -422,6 +424,9 @@ func checkFeeds(t *testing.T, base string) {
 				}
 				if err != nil {
 					t.Errorf("invalid %s:\n%v", format, err)
+				}
+				if format == "atom" {
+					credited += checkAtomSources(t, doc)
 				}
 				f, err := gofeed.NewParser().Parse(bytes.NewReader(doc))
 				if err != nil {
@@ -455,6 +460,30 @@ func checkFeeds(t *testing.T, base string) {
 			})
 		}
 	}
+	if credited == 0 {
+		t.Error("no Atom entry credits the bundled Atom upstream in its <source>")
+	}
+}
+
+// checkAtomSources checks that every entry from the bundled Atom upstream
+// names that feed in its <source> by the feed's own id and updated, and
+// returns how many did.
+func checkAtomSources(t *testing.T, doc []byte) int {
+	feed, err := (&atom.Parser{}).Parse(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatalf("gofeed atom: %v", err)
+	}
+	n := 0
+	for _, e := range feed.Entries {
+		if e.Source == nil || e.Source.Title != "Asia-Pacific Desk" {
+			continue
+		}
+		n++
+		if e.Source.ID != "tag:pacificmonitor.example,2026:feed/asia-pacific" || e.Source.Updated != "2026-01-26T09:15:00Z" {
+			t.Errorf("entry %q: <source> id %q, updated %q; want the upstream feed's own", e.Title, e.Source.ID, e.Source.Updated)
+		}
+	}
+	return n
 }
 
 // checkHTTP covers what feed readers rely on: conditional GET, gzip, HEAD,

@@ -223,6 +223,7 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 	}
 	st = in.succeeded(st, now, res, max(res.MaxAge, feed.TTL), story.StatusOK)
 	st.BodyHash, st.Title, st.Link = hash, feed.Title, feed.Link
+	st.FeedID, st.FeedUpdated = feed.ID, feed.Updated // what an Atom <source> credits
 
 	put, err := in.db.Put(ctx, src.Name, st, feed.Stories, now)
 	if err != nil {

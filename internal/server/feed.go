@@ -255,6 +255,11 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 	if ch.Language == "" {
 		ch.Language = st.site.Language
 	}
+	if f == render.Atom {
+		if ch.Upstreams, err = s.upstreams(pg.stories); err != nil {
+			return content{}, err
+		}
+	}
 	if pg.next != "" {
 		ch.NextURL = withQuery(base, pg.next)
 	}
@@ -269,6 +274,24 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 	links = append(links, "<"+self+`>; rel="self"`)
 	links = append(links, st.hubLinks...)
 	return content{body: buf.Bytes(), contentType: f.ContentType(), links: links, modified: pg.modified}, nil
+}
+
+// upstreams reads what the sources of stories last said about their own
+// feeds, for Atom's <source>: once per source, at fill time.
+func (s *Server) upstreams(stories []story.Story) (map[string]render.Upstream, error) {
+	ups := map[string]render.Upstream{}
+	for i := range stories {
+		name := stories[i].Source
+		if _, ok := ups[name]; ok || name == "" {
+			continue
+		}
+		st, err := s.db.Source(fillContext(), name)
+		if err != nil {
+			return nil, err // it names the source
+		}
+		ups[name] = render.Upstream{ID: st.FeedID, Updated: st.FeedUpdated}
+	}
+	return ups, nil
 }
 
 func extOf(f render.Format) string {

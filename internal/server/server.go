@@ -25,6 +25,7 @@ type Store interface {
 	Recent(ctx context.Context, q store.Query) (store.Page, error)
 	Since(ctx context.Context, topic string, afterSeq uint64, limit int) ([]story.Story, error)
 	Topic(ctx context.Context, slug string) (store.TopicInfo, error)
+	Source(ctx context.Context, source string) (store.SourceState, error)
 }
 
 // Site describes the whole deployment: what the index page shows and where

@@ -229,6 +229,8 @@ type SourceState struct {
 	BodyHash           string // hex sha256 of the last parsed body
 	FinalURL           string
 	Title, Link        string // upstream channel title and site link
+	FeedID             string    `json:",omitempty"` // the upstream document's own id (Atom feed id; parse.Feed.ID)
+	FeedUpdated        time.Time `json:",omitzero"`  // when the upstream document says it last changed
 	LastAttempt        time.Time
 	LastSuccess        time.Time
 	LastStatus         int
