@@ -71,11 +71,17 @@ type doc struct {
 	// information, 2 when it is caseless.
 	cases [len(fieldOrder)]uint8
 	st    stemmer
-	// known maps words already met (case-folded) to the key id of their
-	// stem in lex, or -1: news repeats its words, and a pooled doc keeps
-	// this across stories, so most words are stemmed once per process.
-	known map[string]int32
+	// known maps words already met (case-folded) to what is known of
+	// them: news repeats its words, and a pooled doc keeps this across
+	// stories, so most words are stemmed once per process.
+	known map[string]knownWord
 	lex   *lexicon // the lexicon known was filled against
+}
+
+// knownWord is what a doc has learnt about a word.
+type knownWord struct {
+	id   int32  // key id of its stem in the lexicon, or -1; -2 before it was looked up
+	stem string // "" until computed
 }
 
 // maxKnown bounds d.known; past it the map starts afresh.
@@ -165,7 +171,7 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 		d.stemmed = false
 	}
 	if d.lex != lx || len(d.known) > maxKnown {
-		d.known, d.lex = make(map[string]int32), lx
+		d.known, d.lex = make(map[string]knownWord), lx
 	}
 
 	// Find the words that are keys: a bit test on most words, a map lookup
@@ -208,17 +214,21 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 // stemID returns the key id in lx of the stem of word i (whose case-folded
 // form is lw, its key16 k), or -1 when no rule uses that stem.
 func (d *doc) stemID(i int, k uint16, lw []byte, lx *lexicon) int32 {
-	if id, ok := d.known[string(lw)]; ok {
-		return id
+	kw, ok := d.known[string(lw)]
+	if ok && kw.id != -2 {
+		return kw.id
 	}
-	id := int32(-1)
+	kw.id = -1
 	if lx.guarded(k, lw) {
-		if sid, ok := lx.stems[d.stem(i)]; ok {
-			id = sid
+		if kw.stem == "" {
+			kw.stem = d.st.stem(string(lw))
+		}
+		if sid, ok := lx.stems[kw.stem]; ok {
+			kw.id = sid
 		}
 	}
-	d.known[string(lw)] = id
-	return id
+	d.known[string(lw)] = kw
+	return kw.id
 }
 
 // stem returns the stem of word i: Porter2 for a word of three or more ASCII
@@ -236,7 +246,18 @@ func (d *doc) stem(i int) string {
 		}
 	}
 	if d.stems[i] == "" {
-		d.stems[i] = d.st.stem(string(d.lower[w.lstart:w.lend]))
+		lw := d.lower[w.lstart:w.lend]
+		kw, ok := d.known[string(lw)]
+		if !ok {
+			kw.id = -2
+		}
+		if kw.stem == "" {
+			kw.stem = d.st.stem(string(lw))
+			if d.known != nil {
+				d.known[string(lw)] = kw
+			}
+		}
+		d.stems[i] = kw.stem
 		d.stemmed = true
 	}
 	return d.stems[i]

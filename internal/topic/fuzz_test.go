@@ -2,6 +2,7 @@ package topic_test
 
 import (
 	"html"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -70,12 +71,16 @@ func FuzzRule(f *testing.F) {
 	f.Add("border patrol", `deport(ed|ation)`, false, uint8(0), "Border Patrol deported")
 	f.Add("ICE", `(i?)visa`, true, uint8(7), "ICE storm")
 	f.Add("", `(?=x)`, false, uint8(255), "")
+	f.Add("ICE", `x`, true, uint8(5), "ice agents detain")
+	f.Add("Japan", `x`, false, uint8(6), "Japanese navy Japanese")
+	f.Add("bbc", `x`, false, uint8(7), "bbc.co.uk")
+	f.Add("deport", `x`, false, uint8(8), "尖閣 deportees")
 	f.Fuzz(func(t *testing.T, term, regex string, caseSens bool, shape uint8, title string) {
 		fields := []topic.Field{topic.Title, topic.Summary, topic.Content, topic.Categories, topic.Author, topic.SourceName, topic.LinkHost}
 		leafT := topic.Rule{Term: term, Case: caseSens}
 		leafR := topic.Rule{Regex: regex, In: []topic.Field{fields[int(shape)%len(fields)]}}
 		var rule topic.Rule
-		switch shape % 5 {
+		switch shape % 9 {
 		case 0:
 			rule = leafT
 		case 1:
@@ -86,6 +91,14 @@ func FuzzRule(f *testing.F) {
 			rule = topic.Rule{Not: &topic.Rule{Any: []topic.Rule{{All: []topic.Rule{leafR}}, leafT}}}
 		case 4:
 			rule = topic.Rule{Term: term, Regex: regex} // always refused
+		case 5:
+			rule = topic.Rule{Near: []topic.Rule{leafT}, With: []topic.Rule{{Term: title}, {Term: term + "*"}}, Within: int(shape % 4)}
+		case 6:
+			rule = topic.Rule{Term: term, Exact: shape&16 != 0, NoDemonyms: shape&32 != 0, MinCount: int(shape % 3)}
+		case 7:
+			rule = topic.Rule{Term: term, In: []topic.Field{topic.LinkHost, topic.Title}}
+		case 8:
+			rule = topic.Rule{Any: []topic.Rule{{Term: term + "*"}, {Not: &topic.Rule{Term: title, Case: caseSens}}}}
 		}
 		tp, err := topic.New(topic.Definition{Slug: "fuzz", Title: "Fuzz", Rule: rule})
 		if err != nil {
@@ -101,6 +114,15 @@ func FuzzRule(f *testing.F) {
 		if ex := tp.Explain(s); ex.Matched != m {
 			t.Fatalf("Match = %v, Explain.Matched = %v for %+v", m, ex.Matched, rule)
 		}
-		topic.NewSet(tp, tp).Classify(s)
+		// A set shares one doc and one merged lexicon among its topics:
+		// it must agree with each topic on its own.
+		other, err := topic.New(topic.Definition{Slug: "test", Title: "Test", Rule: topic.Rule{Any: []topic.Rule{{Term: "asylum"}, {Term: title + "*"}}}})
+		if err != nil {
+			other = mustNew(t, topic.Rule{Any: []topic.Rule{{Term: "asylum"}, {Term: "deport*"}}})
+		}
+		got := topic.NewSet(other, tp).Classify(s)
+		if want := m; slices.Contains(got, "fuzz") != want || slices.Contains(got, "test") != other.Match(s) {
+			t.Fatalf("Classify = %q, but Match says fuzz %v, test %v", got, m, other.Match(s))
+		}
 	})
 }
