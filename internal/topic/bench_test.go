@@ -97,6 +97,60 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
+// richTopics are 50 topics written with the constructs of issue 7: place
+// names with their demonyms, wildcards, near clauses and counted terms,
+// beside the plain terms of benchTopics.
+func richTopics(b *testing.B) *topic.Set {
+	b.Helper()
+	places := []string{"Japan", "Mexico", "Ukraine", "Philippines", "South Korea", "Taiwan", "Peru", "Latin America"}
+	n := len(benchSubjects)
+	var topics []*topic.Topic
+	for i := range 50 {
+		first := strings.Fields(benchSubjects[(i+3)%n])[0]
+		prefix := first[:min(len(first), 5)] + "*"
+		rule := topic.Rule{All: []topic.Rule{
+			{Any: []topic.Rule{
+				term(benchSubjects[i%n]),
+				{Term: places[i%len(places)]},
+				{Term: prefix, In: []topic.Field{topic.Title, topic.Summary}},
+				{Near: []topic.Rule{term(benchSubjects[(i+7)%n])}, With: []topic.Rule{term(benchSubjects[(i+13)%n]), term("policy")}, Within: 8},
+				{Term: benchSubjects[(i+21)%n], MinCount: 2, In: []topic.Field{topic.Content}},
+				{Near: []topic.Rule{{Term: "EU", Case: true}}, With: []topic.Rule{term("minister*"), term("summit")}},
+			}},
+			{Not: &topic.Rule{Any: []topic.Rule{term("football"), {Term: "film review", Exact: true}}}},
+		}}
+		tp, err := topic.New(topic.Definition{Slug: fmt.Sprintf("rich-%d", i), Title: "Rich", Rule: rule})
+		if err != nil {
+			b.Fatal(err)
+		}
+		topics = append(topics, tp)
+	}
+	return topic.NewSet(topics...)
+}
+
+// BenchmarkClassifyRich is BenchmarkClassify's text story against
+// richTopics: what richer rules cost beside the plain ones.
+func BenchmarkClassifyRich(b *testing.B) {
+	set := richTopics(b)
+	s := benchStory()
+	s.SummaryText = "Ministers promise a review of the asylum system amid rising prices."
+	s.ContentText = normalizeForBench(s.Content)
+	b.SetBytes(int64(len(s.Content)))
+	b.ReportAllocs()
+	var got []string
+	for b.Loop() {
+		got = set.Classify(s)
+	}
+	if len(got) == 0 {
+		b.Fatal("the benchmark story matched no topic")
+	}
+}
+
+func normalizeForBench(html string) string {
+	return strings.NewReplacer("<p>", "", "</p>", "", "<b>", "", "</b>", "",
+		"&ldquo;", "\u201c", "&rdquo;", "\u201d", "&nbsp;", "\u00a0").Replace(html)
+}
+
 // BenchmarkMatch is one topic on its own, as preview and Reclassify call it.
 func BenchmarkMatch(b *testing.B) {
 	tp := benchTopics(b).Topics()[1]
