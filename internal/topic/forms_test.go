@@ -297,3 +297,38 @@ func TestExamples(t *testing.T) {
 		t.Errorf("New refused passing examples: %v", err)
 	}
 }
+
+// TestReadmeWordForms holds the README's table of word forms to what the
+// engine does: every form it says a term matches, and every one it says it
+// does not.
+func TestReadmeWordForms(t *testing.T) {
+	table := []struct {
+		term      string
+		match, no []string
+	}{
+		{"refugee", []string{"refugee", "refugees", "refugee's"}, []string{"refuge"}},
+		{"deportation", []string{"deportation", "deportations", "deport", "deported", "deporting", "deports"}, []string{"deportee"}},
+		{"migrant", []string{"migrant", "migrants", "migrant's"}, []string{"migration", "migratory"}},
+		{"policy", []string{"policy", "policies"}, []string{"police", "political"}},
+		{"state", []string{"state", "states", "stated"}, []string{"statement", "statehood"}},
+		{"detain", []string{"detain", "detained", "detaining"}, []string{"detention", "detainee"}},
+		{"border crossing", []string{"border crossings", "border-crossing", "border crossed"}, []string{"crossing the border"}},
+		{"gas", []string{"gas"}, []string{"gases"}},
+		{"housing", []string{"housing", "house", "houses", "housed"}, nil},
+		{"deport*", []string{"deport", "deportee", "deportation"}, []string{"report"}},
+		{"migra*", []string{"migrant", "migration", "migratory"}, nil},
+	}
+	for _, row := range table {
+		tp := mustNew(t, term(row.term))
+		for _, s := range row.match {
+			if !tp.Match(story.Story{Title: "x " + s + " y"}) {
+				t.Errorf("%q does not match %q, as the README says it does", row.term, s)
+			}
+		}
+		for _, s := range row.no {
+			if tp.Match(story.Story{Title: "x " + s + " y"}) {
+				t.Errorf("%q matches %q, which the README says it does not", row.term, s)
+			}
+		}
+	}
+}
