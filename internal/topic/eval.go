@@ -23,7 +23,6 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		slot = len(*e.out)
 		*e.out = append(*e.out, Clause{Path: n.path, Pos: n.pos, Desc: n.desc, Depth: e.depth})
 		e.depth++
-		defer func() { e.depth-- }()
 	}
 	var (
 		matched bool
@@ -33,6 +32,10 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 	)
 	switch n.kind {
 	case kindTerm:
+		if e.out == nil && n.term.minCount == 1 {
+			matched = e.termAny(n) // the hot path: no counting, no snippets
+			break
+		}
 		res = e.term(n, n.term.minCount, false)
 		matched = res.count >= n.term.minCount
 	case kindRegex:
@@ -73,6 +76,7 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		score = n.weight
 	}
 	if slot >= 0 {
+		e.depth--
 		c := &(*e.out)[slot]
 		c.Matched, c.Score, c.Field, c.Words = matched, score, res.field, res.words
 		switch n.kind {
@@ -148,6 +152,26 @@ func (e *evaluator) term(n *node, need int, loose bool) found {
 	return f
 }
 
+// termAny reports whether n's phrase, or one of its variants, is in the doc.
+func (e *evaluator) termAny(n *node) bool {
+	t, d := n.term, e.d
+	if t.host != "" && n.fields&hostBit != 0 && hostMatch(t.host, d.text[6]) {
+		return true
+	}
+	for _, v := range t.variants {
+		id := v.first
+		if e.remap != nil {
+			id = e.remap[id]
+		}
+		for _, p := range d.occurrences(id) {
+			if _, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, false); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // spans lists every place n's phrase matches, for near.
 func (e *evaluator) spans(n *node, out []span) []span {
 	d := e.d
@@ -188,9 +212,6 @@ func (e *evaluator) phraseAt(v *termPattern, p int, fields fieldMask, caseSens, 
 			if d.words[q].field != field {
 				return 0, false
 			}
-			if g := d.gapBefore(q); g != tw.gap && !(softGap(g) && softGap(tw.gap)) {
-				return 0, false
-			}
 			switch tw.kind {
 			case keyExact:
 				if string(d.low(q)) != tw.text {
@@ -204,6 +225,9 @@ func (e *evaluator) phraseAt(v *termPattern, p int, fields fieldMask, caseSens, 
 				if !hasPrefix(string(d.low(q)), tw.text) {
 					return 0, false
 				}
+			}
+			if g := d.gapBefore(q); g != tw.gap && !(softGap(g) && softGap(tw.gap)) {
+				return 0, false
 			}
 		}
 		if caseSens {
