@@ -56,7 +56,9 @@ func Read(r io.Reader) ([]Labelled, error) {
 	)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 || line[0] == '#' {
 			continue
@@ -89,7 +91,10 @@ func Read(r io.Reader) ([]Labelled, error) {
 		out = append(out, l)
 	}
 	if err := sc.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("read labelled stories: %w", err))
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("longer than %d bytes", maxLine)
+		}
+		errs = append(errs, fmt.Errorf("line %d: %w", n+1, err))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -161,6 +161,14 @@ func TestReadRefuses(t *testing.T) {
 	}
 }
 
+func TestReadRefusesAHugeLine(t *testing.T) {
+	in := `{"id": "a", "title": "A", "topics": []}` + "\n" + `{"id": "b", "title": "` + strings.Repeat("x", 2<<20) + `"}` + "\n"
+	_, err := evaluate.Read(strings.NewReader(in))
+	if err == nil || !strings.Contains(err.Error(), "line 2: longer than 1048576 bytes") {
+		t.Errorf("Read = %v", err)
+	}
+}
+
 func TestRunRefusesUnknownTopics(t *testing.T) {
 	_, err := evaluate.Run(testSet(t), []evaluate.Labelled{{ID: "x", Title: "X", Topics: []string{"imigration"}, Line: 3}})
 	if err == nil || !strings.Contains(err.Error(), `line 3: topic "imigration" is not in the config (topics: immigration, weather, telecom)`) {
