@@ -30,6 +30,9 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		res     found
 		hits    int
 	)
+	if slot < 0 && n.keys != nil && !e.present(n.keys) {
+		return false, 0 // none of the words it needs is in the story
+	}
 	switch n.kind {
 	case kindTerm:
 		if e.out == nil && n.term.minCount == 1 {
@@ -89,6 +92,20 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		}
 	}
 	return matched, score
+}
+
+// present reports whether the doc holds one of the keys.
+func (e *evaluator) present(keys []int32) bool {
+	start := e.d.start
+	for _, id := range keys {
+		if e.remap != nil {
+			id = e.remap[id]
+		}
+		if start[id] != start[id+1] {
+			return true
+		}
+	}
+	return false
 }
 
 // found is what a leaf clause found: how often, where first, and snippets

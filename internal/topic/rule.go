@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,6 +35,59 @@ type node struct {
 	needs    []literal // a regex match contains one of these; nil when unknown
 	near     *nearSpec
 	kids     []*node
+	// keys are key ids one of which a story must hold for the clause to
+	// match, nil when it can match without (not, a regex, a host term):
+	// a big any of absent words is turned away without walking it.
+	keys []int32
+}
+
+// maxKeys bounds a clause's keys; a clause that would need more is walked.
+const maxKeys = 512
+
+// setKeys fills n.keys, bottom-up, once the tree is compiled.
+func setKeys(n *node) {
+	for _, k := range n.kids {
+		setKeys(k)
+	}
+	switch n.kind {
+	case kindTerm:
+		if n.term.host != "" || len(n.term.variants) == 0 {
+			return
+		}
+		for _, v := range n.term.variants {
+			n.keys = append(n.keys, v.first)
+		}
+	case kindNear:
+		n.keys = union(n.near.left)
+	case kindAny:
+		n.keys = union(n.kids)
+	case kindAll:
+		for _, k := range n.kids {
+			if k.keys != nil && (n.keys == nil || len(k.keys) < len(n.keys)) {
+				n.keys = k.keys
+			}
+		}
+	}
+}
+
+// union returns every key of nodes, or nil when one of them can match
+// without keys or there are too many.
+func union(nodes []*node) []int32 {
+	var out []int32
+	for _, k := range nodes {
+		if k.keys == nil {
+			return nil
+		}
+		for _, id := range k.keys {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+		if len(out) > maxKeys {
+			return nil
+		}
+	}
+	return out
 }
 
 // nearSpec is a compiled Near: its two sides are term nodes.

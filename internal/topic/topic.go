@@ -269,6 +269,7 @@ func New(def Definition) (*Topic, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
+	setKeys(t.rule)
 	t.keys, t.fields = c.keys, c.fields
 	t.lex = sync.OnceValue(func() *lexicon { return newLexicon(t.keys) })
 	t.pin, t.block = set(def.Pin), set(def.Block)
