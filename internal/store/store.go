@@ -201,6 +201,27 @@ type Store interface {
 	// (counters, not scans): metrics call it.
 	Stats(ctx context.Context) (Stats, error)
 
+	// Activity sums up the stories stored now over a window of days UTC
+	// days ending with the day of now (days clamped to 1…MaxActivityDays;
+	// see NewActivity): per source, how many stories are stored (its
+	// Source field; duplicates included) and how many of those were first
+	// stored (FirstSeen) on each day of the window; per topic index ("" is
+	// all stories), how many stories listed there now were first stored on
+	// each day. A pruned story counts nowhere any more, so retention
+	// shortens the history; a re-classification moves the topic counts at
+	// once. Sources holds every source with a stored story; Topics every
+	// slug with a listed story in the window.
+	//
+	// It is asked for per status request, so it must not cost a scan of
+	// the store: at most O(sources × days) for the sources, plus one index
+	// step per story first stored in the window for the topics. bbolt
+	// keeps per-source day counters that Put and Prune update and walks its
+	// ingest-order index back from the newest story (ingest order follows
+	// FirstSeen, as Prune assumes); a SQL engine answers with two GROUP BY
+	// queries over an index on (first_seen), the topics' joined to the
+	// topic membership table.
+	Activity(ctx context.Context, now time.Time, days int) (Activity, error)
+
 	// Backup writes a consistent copy of the whole store to w while the store
 	// stays in use (writers may wait): for bbolt the file itself, which
 	// `newsdesk --data COPY` can open. Other engines write their own format

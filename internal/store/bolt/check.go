@@ -235,4 +235,5 @@ func checkIndexes(tx *bbolt.Tx, report func(string, ...any)) {
 	if n := int(uint64At(meta.Get(metaTombstones))); n != tombs || byTime != tombs {
 		report("tombstones: %d stored, %d by time, counter %d", tombs, byTime, n)
 	}
+	checkActivity(tx, all, report)
 }

@@ -117,6 +117,9 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 	if err := w.stories.Delete(key); err != nil {
 		return n, err
 	}
+	if err := countStory(w.tx, s, -1); err != nil {
+		return n, err
+	}
 	if err := w.seq.Delete(be64(s.Seq)); err != nil {
 		return n, err
 	}

@@ -101,6 +101,9 @@ func (w *writer) put(in story.Story, estimate time.Time, res *store.PutResult) e
 		if err := w.stories.Put([]byte(s.ID), v); err != nil {
 			return err
 		}
+		if err := recount(w.tx, old, s); err != nil {
+			return err
+		}
 	} else {
 		res.Unchanged++
 	}
@@ -178,6 +181,9 @@ func (w *writer) insert(s story.Story, own []string) error {
 		flags |= seqDup
 	}
 	if err := w.save(s); err != nil {
+		return err
+	}
+	if err := countStory(w.tx, s, 1); err != nil {
 		return err
 	}
 	if err := w.seq.Put(be64(s.Seq), seqValue(s.FirstSeen, flags, s.ID)); err != nil {

@@ -147,6 +147,9 @@ func (db *DB) init() error {
 		if _, err := createGen(tx, gen); err != nil {
 			return err
 		}
+		if err := initActivity(tx); err != nil {
+			return err
+		}
 		if meta.Get(metaNewestDated) == nil {
 			if err := markNewestDated(tx); err != nil {
 				return fmt.Errorf("find the newest dated story: %w", err)

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ReopenKeepsStoriesAndSources", testReopenKeepsStoriesAndSources},
 		{"GetUnknown", testGetUnknown},
 		{"Stats", testStats},
+		{"Activity", testActivity},
 		{"MetaSurvivesReopen", testMetaSurvivesReopen},
 		{"Backup", testBackup},
 	}
