@@ -98,6 +98,8 @@ func (c *checker) check(f *fileConfig) *Config {
 		MaxStories: c.count("retention.max_stories", f.Retention.MaxStories, 100000, 1),
 	}
 	c.admin(cfg.Admin)
+	cfg.Status.Public = c.exposure("status.public", f.Status.Public)
+	cfg.LogAccess = c.boolean("log_access", f.LogAccess)
 
 	cfg.Sources = c.sources(f.Sources)
 	cfg.Topics, cfg.Set = c.topics(f.Topics, cfg.Sources)
@@ -163,6 +165,33 @@ func (c *checker) admin(a Admin) {
 		c.at("admin.listen", fmt.Sprintf("`admin.listen` %q is not a loopback address", a.Listen),
 			"listen on 127.0.0.1; for remote admin set admin.token, which serves /admin/ on the public listener")
 	}
+}
+
+// exposure reads status.public: false, true or localhost.
+func (c *checker) exposure(path string, v scalar) Exposure {
+	switch strings.ToLower(v.Text) {
+	case "", "false":
+		return ExposeNone
+	case "true":
+		return ExposeAll
+	case "localhost":
+		return ExposeLocal
+	}
+	c.at(path, fmt.Sprintf("`public` %s is not false, true or localhost", kindName(v.Node)),
+		"false serves the status page and metrics on the admin listener only; localhost also to clients on this machine; true to everyone")
+	return ExposeNone
+}
+
+// boolean reads a true/false value; absent is false.
+func (c *checker) boolean(path string, v scalar) bool {
+	switch strings.ToLower(v.Text) {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	}
+	c.at(path, fmt.Sprintf("`%s` %s is not true or false", last(path), kindName(v.Node)), "write true or false")
+	return false
 }
 
 // networks reads fetch.allow_networks: CIDR prefixes, written as networks

@@ -10,6 +10,8 @@ package config
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,7 +41,12 @@ type Config struct {
 	Fetch     Fetch
 	Retention Retention
 	Admin     Admin
+	Status    Status
 	LogLevel  slog.Level
+	LogAccess bool // one log line per HTTP request
+	// Fingerprint names this version of the file: the first 16 hex digits
+	// of the SHA-256 of its bytes, so an admin can tell which edit runs.
+	Fingerprint string
 
 	Sources []story.Source     // URLs are absolute: http(s):// or file:// of an absolute path
 	Topics  []topic.Definition // as compiled by topic.New, defaults filled
@@ -85,6 +92,23 @@ type Admin struct {
 	Token  string
 	Listen string
 }
+
+// Status says who may read the status page, /status.json and /metrics on
+// the public listener; the loopback admin listener always serves them.
+// They show every source's URL (passwords hidden) and its errors.
+type Status struct {
+	Public Exposure
+}
+
+// Exposure is a value of status.public.
+type Exposure string
+
+// The values of status.public. The zero value is ExposeNone.
+const (
+	ExposeNone  Exposure = ""          // `false`: the admin listener only
+	ExposeLocal Exposure = "localhost" // to clients on this machine: a loopback peer, not through a proxy
+	ExposeAll   Exposure = "true"      // to everyone
+)
 
 // Defaults used when a key is absent.
 const (
@@ -171,6 +195,8 @@ func Parse(path string, src []byte) (_ *Config, err error) {
 		return nil, d.errors()
 	}
 	cfg.Path = path
+	sum := sha256.Sum256(src)
+	cfg.Fingerprint = hex.EncodeToString(sum[:8])
 	return cfg, nil
 }
 

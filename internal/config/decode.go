@@ -24,6 +24,8 @@ type fileConfig struct {
 	Fetch     fileFetch     `yaml:"fetch"`
 	Retention fileRetention `yaml:"retention"`
 	Admin     fileAdmin     `yaml:"admin"`
+	Status    fileStatus    `yaml:"status"`
+	LogAccess scalar        `yaml:"log_access"`
 	Sources   []fileSource  `yaml:"sources"`
 	Topics    []fileTopic   `yaml:"topics"`
 }
@@ -59,6 +61,10 @@ type fileRetention struct {
 type fileAdmin struct {
 	Listen string `yaml:"listen"`
 	Token  string `yaml:"token"`
+}
+
+type fileStatus struct {
+	Public scalar `yaml:"public"`
 }
 
 type fileSource struct {
