@@ -85,6 +85,7 @@ func (e *entry) touch() {
 type cache struct {
 	limit       int64
 	hits, fills *atomic.Uint64
+	observer    CacheObserver
 
 	// slots are the lock-free read side of the fixed-path entries, built
 	// once by the state; an entry is published to its slot when it is
@@ -99,11 +100,11 @@ type cache struct {
 	paged   int // ready entries with a query
 }
 
-func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *atomic.Uint64) *cache {
+func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *atomic.Uint64, o CacheObserver) *cache {
 	if limit <= 0 {
 		limit = DefaultCacheBytes
 	}
-	return &cache{limit: limit, hits: hits, fills: fills, slots: slots,
+	return &cache{limit: limit, hits: hits, fills: fills, slots: slots, observer: o,
 		entries: map[key]*entry{}}
 }
 
@@ -122,21 +123,25 @@ func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
 		}
 		e.touch()
 		c.hits.Add(1)
+		c.observer.CacheHit(k.kind)
 		return e, nil
 	}
 	e := &entry{ready: make(chan struct{}), fill: fill, key: k}
 	c.entries[k] = e
 	c.mu.Unlock()
 	c.fills.Add(1)
+	c.observer.CacheMiss(k.kind)
 
-	done := false
+	done, start := false, time.Now()
 	defer func() {
 		if !done { // fill panicked: release the waiters, then let the panic go on
 			e.err = errFillPanicked
 			c.settle(k, e)
+			c.observer.CacheFill(k.kind, time.Since(start), e.err)
 		}
 	}()
 	ct, err := fill()
+	c.observer.CacheFill(k.kind, time.Since(start), err)
 	if err != nil {
 		e.err = err
 	} else {
@@ -280,7 +285,9 @@ func (c *cache) invalidate(slugs []string) {
 		c.fills.Add(1)
 		k := j.old.key
 		ne := &entry{ready: make(chan struct{}), fill: j.old.fill, key: k}
+		start := time.Now()
 		ct, err := ne.refill()
+		c.observer.CacheFill(k.kind, time.Since(start), err)
 		close(ne.ready)
 		c.mu.Lock()
 		switch {

@@ -44,9 +44,25 @@ type Options struct {
 	Site       Site
 	Topics     *topic.Set
 	Caching    Caching
-	CacheBytes int64        // bound of the render cache (bodies plus gzip twins); 0 means DefaultCacheBytes
-	Log        *slog.Logger // nil discards
-	Ready      func() error // /readyz answers 503 with its error; nil means ready
+	CacheBytes int64         // bound of the render cache (bodies plus gzip twins); 0 means DefaultCacheBytes
+	Log        *slog.Logger  // nil discards
+	Ready      func() error  // /readyz answers 503 with its error; nil means ready
+	Cache      CacheObserver // told of every cache hit, miss and fill (metrics); nil tells no one
+}
+
+// CacheObserver sees what the render cache does. kind is the document's
+// kind: a format extension ("rss", "atom", "json"), "html", "index" or
+// "opml". Its methods are called on the request path, so they must be quick.
+type CacheObserver interface {
+	// CacheHit is a request answered from a cached document (or one a
+	// concurrent request was rendering).
+	CacheHit(kind string)
+	// CacheMiss is a request that found no document and renders one.
+	CacheMiss(kind string)
+	// CacheFill is one render (for a miss, or again after an invalidation):
+	// store reads, render and gzip took took, and failed with err when err
+	// is not nil.
+	CacheFill(kind string, took time.Duration, err error)
 }
 
 // Caching says how long HTTP caches may keep the documents (RFC 9111 and
@@ -87,6 +103,7 @@ type Server struct {
 	cacheBytes  int64
 	state       atomic.Pointer[state]
 	hits, fills atomic.Uint64
+	observer    CacheObserver // never nil
 }
 
 // state is one configuration with its own cache. It is never modified after
@@ -116,9 +133,13 @@ type Stats struct {
 
 // New returns a Server with every route registered.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, mux: http.NewServeMux(), now: time.Now, cacheBytes: o.CacheBytes}
+	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, mux: http.NewServeMux(), now: time.Now, cacheBytes: o.CacheBytes,
+		observer: o.Cache}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.observer == nil {
+		s.observer = noObserver{}
 	}
 	s.state.Store(s.newState(o.Site, o.Topics, o.Caching))
 
@@ -162,7 +183,7 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 			fixed("/topics/"+t.Slug+"."+f.ext, key{slug: t.Slug, kind: f.ext})
 		}
 	}
-	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills)
+	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills, s.observer)
 	for _, hub := range site.Hubs {
 		st.hubLinks = append(st.hubLinks, "<"+hub+`>; rel="hub"`)
 	}
@@ -180,6 +201,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if e := slot.Load(); e != nil {
 				e.touch()
 				s.hits.Add(1)
+				s.observer.CacheHit(e.key.kind)
+				r.Pattern = e.key.pattern() // as the mux would have: Observe reports the route
 				serve(w, r, st, e)
 				return
 			}
