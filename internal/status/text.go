@@ -1,0 +1,129 @@
+package status
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Text writes r as `newsdesk status` prints it: a table of sources, each
+// failing source's last error in full below it, a table of topics, the
+// config (with a refused edit verbatim) and the process.
+func Text(w io.Writer, r Report) error {
+	now := r.Generated
+	ew := &errWriter{w: w}
+	if ref := r.Config.Refused; ref != nil {
+		fmt.Fprintf(ew, "REFUSED: the edit of %s at %s was refused; the config applied %s keeps running.\n%s\n\n",
+			r.Config.File, date(ref.At), applied(r), ref.Messages)
+	}
+	fmt.Fprintf(ew, "%s\n\n", summary(r))
+
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "SOURCE\tSTATUS\tHTTP\tLAST SUCCESS\tNEXT POLL\tFAILURES\tSTORED\tNEW/DAY (%d DAYS)\n", Days)
+	for _, s := range r.Sources {
+		code, success, next := "-", "never", "-"
+		if s.HTTPStatus != 0 {
+			code = fmt.Sprint(s.HTTPStatus)
+		}
+		if !s.LastSuccess.IsZero() {
+			success = ago(s.LastSuccess, now)
+		}
+		if !s.NextPoll.IsZero() {
+			next = until(s.NextPoll, now) + " (" + string(s.NextWhy) + ")"
+		} else if s.NextWhy == WhyGone {
+			next = "not polled (gone)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.Name, word(s.Status), code, success, next, s.Failures, s.Stored, bars(s.NewPerDay))
+	}
+	tw.Flush()
+	for _, s := range r.Sources {
+		if s.MovedTo != "" {
+			fmt.Fprintf(ew, "\n%s moved permanently to %s: polled there; update its url in the config", s.Name, s.MovedTo)
+		}
+		if s.LastError != "" {
+			fmt.Fprintf(ew, "\n%s (%s): %s", s.Name, s.URL, s.LastError)
+		}
+	}
+
+	fmt.Fprintln(ew)
+	fmt.Fprintln(ew)
+	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "TOPIC\tSTORIES\tNEWEST\tLAST CHANGE\tNEW/DAY (%d DAYS)\n", Days)
+	for _, t := range r.Topics {
+		newest, changed := "-", "-"
+		if !t.Newest.IsZero() {
+			newest = t.Newest.UTC().Format("2006-01-02 15:04")
+		}
+		if !t.Changed.IsZero() {
+			changed = ago(t.Changed, now)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", t.Slug, t.Stories, newest, changed, bars(t.NewPerDay))
+	}
+	tw.Flush()
+
+	p := r.Process
+	fmt.Fprintf(ew, "\nconfig   %s (fingerprint %s), applied %s\n", r.Config.File, r.Config.Fingerprint, applied(r))
+	fmt.Fprintf(ew, "version  %s\n", p.Version)
+	if p.UptimeSeconds > 0 {
+		fmt.Fprintf(ew, "up       %s, since %s\n", duration(time.Duration(p.UptimeSeconds*float64(time.Second))), date(p.Started))
+	} else if !r.Daemon {
+		fmt.Fprintln(ew, "daemon   not running: read from the store")
+	}
+	fmt.Fprintf(ew, "store    %s: %s, %d free pages (%s); %d stories stored, %d listed, %d tombstones\n",
+		p.Store, bytesize(p.StoreBytes), p.FreePages, bytesize(p.FreeBytes), p.Stories, p.Listed, p.Tombstones)
+	if f := p.LastFetch; f != nil {
+		fmt.Fprintf(ew, "refresh  last %s (%s %s)", ago(f.At, now), f.Source, f.Status)
+		if !p.NextRun.IsZero() {
+			fmt.Fprintf(ew, ", next scheduled %s", until(p.NextRun, now))
+		}
+		fmt.Fprintln(ew)
+	}
+	return ew.err
+}
+
+func applied(r Report) string {
+	switch {
+	case !r.Config.AppliedAt.IsZero():
+		return date(r.Config.AppliedAt)
+	case r.Daemon:
+		return "at start-up"
+	}
+	return "- (no daemon)"
+}
+
+// bars draws counts as a line of block characters, one per day, the
+// highest the day with the most; a day with none is a dot.
+func bars(counts []int) string {
+	const blocks = "▁▂▃▄▅▆▇█"
+	peak := 0
+	for _, n := range counts {
+		peak = max(peak, n)
+	}
+	var b strings.Builder
+	for _, n := range counts {
+		if n == 0 {
+			b.WriteString("·")
+			continue
+		}
+		i := (n*8 - 1) / peak // 1…peak onto 0…7
+		b.WriteString(string([]rune(blocks)[i]))
+	}
+	return b.String()
+}
+
+// errWriter keeps the first write error, so Text can write freely.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
