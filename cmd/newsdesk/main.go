@@ -8,6 +8,7 @@
 //	newsdesk validate [--config F]                          check the config, print every problem
 //	newsdesk preview  TOPIC [--explain] [--limit N]         what a topic selects from the store
 //	newsdesk eval     FILE [--min-precision P] [--json]     score the topics on labelled stories
+//	newsdesk status   [--json]                              every source's and topic's health, the config, the process
 //	newsdesk version
 //
 // --config, --data and --addr also come from NEWSDESK_CONFIG, NEWSDESK_DATA
@@ -57,6 +58,7 @@ commands:
   validate           check the config and print every problem
   preview TOPIC      show what a topic selects from the stored stories
   eval FILE          score the topics against labelled stories (JSON Lines)
+  status             show every source's health, every topic, the config and the process
   compact            rewrite the stopped store without its free pages
   health             exit 0 when the daemon on --addr is ready (for container health checks)
   version            print the version
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return previewCmd(ctx, e, rest)
 	case "eval":
 		return evalCmd(e, rest)
+	case "status":
+		return statusCmd(ctx, e, rest)
 	case "compact":
 		return compact(e, rest)
 	case "health":

@@ -47,6 +47,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopProfiling()
+	started := time.Now()
 
 	db, err := openStore(o.data, 2*time.Second)
 	if err != nil {
@@ -55,18 +56,23 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer db.Close()
 
 	var ready atomic.Bool
-	srv := server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), Log: log,
+	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
+	d.cfg.Store(cfg)
+	d.ops = newOps(d, db, o.data, started)
+	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), Log: log,
+		Cache: d.ops.metrics,
 		Ready: func() error {
 			if !ready.Load() {
 				return errors.New("starting or stopping")
 			}
 			return nil
 		}})
-	d := &daemon{ctx: ctx, log: log, db: db, srv: srv, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
-	d.cfg.Store(cfg)
+	d.ops.applied(cfg, false)
 	go d.hub.Run(ctx)
 	d.fc = fetch.New(fetchOptions(cfg))
-	in := ingest.New(d.fc, db, cfg.Set, log, ingestOptions(cfg, d.changed))
+	iopts := ingestOptions(cfg, d.changed)
+	iopts.Observe = d.ops.fetched
+	in := ingest.New(d.fc, db, cfg.Set, log, iopts)
 	d.in = in
 	defer func() {
 		if err := in.Close(); err != nil {
@@ -95,7 +101,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	token := admin.NewToken()
-	adminSrv := server.HTTPServer("", admin.Handler(actions, token))
+	adminMux := d.ops.pages() // status and metrics, unguarded: only this machine reaches the admin listener
+	adminMux.Handle("/admin/", admin.Handler(actions, token))
+	adminSrv := server.HTTPServer("", d.ops.observe(adminMux))
 	adminSrv.WriteTimeout = 0 // a fetch streams progress for as long as it runs
 	go func() {
 		if err := adminSrv.Serve(aln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -117,13 +125,15 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	defer unannounce()
 
-	handler := http.Handler(srv)
+	mux := http.NewServeMux()
 	if cfg.Admin.Token != "" {
-		mux := http.NewServeMux()
 		mux.Handle("/admin/", admin.Handler(actions, cfg.Admin.Token))
-		mux.Handle("/", srv)
-		handler = mux
 	}
+	for _, path := range []string{"/status", "/status.json", "/metrics"} {
+		mux.Handle(path, d.ops.guarded()) // as status.public says
+	}
+	mux.Handle("/", d.srv)
+	handler := d.ops.observe(mux)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -133,6 +143,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	go func() { errc <- hs.Serve(ln) }()
 	ready.Store(true)
 	log.Info("serving", "addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
+		"status", "http://"+aln.Addr().String()+"/status",
 		"sources", len(cfg.Sources), "topics", len(cfg.Topics), "next_fetch", sched.Next())
 
 	go d.watch(ctx, o.config)
@@ -159,6 +170,7 @@ type daemon struct {
 	fc    *fetch.Client // the ingester's, so a reload can change its allow-list
 	srv   *server.Server
 	sched *ingest.Scheduler
+	ops   *ops
 	hub   *websub.Publisher
 	addr  string // --addr, which overrides every config's listen
 
@@ -174,7 +186,10 @@ func (d *daemon) watch(ctx context.Context, path string) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	refused := func(err error) { d.log.Error("config refused; keeping the last good config", "err", err) }
+	refused := func(err error) {
+		d.log.Error("config refused; keeping the last good config", "err", err)
+		d.ops.refused(err)
+	}
 	go func() {
 		if err := config.Watch(ctx, path, d.apply, refused); err != nil && ctx.Err() == nil {
 			d.log.Warn("config watch stopped; SIGHUP still reloads", "err", err)
@@ -212,6 +227,7 @@ func (d *daemon) apply(cfg *config.Config) {
 	}
 	if err := d.sched.Replace(plan(cfg)); err != nil {
 		d.log.Error("config refused; keeping the last good config", "err", err)
+		d.ops.refused(err)
 		return
 	}
 	// The server switches first; re-classifying then invalidates the topics
@@ -225,6 +241,7 @@ func (d *daemon) apply(cfg *config.Config) {
 	if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
 		d.log.Error("reclassify after reload", "err", err)
 	}
+	d.ops.applied(cfg, true)
 	d.log.Info("config reloaded", "sources", len(cfg.Sources), "topics", len(cfg.Topics))
 }
 
@@ -232,6 +249,7 @@ func (d *daemon) apply(cfg *config.Config) {
 // dropped, so the next request serves the new bytes, and then the WebSub hubs
 // are told (a hub fetches the topic when pinged, so the order matters).
 func (d *daemon) changed(slugs ...string) {
+	d.ops.changed()
 	d.srv.Invalidate(slugs...)
 	d.hub.Notify(d.srv.FeedURLs(slugs...)...)
 }

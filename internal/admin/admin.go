@@ -1,7 +1,8 @@
 // Package admin is the channel between the newsdesk command line and a running
 // daemon. bbolt lets one process hold the store, so while `newsdesk serve`
 // runs, `newsdesk fetch` and `newsdesk preview` ask it to do the work instead
-// of failing on the lock.
+// of failing on the lock; `newsdesk status` reads the daemon's
+// /status.json on the same listener.
 //
 // The daemon listens on a loopback-only address and announces it, with a
 // random per-run token, in a file beside the store (mode 0600); the command

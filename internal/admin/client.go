@@ -17,6 +17,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/preview"
+	"github.com/newsdesk/newsdesk/internal/status"
 )
 
 // announcement is the file a daemon leaves beside its store.
@@ -147,6 +148,30 @@ func (c *Client) Preview(ctx context.Context, req PreviewRequest) (preview.Resul
 	defer res.Body.Close()
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
 		return out, fmt.Errorf("read preview: %w", err)
+	}
+	return out, nil
+}
+
+// Status reads the running daemon's status report (GET /status.json on the
+// admin listener, which serves it to loopback callers).
+func (c *Client) Status(ctx context.Context) (status.Report, error) {
+	var out status.Report
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+"/status.json", nil)
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("ask the running daemon: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+		return out, fmt.Errorf("running daemon answered %s: %s", res.Status, strings.TrimSpace(string(msg)))
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		return out, fmt.Errorf("read status: %w", err)
 	}
 	return out, nil
 }

@@ -65,6 +65,7 @@ type Metrics struct {
 	classify      prometheus.Histogram
 
 	cacheHits    *prometheus.CounterVec
+	hitsByKind   map[string]prometheus.Counter // read-only after New
 	cacheMisses  *prometheus.CounterVec
 	cacheErrors  *prometheus.CounterVec
 	fillDuration *prometheus.HistogramVec
@@ -104,9 +105,13 @@ func New(o Options) *Metrics {
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}})
 
 	m.cacheHits = counter("render_cache_hits_total", "Requests answered from the render cache, by document kind (rss, atom, json, html, index, opml).", "kind")
-	m.cacheMisses = counter("render_cache_misses_total", "Requests that found no cached document and rendered one (a fill), by kind.", "kind")
+	m.hitsByKind = map[string]prometheus.Counter{}
+	for _, kind := range []string{"rss", "atom", "json", "html", "index", "opml"} {
+		m.hitsByKind[kind] = m.cacheHits.WithLabelValues(kind)
+	}
+	m.cacheMisses = counter("render_cache_misses_total", "Requests that found no cached document and waited for a fill, by kind.", "kind")
 	m.cacheErrors = counter("render_cache_fill_errors_total", "Fills that failed (a store error, a bad cursor), by kind.", "kind")
-	m.fillDuration = histogram("render_fill_duration_seconds", "Time one fill took: store reads, render and gzip, by kind.",
+	m.fillDuration = histogram("render_fill_duration_seconds", "Time one fill took (store reads, render and gzip), for a miss or again after an invalidation, by kind; its count is the fills.",
 		[]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}, "kind")
 
 	m.requests = counter("http_requests_total", "HTTP requests answered, by route pattern (unmatched: no route) and status code.", "route", "code")
@@ -165,13 +170,24 @@ func (m *Metrics) FetchedBytes(source string, n int64) {
 // Classified records the time classifying one feed's stories took.
 func (m *Metrics) Classified(took time.Duration) { m.classify.Observe(took.Seconds()) }
 
-// CacheHit counts a render cache hit (server.CacheObserver).
-func (m *Metrics) CacheHit(kind string) { m.cacheHits.WithLabelValues(kind).Inc() }
+// CacheHit counts a render cache hit (server.CacheObserver). It is on the
+// path of nearly every feed request, so the counters of the known kinds are
+// looked up once, in New.
+func (m *Metrics) CacheHit(kind string) {
+	if c, ok := m.hitsByKind[kind]; ok {
+		c.Inc()
+		return
+	}
+	m.cacheHits.WithLabelValues(kind).Inc()
+}
 
-// CacheFill counts a render cache miss and the fill it caused
+// CacheMiss counts a request that found no cached document
 // (server.CacheObserver).
+func (m *Metrics) CacheMiss(kind string) { m.cacheMisses.WithLabelValues(kind).Inc() }
+
+// CacheFill counts one render into the cache, for a miss or after an
+// invalidation (server.CacheObserver).
 func (m *Metrics) CacheFill(kind string, took time.Duration, err error) {
-	m.cacheMisses.WithLabelValues(kind).Inc()
 	m.fillDuration.WithLabelValues(kind).Observe(took.Seconds())
 	if err != nil {
 		m.cacheErrors.WithLabelValues(kind).Inc()

@@ -250,6 +250,25 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
+// States returns the current state of every configured source, as the
+// status shows it (the store's, brought up to date by what Live saw): what
+// the metrics' per-source gauges read at each scrape.
+func (g *Gatherer) States(ctx context.Context) (map[string]store.SourceState, error) {
+	states, err := g.o.Store.Sources(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	out := make(map[string]store.SourceState, len(states))
+	for _, src := range g.o.Config().Sources {
+		st := states[src.Name]
+		if g.o.Live != nil {
+			st = g.o.Live.overlay(src.Name, st)
+		}
+		out[src.Name] = st
+	}
+	return out, nil
+}
+
 // activity returns the store's Activity, reused for ActivityTTL while the
 // day and the stories stay the same.
 func (g *Gatherer) activity(ctx context.Context, now time.Time) (store.Activity, error) {
