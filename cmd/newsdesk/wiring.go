@@ -109,10 +109,7 @@ func openStore(data string, timeout time.Duration) (store.Store, error) {
 	}
 	db, err := bolt.Open(data, bolt.Options{Timeout: timeout})
 	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err // "open PATH: …", one line with the way out
 	}
 	return db, nil
 }

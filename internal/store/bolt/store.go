@@ -75,6 +75,13 @@ var _ store.Store = (*DB)(nil)
 // Open opens or creates the store at path, creating its parent directory.
 // When another process holds the file, Open fails after opts.Timeout with an
 // error that wraps store.ErrLocked.
+//
+// A file that is not a sound store is refused before bbolt maps it (see
+// probe), with a one-line error naming the file and the way out: ErrEmpty
+// for a 0-byte file, ErrDamaged for a file cut short or with broken pages.
+// A new store is created whole (built as path.new, then renamed), so a crash
+// during creation never leaves such a file behind. Leftovers of a killed
+// Compact or creation beside path are removed once Open holds the lock.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
@@ -85,30 +92,106 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      opts.Timeout, // without it a second daemon blocks forever on flock
-		FreelistType: bbolt.FreelistMapType,
-		// Skip writing the freelist on each commit (as etcd does); Open
-		// rebuilds it by scanning page headers instead.
-		NoFreelistSync: true,
-		// Reserve address space up front: fewer remaps, and a remap is the
-		// moment a long reader could stall the writer.
-		InitialMmapSize: 1 << 30,
-		NoSync:          opts.NoSync,
-		NoGrowSync:      opts.NoSync, // growing the file fsyncs too
-	})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (is `newsdesk serve` running?)", path, store.ErrLocked)
+	if err := probe(path, opts.Timeout); err != nil {
+		return nil, openError(path, err)
 	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := create(path, opts); err != nil {
+			return nil, openError(path, err)
+		}
+	}
+	bdb, err := bbolt.Open(path, 0o600, boltOptions(opts))
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	db := &DB{bolt: bdb, path: path, opts: opts}
 	if err := db.init(); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// We hold the lock, so no Compact or creation is under way: what they
+	// left is stale.
+	for _, leftover := range []string{path + compactSuffix, path + newSuffix} {
+		os.Remove(leftover)
+	}
 	return db, nil
+}
+
+// Suffixes of the files Open and CompactFile build beside a store.
+const (
+	compactSuffix = ".compact"
+	newSuffix     = ".new"
+	damagedSuffix = ".damaged"
+)
+
+func boltOptions(opts Options) *bbolt.Options {
+	return &bbolt.Options{
+		Timeout:      opts.Timeout, // without it a second daemon blocks forever on flock
+		FreelistType: bbolt.FreelistMapType,
+		// Skip writing the freelist on each commit (as etcd does); Open
+		// rebuilds it by walking the pages instead.
+		NoFreelistSync: true,
+		// No InitialMmapSize: bbolt grows a file to its mapping while that is
+		// under AllocSize (16 MiB), doubling from 32 KiB, and by AllocSize
+		// after, so a large initial mapping made every new store a 16 MiB
+		// file. The doubling costs a dozen remaps in a store's life.
+		NoSync:     opts.NoSync,
+		NoGrowSync: opts.NoSync, // growing the file fsyncs too
+	}
+}
+
+// openError is err from opening path, as the one line a user reads.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, errLockHeld), errors.Is(err, bolterrors.ErrTimeout):
+		return fmt.Errorf("open %s: %w (is `newsdesk serve` running?)", path, store.ErrLocked)
+	case errors.Is(err, ErrEmpty):
+		return fmt.Errorf("open %s: %w (0 bytes): remove it to start a new store, or restore a backup over it", path, err)
+	case errors.Is(err, ErrDamaged):
+		return fmt.Errorf("open %s: %w; restore a backup, or run `newsdesk compact` to copy out what can still be read", path, err)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return fmt.Errorf("open %s: %w: %w; restore a backup", path, ErrDamaged, err)
+	}
+	return fmt.Errorf("open %s: %w", path, err)
+}
+
+// create makes a new, empty store at path: built and made durable as
+// path.new, then renamed into place.
+func create(path string, opts Options) error {
+	tmp := path + newSuffix
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	bdb, err := bbolt.Open(tmp, 0o600, boltOptions(opts))
+	if err != nil {
+		return err
+	}
+	if err := (&DB{bolt: bdb, path: tmp, opts: opts}).init(); err != nil {
+		bdb.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := bdb.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 // init creates the buckets of a new file, checks the schema of an old one,
@@ -344,18 +427,26 @@ func putSource(tx *bbolt.Tx, name string, st store.SourceState) error {
 // so it is cheap enough for a metrics endpoint.
 func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
 	var s store.Stats
+	var used int64
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		s.Stories = int(uint64At(meta.Get(metaStories)))
 		s.Tombstones = int(uint64At(meta.Get(metaTombstones)))
-		s.FileSize = tx.Size()
+		used = tx.Size()
 		return nil
 	})
 	if err != nil {
 		return store.Stats{}, fmt.Errorf("stats: %w", err)
 	}
+	info, err := os.Stat(db.path)
+	if err != nil {
+		return store.Stats{}, fmt.Errorf("stats: %w", err)
+	}
 	bs := db.bolt.Stats()
-	s.FreeBytes = int64(bs.FreeAlloc)
+	s.FileSize = info.Size()
+	// Free pages inside the used part, and the file's tail bbolt grew into
+	// but has not used yet: both go when the file is compacted.
+	s.FreeBytes = int64(bs.FreeAlloc) + max(s.FileSize-used, 0)
 	s.FreePages = bs.FreePageN
 	return s, nil
 }
@@ -393,32 +484,4 @@ func (db *DB) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 		return err
 	}
 	return db.bolt.View(fn)
-}
-
-// Compact writes a compacted copy of the store to dst, which must not exist
-// yet. Writers wait while it runs. To shrink the live file, stop the daemon,
-// compact, and rename dst over the original (see the package doc).
-func (db *DB) Compact(dst string) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if _, err := os.Stat(dst); err == nil {
-		return fmt.Errorf("compact to %s: file exists", dst)
-	}
-	out, err := bbolt.Open(dst, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true})
-	if err != nil {
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	if err := bbolt.Compact(out, db.bolt, 64<<20); err != nil {
-		out.Close()
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	// NoSync made the copy fast; one fsync at the end makes it durable.
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("compact to %s: %w", dst, err)
-	}
-	return nil
 }
