@@ -9,6 +9,8 @@
 //	newsdesk preview  TOPIC [--explain] [--limit N]         what a topic selects from the store
 //	newsdesk eval     FILE [--min-precision P] [--json]     score the topics on labelled stories
 //	newsdesk status   [--json]                              every source's and topic's health, the config, the process
+//	newsdesk compact  [--data F]                            shrink (or salvage) a stopped store
+//	newsdesk backup   [--data F] FILE                       copy the store, while the daemon runs too
 //	newsdesk version
 //
 // --config, --data and --addr also come from NEWSDESK_CONFIG, NEWSDESK_DATA
@@ -59,7 +61,8 @@ commands:
   preview TOPIC      show what a topic selects from the stored stories
   eval FILE          score the topics against labelled stories (JSON Lines)
   status             show every source's health, every topic, the config and the process
-  compact            rewrite the stopped store without its free pages
+  compact            rewrite the stopped store without its free pages (or salvage a damaged one)
+  backup FILE        write a consistent copy of the store to FILE, while the daemon runs too
   health             exit 0 when the daemon on --addr is ready (for container health checks)
   version            print the version
 
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return statusCmd(ctx, e, rest)
 	case "compact":
 		return compact(e, rest)
+	case "backup":
+		return backup(ctx, e, rest)
 	case "health":
 		return health(ctx, e, rest)
 	case "version":

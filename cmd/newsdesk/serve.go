@@ -94,7 +94,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer sched.Stop() // runs before in.Close and db.Close: writers stop first
 
 	d.sched = sched
-	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview}
+	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview, Backup: db.Backup}
 
 	aln, err := admin.Listen(cfg.Admin.Listen)
 	if err != nil {

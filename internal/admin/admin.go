@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -29,7 +30,14 @@ import (
 type Actions struct {
 	Fetch   func(ctx context.Context, sources []string, force bool, progress func(ingest.Report)) ([]ingest.Report, error)
 	Preview func(ctx context.Context, req PreviewRequest) (preview.Result, error)
+	// Backup writes a consistent copy of the store to w while the daemon
+	// runs (store.Store's Backup).
+	Backup func(ctx context.Context, w io.Writer) error
 }
+
+// backupTrailer is the trailer that ends a backup stream: "ok", or the
+// error that cut it short. A stream without it is incomplete.
+const backupTrailer = "Newsdesk-Backup"
 
 // FetchRequest asks for a fetch now.
 type FetchRequest struct {
@@ -105,6 +113,22 @@ func Handler(a Actions, token string) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(res)
+	}))
+	mux.HandleFunc("POST /admin/backup", auth(func(w http.ResponseWriter, r *http.Request) {
+		if a.Backup == nil {
+			http.Error(w, "admin: this daemon cannot take backups", http.StatusNotImplemented)
+			return
+		}
+		// The status goes out before the copy does, so the outcome travels
+		// in a trailer.
+		w.Header().Set("Trailer", backupTrailer)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteHeader(http.StatusOK)
+		status := "ok"
+		if err := a.Backup(r.Context(), w); err != nil {
+			status = "error: " + err.Error()
+		}
+		w.Header().Set(backupTrailer, status)
 	}))
 	return mux
 }

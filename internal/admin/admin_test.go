@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -135,5 +136,45 @@ func TestHandlerRefusesWrongToken(t *testing.T) {
 	}
 	if len(calls) != 0 {
 		t.Errorf("an unauthorised call reached the daemon: %+v", calls)
+	}
+}
+
+// TestBackupStream checks that a backup arrives whole, and that a copy the
+// daemon could not finish is an error for the client, not a short file.
+func TestBackupStream(t *testing.T) {
+	copyOf := strings.Repeat("bbolt page ", 100_000)
+	fail := false
+	actions := admin.Actions{Backup: func(_ context.Context, w io.Writer) error {
+		if _, err := io.WriteString(w, copyOf[:len(copyOf)/2]); err != nil {
+			return err
+		}
+		if fail {
+			return errors.New("disk read error")
+		}
+		_, err := io.WriteString(w, copyOf[len(copyOf)/2:])
+		return err
+	}}
+	srv := httptest.NewServer(admin.Handler(actions, "s3cret"))
+	defer srv.Close()
+	c := admin.NewClient(srv.URL, "s3cret")
+
+	var got strings.Builder
+	if err := c.Backup(t.Context(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != copyOf {
+		t.Errorf("backup of %d bytes arrived as %d", len(copyOf), got.Len())
+	}
+	fail = true
+	if err := c.Backup(t.Context(), io.Discard); err == nil || !strings.Contains(err.Error(), "disk read error") {
+		t.Errorf("backup that failed half-way: %v, want the daemon's error", err)
+	}
+	if err := admin.NewClient(srv.URL, "wrong").Backup(t.Context(), io.Discard); err == nil {
+		t.Error("backup with a wrong token succeeded")
+	}
+	noBackup := httptest.NewServer(admin.Handler(admin.Actions{}, "s3cret"))
+	defer noBackup.Close()
+	if err := admin.NewClient(noBackup.URL, "s3cret").Backup(t.Context(), io.Discard); err == nil {
+		t.Error("backup from a daemon without the action succeeded")
 	}
 }

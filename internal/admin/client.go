@@ -175,3 +175,25 @@ func (c *Client) Status(ctx context.Context) (status.Report, error) {
 	}
 	return out, nil
 }
+
+// Backup asks the daemon for a consistent copy of its store and writes it to
+// w. It fails unless the whole copy arrived: a copy cut short is an error,
+// never a silent partial file.
+func (c *Client) Backup(ctx context.Context, w io.Writer) error {
+	res, err := c.post(ctx, "/admin/backup", struct{}{})
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if _, err := io.Copy(w, res.Body); err != nil {
+		return fmt.Errorf("read backup: %w", err)
+	}
+	switch outcome := res.Trailer.Get(backupTrailer); {
+	case outcome == "ok":
+		return nil
+	case outcome == "":
+		return errors.New("read backup: the daemon's copy ended early")
+	default:
+		return fmt.Errorf("running daemon: backup %s", outcome)
+	}
+}
