@@ -249,7 +249,7 @@ type SourceState struct {
 	ETag, LastModified string
 	BodyHash           string // hex sha256 of the last parsed body
 	FinalURL           string
-	Title, Link        string // upstream channel title and site link
+	Title, Link        string    // upstream channel title and site link
 	FeedID             string    `json:",omitempty"` // the upstream document's own id (Atom feed id; parse.Feed.ID)
 	FeedUpdated        time.Time `json:",omitzero"`  // when the upstream document says it last changed
 	LastAttempt        time.Time
