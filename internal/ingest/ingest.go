@@ -1,6 +1,10 @@
 // Package ingest conducts the write path: it fetches each source, parses and
-// classifies its stories and files them in the store, on a cron schedule or on
-// demand.
+// classifies its stories and files them in the store, each source when it is
+// due (its cron schedule, upstream's ttl or max-age, Retry-After, backoff) or
+// on demand. It keeps every source's fetch state, reports each refresh
+// (Report) and each run (Run) to whoever observes them, and says what it is
+// doing and will do next (Status), so a status page or a metrics exporter
+// needs nothing else.
 package ingest
 
 import (
@@ -32,7 +36,10 @@ type Options struct {
 	// committed, so the server can drop its cached renders.
 	Changed func(slugs []string)
 	// Observe, if set, sees every Report as its refresh ends: metrics, tests.
+	// It runs on the refreshing goroutine and must not block.
 	Observe func(Report)
+	// ObserveRun, if set, sees every Run as its last source ends.
+	ObserveRun func(Run)
 	// Now is the clock [time.Now].
 	Now func() time.Time
 }
@@ -42,6 +49,7 @@ type Store interface {
 	Put(ctx context.Context, source string, st store.SourceState, stories []story.Story, now time.Time) (store.PutResult, error)
 	PutSource(ctx context.Context, source string, st store.SourceState) error
 	Source(ctx context.Context, source string) (store.SourceState, error)
+	Sources(ctx context.Context) (map[string]store.SourceState, error)
 	Reclassify(ctx context.Context, classify func(story.Story) []string) ([]string, error)
 	Prune(ctx context.Context, r store.Retention, now time.Time) (int, error)
 	Meta(ctx context.Context, key string) (string, error)
@@ -56,11 +64,27 @@ type Ingester struct {
 	log    *slog.Logger
 	opts   Options
 	topics atomic.Pointer[topic.Set]
+	// classify is held shared from classifying a feed's stories until they
+	// are committed, and exclusively by a topic swap and the
+	// re-classification after it: a feed classified with the old topics
+	// commits before the re-classification starts (which re-files it), and
+	// one classified with the new topics commits after it ends. Without it a
+	// feed classified with the old topics could commit into the new index
+	// generation, where nothing would ever re-file it.
+	classify sync.RWMutex
 
-	mu     sync.Mutex
-	busy   map[string]bool              // sources being refreshed now
-	states map[string]store.SourceState // write-behind cache of source state
-	dirty  map[string]bool              // states whose timestamps moved but were not written
+	mu      sync.Mutex
+	busy    map[string]bool    // sources being refreshed now
+	states  map[string]*cached // source state, see state.go
+	failing map[string]string  // cause last logged per failing source, so it is logged once
+	writing bool               // the state writer runs
+	closing bool
+	writers sync.WaitGroup
+	stop    chan struct{} // closed by Close: a waiting state writer gives up
+	sched   *Scheduler    // the running scheduler, if any
+	plan    []story.Source
+	lastRun Run
+	pruning sync.Mutex // one Prune at a time
 }
 
 // New returns an Ingester that files stories under topics.
@@ -80,66 +104,113 @@ func New(f *fetch.Client, db Store, topics *topic.Set, log *slog.Logger, opts Op
 	if opts.Changed == nil {
 		opts.Changed = func([]string) {}
 	}
-	in := &Ingester{fetch: f, db: db, log: log, opts: opts,
-		busy: map[string]bool{}, states: map[string]store.SourceState{}, dirty: map[string]bool{}}
+	in := &Ingester{fetch: f, db: db, log: log, opts: opts, busy: map[string]bool{},
+		states: map[string]*cached{}, failing: map[string]string{}, stop: make(chan struct{})}
 	in.topics.Store(topics)
 	return in
 }
 
-// Report is the outcome of refreshing one source.
+// Report is the outcome of refreshing one source: what a metrics exporter
+// counts (by Source and Status), times (Took, Classify) and sums (Bytes, New,
+// Updated), and what the fetch table shows. Observe sees each one.
 type Report struct {
-	Source     string        `json:"source"`
-	Status     story.Status  `json:"status"`
-	HTTPStatus int           `json:"http_status,omitempty"`
-	New        int           `json:"new"`
-	Updated    int           `json:"updated"`
-	Took       time.Duration `json:"took"`
-	Err        string        `json:"error,omitempty"`
-	Next       time.Time     `json:"next,omitzero"` // not fetched again before this
+	Source string `json:"source"`
+	// Status is the outcome: ok (stories parsed and filed), unchanged (the
+	// same bytes as last time, nothing parsed), not-modified (304), failing,
+	// blocked, gone, refused, or, for a refresh that did not fetch, deferred
+	// (not due yet) or busy (a refresh of the source was running).
+	Status     story.Status `json:"status"`
+	HTTPStatus int          `json:"http_status,omitempty"` // the answer's code; 0 when none came (a dial error)
+	Started    time.Time    `json:"started,omitzero"`
+	// Took is the whole refresh: fetch, parse, classify and store.
+	Took time.Duration `json:"took"`
+	// Bytes is the body read, after decompression; 0 for a 304.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Stories is how many items the body held (parsed refreshes only);
+	// New and Updated are how many of them the store took as new or
+	// changed, Unchanged the rest.
+	Stories int `json:"stories,omitempty"`
+	New     int `json:"new"`
+	Updated int `json:"updated"`
+	// Classify is the time spent matching the stories against the topics.
+	Classify time.Duration `json:"classify,omitempty"`
+	// Err is this refresh's error, in full; Cause its short form (see
+	// Cause). LastErr is, for a deferred refresh, the error the source last
+	// failed with: why it is backing off.
+	Err     string `json:"error,omitempty"`
+	Cause   string `json:"cause,omitempty"`
+	LastErr string `json:"last_error,omitempty"`
+	// Next is when the source may be fetched again (not before), and Why
+	// what set it.
+	Next     time.Time `json:"next,omitzero"`
+	Why      Why       `json:"why,omitempty"`
+	Failures int       `json:"failures,omitempty"` // consecutive failures, this one included
 	// MovedTo (password hidden) is where the source now lives, after a
 	// 301/308 chain: it is polled there until the config's url is updated.
 	MovedTo string `json:"moved_to,omitempty"`
 }
 
+// Failed reports whether the refresh ended in an error.
+func (r Report) Failed() bool { return r.Err != "" }
+
 // Refresh fetches src once and files its stories. Unless force is set, a source
 // that asked not to be polled yet (backoff, Retry-After, ttl) or that is gone
 // is left alone. Failures are recorded in the store and in the Report; nothing
 // stored is lost.
-func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (rep Report) {
+func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) Report {
+	rep := in.refreshAt(ctx, src, force, time.Time{})
+	if s := in.scheduler(); s != nil {
+		s.refreshed(src.Name) // an admin fetch can move the source's next poll
+	}
+	return rep
+}
+
+// refreshAt is Refresh for a source due at slot (zero: now), which the
+// minimum interval is counted from.
+func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool, slot time.Time) (rep Report) {
 	start := in.opts.Now()
-	rep = Report{Source: src.Name}
+	if slot.IsZero() || slot.After(start) {
+		slot = start
+	}
+	rep = Report{Source: src.Name, Started: start}
 	if !in.claim(src.Name) {
 		rep.Status = story.StatusBusy
 		return rep
 	}
 	defer in.release(src.Name)
 	// A bug in one source's run (parse recovers gofeed's own panics) must not
-	// take the daemon or the other sources down: RefreshAll runs sources on
-	// goroutines that no cron Recover wraps.
+	// take the daemon or the other sources down: refreshes run on goroutines
+	// nothing else recovers.
 	defer func() {
 		if r := recover(); r != nil {
 			in.log.Error("refresh panicked", "source", src.Name, "panic", r)
 			rep.Status, rep.Err = story.StatusFailing, fmt.Sprintf("panic: %v", r)
+			rep.Cause = rep.Err
 		}
 	}()
 
-	prev, err := in.state(ctx, src.Name)
+	c, prev, err := in.state(ctx, src.Name)
 	if err != nil {
 		rep.Status, rep.Err = story.StatusFailing, err.Error()
+		rep.Cause = Cause(rep.Err)
 		in.log.Error("read source state", "source", src.Name, "err", err)
 		return rep
 	}
 	if !force && (prev.Status == story.StatusGone || start.Before(prev.NextFetch)) {
-		rep.Status, rep.Next = story.StatusDeferred, prev.NextFetch
+		rep.Status, rep.Next, rep.Failures = story.StatusDeferred, prev.NextFetch, prev.Failures
 		if prev.Status == story.StatusGone {
 			rep.Status = story.StatusGone
 		}
+		in.mu.Lock()
+		rep.Why = c.why
+		in.mu.Unlock()
+		rep.LastErr, rep.Cause = prev.LastError, Cause(prev.LastError)
 		return rep
 	}
 
-	st, changed, err := in.refresh(ctx, src, prev, start, &rep)
+	st, changed, err := in.refresh(ctx, c, src, prev, start, slot, &rep)
 	rep.Took = in.opts.Now().Sub(start)
-	rep.Next = st.NextFetch
+	rep.Next, rep.Failures = st.NextFetch, st.Failures
 	if st.MovedTo != "" {
 		rep.MovedTo = fetch.Redact(st.MovedTo)
 		if st.MovedTo != prev.MovedTo || st.MovedFrom != prev.MovedFrom { // once per move, not per poll
@@ -149,10 +220,9 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 	}
 	if err != nil {
 		rep.Err = err.Error()
-		in.log.Warn("refresh failed", "source", src.Name, "status", st.Status, "failures", st.Failures, "err", err)
-	} else {
-		in.log.Info("refreshed", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "took", rep.Took)
+		rep.Cause = Cause(rep.Err)
 	}
+	in.logOutcome(rep, prev)
 	if len(changed) > 0 {
 		in.opts.Changed(changed)
 	}
@@ -162,9 +232,40 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) (
 	return rep
 }
 
+// logOutcome logs a refresh: every one at debug, in full; at info and
+// above only what changed: a source starting to fail, or failing for
+// another cause, once and in short, and its recovery.
+func (in *Ingester) logOutcome(rep Report, prev store.SourceState) {
+	if rep.Err == "" {
+		in.log.Debug("refreshed", "source", rep.Source, "status", rep.Status, "http", rep.HTTPStatus,
+			"new", rep.New, "updated", rep.Updated, "bytes", rep.Bytes, "classify", rep.Classify, "took", rep.Took)
+	} else {
+		in.log.Debug("refresh failed", "source", rep.Source, "status", rep.Status, "failures", rep.Failures,
+			"next", rep.Next, "err", rep.Err)
+	}
+	if rep.Cause == causeCancelled {
+		return
+	}
+	in.mu.Lock()
+	logged, wasFailing := in.failing[rep.Source]
+	if rep.Err == "" {
+		delete(in.failing, rep.Source)
+	} else {
+		in.failing[rep.Source] = rep.Cause
+	}
+	in.mu.Unlock()
+	switch {
+	case rep.Err != "" && (!wasFailing || logged != rep.Cause):
+		in.log.Warn("source failing", "source", rep.Source, "status", rep.Status, "cause", rep.Cause,
+			"failures", rep.Failures, "next", rep.Next.Round(time.Second))
+	case rep.Err == "" && (wasFailing || prev.Failures > 0):
+		in.log.Info("source recovered", "source", rep.Source, "status", rep.Status, "after_failures", prev.Failures)
+	}
+}
+
 // refresh does the work of Refresh and returns the new source state and the
 // topics whose stories changed.
-func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.SourceState, now time.Time, rep *Report) (store.SourceState, []string, error) {
+func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, prev store.SourceState, now, slot time.Time, rep *Report) (store.SourceState, []string, error) {
 	st := prev
 	st.LastAttempt = now
 	if st.MovedFrom != src.URL {
@@ -186,61 +287,93 @@ func (in *Ingester) refresh(ctx context.Context, src story.Source, prev store.So
 			st.MovedFrom, st.MovedTo = "", ""
 		}
 	}
+	var why Why
 	if errors.Is(err, fetch.ErrNotModified) {
 		// fetch answers a 304 with a body-less Result: it still carries
-		// Cache-Control and the validators.
+		// Cache-Control and the validators. The document is the one last
+		// parsed, so its ttl holds too.
 		rep.Status, rep.HTTPStatus = story.StatusNotModified, 304
-		st = in.succeeded(st, now, res, res.MaxAge, story.StatusNotModified)
-		return st, nil, in.keep(ctx, src.Name, prev, st)
+		st, why = in.succeeded(st, now, slot, res, max(res.MaxAge, prev.TTL), story.StatusNotModified)
+		rep.Why = why
+		in.keep(c, prev, st, why)
+		return st, nil, nil
+	}
+	if err != nil && ctx.Err() != nil {
+		// Our caller gave up (shutdown, an admin's fetch cancelled): no
+		// fault of the source's, so nothing is recorded against it.
+		rep.Status = story.StatusFailing
+		return prev, nil, err
 	}
 	if err != nil {
-		st = in.failed(st, now, err)
-		rep.Status, rep.HTTPStatus = st.Status, st.LastStatus
-		return st, nil, errors.Join(err, in.keep(ctx, src.Name, prev, st))
+		st, why = in.failed(st, now, err)
+		rep.Status, rep.HTTPStatus, rep.Why = st.Status, st.LastStatus, why
+		in.keep(c, prev, st, why)
+		return st, nil, err
 	}
-	rep.HTTPStatus = res.Status
+	rep.HTTPStatus, rep.Bytes = res.Status, int64(len(res.Body))
 
 	sum := sha256.Sum256(res.Body)
 	hash := hex.EncodeToString(sum[:])
 	if hash == prev.BodyHash && prev.Status != story.StatusFailing {
 		// Same bytes as last time: no parse, no story write.
 		rep.Status = story.StatusUnchanged
-		st = in.succeeded(st, now, res, res.MaxAge, story.StatusOK)
-		return st, nil, in.keep(ctx, src.Name, prev, st)
+		st, why = in.succeeded(st, now, slot, res, max(res.MaxAge, prev.TTL), story.StatusOK)
+		rep.Why = why
+		in.keep(c, prev, st, why)
+		return st, nil, nil
 	}
 
 	feed, err := parse.Stories(parse.Input{Source: src, Body: res.Body, ContentType: res.ContentType, URL: res.FinalURL}, now)
 	if err != nil {
 		// Keep the old validators: a garbled body must not be "cached" as good.
-		st = in.failed(st, now, err)
+		st, why = in.failed(st, now, err)
 		st.LastStatus = res.Status
-		rep.Status = st.Status
-		return st, nil, errors.Join(err, in.keep(ctx, src.Name, prev, st))
+		rep.Status, rep.Why = st.Status, why
+		in.keep(c, prev, st, why)
+		return st, nil, err
 	}
-	set := in.topics.Load()
-	for i := range feed.Stories {
-		feed.Stories[i].Topics = set.Classify(feed.Stories[i])
-	}
-	st = in.succeeded(st, now, res, max(res.MaxAge, feed.TTL), story.StatusOK)
-	st.BodyHash, st.Title, st.Link = hash, feed.Title, feed.Link
+	rep.Stories = len(feed.Stories)
+	st, why = in.succeeded(st, now, slot, res, max(res.MaxAge, feed.TTL), story.StatusOK)
+	st.BodyHash, st.Title, st.Link, st.TTL = hash, feed.Title, feed.Link, feed.TTL
 	st.FeedID, st.FeedUpdated = feed.ID, feed.Updated // what an Atom <source> credits
 
-	put, err := in.db.Put(ctx, src.Name, st, feed.Stories, now)
+	put, took, err := in.classifyAndPut(ctx, c, src.Name, st, why, feed.Stories, now)
+	rep.Classify = took
 	if err != nil {
 		// Our fault, not upstream's: nothing was stored, so the next run
 		// fetches and stores again (the old validators are kept).
 		rep.Status = story.StatusFailing
+		if ctx.Err() == nil {
+			in.log.Error("store refresh", "source", src.Name, "err", err)
+		}
 		return prev, nil, fmt.Errorf("store %s: %w", src.Name, err)
 	}
-	in.remember(src.Name, st, false)
-	rep.Status, rep.New, rep.Updated = story.StatusOK, put.New, put.Updated
+	rep.Status, rep.New, rep.Updated, rep.Why = story.StatusOK, put.New, put.Updated, why
 	return st, put.Topics, nil
 }
 
-// RefreshAll refreshes sources with a bounded pool of workers. progress, if
-// not nil, is called (from one goroutine at a time) as each source finishes.
-// Reports come back in the order of sources.
+// classifyAndPut files stories under the current topics and commits them,
+// holding in.classify shared so that a topic swap cannot come between the
+// two (see Ingester.classify).
+func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, st store.SourceState, why Why, stories []story.Story, now time.Time) (store.PutResult, time.Duration, error) {
+	in.classify.RLock()
+	defer in.classify.RUnlock()
+	start := time.Now()
+	set := in.topics.Load()
+	for i := range stories {
+		stories[i].Topics = set.Classify(stories[i])
+	}
+	took := time.Since(start)
+	put, err := in.put(ctx, c, name, st, why, stories, now)
+	return put, took, err
+}
+
+// RefreshAll refreshes sources with a bounded pool of workers, as one Run
+// (logged and observed like a scheduled one, with Trigger "request").
+// progress, if not nil, is called (from one goroutine at a time) as each
+// source finishes. Reports come back in the order of sources.
 func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, force bool, progress func(Report)) []Report {
+	run := in.newRun(TriggerRequest, len(sources))
 	reports := make([]Report, len(sources))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -249,6 +382,7 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 		wg.Go(func() {
 			for i := range jobs {
 				reports[i] = in.Refresh(ctx, sources[i], force)
+				run.add(reports[i])
 				if progress != nil {
 					pmu.Lock()
 					progress(reports[i])
@@ -261,7 +395,8 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
-			reports[i] = Report{Source: sources[i].Name, Status: story.StatusFailing, Err: ctx.Err().Error()}
+			reports[i] = Report{Source: sources[i].Name, Status: story.StatusFailing, Err: ctx.Err().Error(), Cause: Cause(ctx.Err().Error())}
+			run.add(reports[i])
 		}
 	}
 	close(jobs)
@@ -271,11 +406,18 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 
 // SetTopics replaces the topic set (after a config reload) and re-classifies
 // every stored story, so that an edit applies to what is already stored.
-// Cancelling ctx stops the re-classification and keeps the old indexes.
+// Refreshes wait meanwhile between fetching and classifying (see
+// Ingester.classify). Cancelling ctx stops the re-classification, keeps the
+// old indexes and the old topic set, and returns ctx's error.
 func (in *Ingester) SetTopics(ctx context.Context, set *topic.Set) error {
-	in.topics.Store(set)
+	in.classify.Lock()
+	defer in.classify.Unlock()
+	old := in.topics.Swap(set)
 	changed, err := in.db.Reclassify(ctx, set.Classify)
 	if err != nil {
+		// The store kept the old indexes: classify new stories as they are,
+		// or they would be the only ones filed under the new topics.
+		in.topics.Store(old)
 		return fmt.Errorf("reclassify: %w", err)
 	}
 	in.opts.Changed(changed)
@@ -288,6 +430,10 @@ func (in *Ingester) Prune(ctx context.Context) error {
 	if r.Off() {
 		return nil
 	}
+	if !in.pruning.TryLock() {
+		return nil // one running now does the same work
+	}
+	defer in.pruning.Unlock()
 	n, err := in.db.Prune(ctx, r, in.opts.Now())
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
@@ -299,19 +445,18 @@ func (in *Ingester) Prune(ctx context.Context) error {
 	return nil
 }
 
-// Close writes source state that only the in-memory cache holds. It runs at
-// shutdown, after the daemon's context has ended, so it uses its own.
+// Close writes the source state that only the cache holds. It runs at
+// shutdown, after the scheduler has stopped, and writes even after the
+// daemon's context has ended. The Ingester is not used after Close.
 func (in *Ingester) Close() error {
 	in.mu.Lock()
-	defer in.mu.Unlock()
-	var errs []error
-	for name := range in.dirty {
-		if err := in.db.PutSource(context.Background(), name, in.states[name]); err != nil {
-			errs = append(errs, fmt.Errorf("save state of %s: %w", name, err))
-		}
-		delete(in.dirty, name)
+	if !in.closing {
+		in.closing = true
+		close(in.stop)
 	}
-	return errors.Join(errs...)
+	in.mu.Unlock()
+	in.writers.Wait()
+	return in.flush()
 }
 
 func (in *Ingester) claim(name string) bool {
@@ -334,15 +479,18 @@ func (in *Ingester) release(name string) {
 // definitions) differs from the one the store was last classified with, every
 // stored story is re-classified; a restart with unchanged topics costs nothing.
 func (in *Ingester) SyncTopics(ctx context.Context, set *topic.Set, fingerprint string) error {
-	in.topics.Store(set)
 	old, err := in.db.Meta(ctx, topicsKey)
 	if err != nil {
 		return fmt.Errorf("read topics fingerprint: %w", err)
 	}
 	if old == fingerprint {
+		in.classify.Lock()
+		in.topics.Store(set)
+		in.classify.Unlock()
 		return nil
 	}
 	start := in.opts.Now()
+	in.log.Info("reclassifying stored stories")
 	if err := in.SetTopics(ctx, set); err != nil {
 		return err
 	}

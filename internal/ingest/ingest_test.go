@@ -106,6 +106,16 @@ func newFixture(t *testing.T, up *upstream) *fixture {
 	return f
 }
 
+// source returns the state the store holds for f.src, after the ingester
+// wrote what it has.
+func (f *fixture) source(t *testing.T) (store.SourceState, error) {
+	t.Helper()
+	if err := f.in.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return f.db.Source(t.Context(), f.src.Name)
+}
+
 func (f *fixture) stored(t *testing.T, slug string) []string {
 	t.Helper()
 	page, err := f.db.Recent(t.Context(), store.Query{Topic: slug, Limit: 100})
@@ -191,7 +201,7 @@ func TestRefreshFailuresAreRecordedAndLoseNothing(t *testing.T) {
 			if rep.Status != tt.wantStatus || rep.Err == "" {
 				t.Fatalf("refresh = %+v, want status %s with an error", rep, tt.wantStatus)
 			}
-			st, err := f.db.Source(t.Context(), "up")
+			st, err := f.source(t)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +233,7 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	var waits []time.Duration
 	for range 4 {
 		f.in.Refresh(t.Context(), f.src, true)
-		st, _ := f.db.Source(t.Context(), "up")
+		st, _ := f.source(t)
 		waits = append(waits, st.NextFetch.Sub(f.now))
 	}
 	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
@@ -233,7 +243,7 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	}
 	up.set(200, rss("Back"), nil)
 	f.in.Refresh(t.Context(), f.src, true)
-	if st, _ := f.db.Source(t.Context(), "up"); st.Failures != 0 || st.Status != "ok" || st.LastError != "" {
+	if st, _ := f.source(t); st.Failures != 0 || st.Status != "ok" || st.LastError != "" {
 		t.Errorf("after recovery state = %+v, want ok with failures reset", st)
 	}
 }
@@ -301,7 +311,7 @@ func TestPollingHonoursUpstreamAndMinInterval(t *testing.T) {
 			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != "ok" {
 				t.Fatalf("refresh = %+v", rep)
 			}
-			st, _ := f.db.Source(t.Context(), "up")
+			st, _ := f.source(t)
 			if got := st.NextFetch.Sub(f.now); got != tt.want {
 				t.Errorf("next fetch in %v, want %v", got, tt.want)
 			}

@@ -1,10 +1,16 @@
 package ingest_test
 
 import (
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -150,6 +156,181 @@ func TestSchedulePanicDoesNotStopLaterRuns(t *testing.T) {
 		defer mu.Unlock()
 		if runs != 4 {
 			t.Errorf("runs = %d, want 4: start-up and three ticks, panics notwithstanding", runs)
+		}
+	})
+}
+
+// TestSlowSourceDoesNotDelayOthers polls a source that, from its second poll
+// on, answers one byte and then nothing (until the test ends), beside two
+// healthy ones on "@every 1s",
+// with two workers. The healthy sources must keep their cadence while the
+// slow one hangs, and the slow one must never be fetched twice at once. With
+// one cron run over all sources and skip-if-running, the healthy ones waited
+// for the slow one. Real time, not synctest: a goroutine blocked on a real
+// socket stops synctest's clock.
+func TestSlowSourceDoesNotDelayOthers(t *testing.T) {
+	release := make(chan struct{})
+	var slowHits atomic.Int32
+	polled := make(chan string, 100)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" && slowHits.Add(1) > 1 { // healthy at start-up, hangs on its first tick
+			w.Header().Set("Content-Type", "application/rss+xml")
+			io.WriteString(w, "<")
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		io.WriteString(w, rss("Fast"))
+		if r.URL.Path != "/slow" {
+			polled <- r.URL.Path
+		}
+	}))
+	defer up.Close()
+	defer close(release) // before up.Close: its handler must return
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	in := ingest.New(fetch.New(fetch.Options{Allow: loopback, Timeout: time.Hour, IdleTimeout: time.Hour}), db,
+		topic.NewSet(), slog.New(slog.DiscardHandler), ingest.Options{Workers: 2, MinInterval: time.Second})
+	sched, err := in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1s", Sources: []story.Source{
+		{Name: "slow", URL: up.URL + "/slow"},
+		{Name: "a", URL: up.URL + "/a"},
+		{Name: "b", URL: up.URL + "/b"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sched.Stop()
+	seen := map[string]int{}
+	deadline := time.After(time.Minute) // a hang guard, not a timing
+	for seen["/a"] < 5 || seen["/b"] < 5 { // start-up and four ticks
+		select {
+		case p := <-polled:
+			seen[p]++
+		case <-deadline:
+			t.Fatalf("healthy sources polled %v while the slow one hung; want 5 polls each", seen)
+		}
+	}
+	if n := slowHits.Load(); n != 2 {
+		t.Errorf("slow source fetched %d times, want twice (start-up, first tick): its later ticks are skipped while it hangs", n)
+	}
+}
+
+// schedFixture is an ingester over local feed files, for synctest: file
+// reads complete at once, so the fake clock moves as soon as every
+// goroutine waits.
+type schedFixture struct {
+	dir     string
+	db      *bolt.DB
+	in      *ingest.Ingester
+	mu      sync.Mutex
+	reports []ingest.Report
+	at      []time.Time // when each report came: in a bubble, when it started
+	logs    syncBuffer
+}
+
+func newSchedFixture(t *testing.T, opts ingest.Options) *schedFixture {
+	t.Helper()
+	f := &schedFixture{dir: t.TempDir()}
+	db, err := bolt.Open(filepath.Join(f.dir, "n.db"), bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.db = db
+	opts.Observe = func(r ingest.Report) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.reports = append(f.reports, r)
+		f.at = append(f.at, time.Now())
+	}
+	f.in = ingest.New(fetch.New(fetch.Options{}), db, topic.NewSet(), slog.New(slog.NewTextHandler(&f.logs, nil)), opts)
+	return f
+}
+
+// feed writes a local feed file and returns a source reading it.
+func (f *schedFixture) feed(t *testing.T, name, body string) story.Source {
+	t.Helper()
+	path := filepath.Join(f.dir, name+".xml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return story.Source{Name: name, Title: name, URL: "file://" + path}
+}
+
+// polls returns the minutes (since start) at which source was fetched.
+func (f *schedFixture) polls(source string, start time.Time) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for i, r := range f.reports {
+		if r.Source == source && r.Status != story.StatusDeferred && r.Status != story.StatusBusy {
+			out = append(out, int(f.at[i].Sub(start)/time.Minute))
+		}
+	}
+	return out
+}
+
+func TestEachSourceOnItsOwnDueTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newSchedFixture(t, ingest.Options{MinInterval: time.Minute, MaxInterval: time.Hour})
+		plain := f.feed(t, "plain", rss("Ice storm"))
+		own := f.feed(t, "own", rss("Border talks"))
+		own.Schedule = "*/5 * * * *"
+		// RSS ttl 3 (minutes): honoured after the parse and after every
+		// 304 the file transport answers later.
+		ttl := f.feed(t, "ttl", strings.Replace(rss("Visa"), "<channel>", "<channel><ttl>3</ttl>", 1))
+		start := time.Now()
+		sched, err := f.in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1m", Sources: []story.Source{plain, own, ttl}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10*time.Minute + 30*time.Second)
+		synctest.Wait()
+
+		st, err := f.in.Status(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched.Stop()
+		for _, tt := range []struct {
+			source string
+			want   []int
+		}{
+			{"plain", []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+			{"own", []int{0, 5, 10}},
+			{"ttl", []int{0, 3, 6, 9}},
+		} {
+			if got := f.polls(tt.source, start); !slices.Equal(got, tt.want) {
+				t.Errorf("%s polled at minutes %v, want %v", tt.source, got, tt.want)
+			}
+		}
+		// At 10m30s: plain is next polled on its schedule at 11m, own at
+		// 15m; ttl's ticks at 11m and 12m come before its ttl allows.
+		want := map[string]struct {
+			next time.Duration
+			why  ingest.Why
+		}{
+			"plain": {11 * time.Minute, ingest.WhySchedule},
+			"own":   {15 * time.Minute, ingest.WhySchedule},
+			"ttl":   {12 * time.Minute, ingest.WhyTTL},
+		}
+		if !st.Scheduled || len(st.Sources) != 3 {
+			t.Fatalf("status = %+v, want 3 scheduled sources", st)
+		}
+		for _, s := range st.Sources {
+			w := want[s.Name]
+			if got := s.Next.Sub(start); got != w.next || s.Why != w.why {
+				t.Errorf("status of %s: next in %v (%s), want %v (%s)", s.Name, got, s.Why, w.next, w.why)
+			}
+		}
+		if r := st.LastRun; r.Trigger != ingest.TriggerSchedule || r.Sources != 2 || r.OK != 2 || r.Started.Sub(start) != 10*time.Minute {
+			t.Errorf("last run = %+v, want the run of plain and own at 10m", r)
 		}
 	})
 }

@@ -3,8 +3,10 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
@@ -12,47 +14,142 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
-// state returns the source's state, from the cache or the store.
-func (in *Ingester) state(ctx context.Context, name string) (store.SourceState, error) {
+// Source state lives in two places: the store, which must survive a crash,
+// and this cache, which every refresh reads and updates. What is written
+// when:
+//
+//   - A refresh that stores stories writes the state in the same Put: the
+//     validators and the stories commit together or not at all.
+//   - A change that matters after a crash (status, validators, error,
+//     failure count, the feed's ttl, a move) is written soon, by a writer
+//     goroutine that commits every such change waiting at that moment in one
+//     transaction, so no refresh waits for the disk.
+//   - NextFetch is written soon when it moved by more than min_interval from
+//     what the store holds (see mustSave): after a kill -9 a source is then
+//     polled at most one min_interval before its ttl, max-age, Retry-After or
+//     backoff allowed, and an unchanged upstream whose ttl is no longer than
+//     min_interval (the common case) still costs no write at all.
+//   - Timestamps alone (LastAttempt, LastSuccess, a NextFetch that moved less
+//     than that) wait for Close or Scheduler.Stop: a kill -9 forgets them,
+//     which only makes the status page show an older last attempt.
+
+// cached is one source's state as the ingester knows it.
+type cached struct {
+	st        store.SourceState
+	why       Why       // what set st.NextFetch
+	ver       uint64    // bumped by every change of st
+	saved     uint64    // the version the store holds
+	savedNext time.Time // st.NextFetch as the store holds it
+	urgent    bool      // a change the store should have soon
+	// write orders the writes of this source: the state writer never
+	// commits an older state over a Put that committed a newer one.
+	write sync.Mutex
+}
+
+// state returns the source's cache entry, read from the store the first
+// time.
+func (in *Ingester) state(ctx context.Context, name string) (*cached, store.SourceState, error) {
 	in.mu.Lock()
-	st, ok := in.states[name]
-	in.mu.Unlock()
+	c, ok := in.states[name]
 	if ok {
-		return st, nil
+		st := c.st
+		in.mu.Unlock()
+		return c, st, nil
 	}
+	in.mu.Unlock()
 	st, err := in.db.Source(ctx, name)
 	if err != nil {
-		return st, err
+		return nil, st, err
 	}
-	in.remember(name, st, false)
-	return st, nil
-}
-
-func (in *Ingester) remember(name string, st store.SourceState, dirty bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.states[name] = st
-	if dirty {
-		in.dirty[name] = true
-	} else {
-		delete(in.dirty, name)
+	if c, ok := in.states[name]; ok { // loaded meanwhile by another caller
+		return c, c.st, nil
+	}
+	c = in.load(name, st)
+	return c, st, nil
+}
+
+// load puts st, as read from the store, in the cache. in.mu is held.
+func (in *Ingester) load(name string, st store.SourceState) *cached {
+	c := in.states[name]
+	if c == nil {
+		c = &cached{}
+		in.states[name] = c
+	}
+	c.st, c.why, c.savedNext, c.urgent = st, in.derivedWhy(st), st.NextFetch, false
+	c.ver++
+	c.saved = c.ver
+	return c
+}
+
+// reload re-reads every source's state from the store, except the sources
+// being refreshed or holding changes the store does not have yet: another
+// process (a previous leader) may have polled them meanwhile.
+func (in *Ingester) reload(ctx context.Context) error {
+	all, err := in.db.Sources(ctx)
+	if err != nil {
+		return fmt.Errorf("read source states: %w", err)
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for name, st := range all {
+		if c := in.states[name]; c != nil && (in.busy[name] || c.ver != c.saved) {
+			continue
+		}
+		in.load(name, st)
+	}
+	return nil
+}
+
+// derivedWhy guesses what set st.NextFetch for a state read from the store,
+// which does not record it.
+func (in *Ingester) derivedWhy(st store.SourceState) Why {
+	switch {
+	case st.Status == story.StatusGone:
+		return WhyGone
+	case st.Failures > 0:
+		return WhyBackoff
+	case st.NextFetch.Sub(st.LastAttempt) > in.opts.MinInterval+time.Second:
+		return WhyTTL
+	}
+	return WhyMinInterval
+}
+
+// keep records st, a state that brought no stories, in the cache, and has it
+// written soon when mustSave says so.
+func (in *Ingester) keep(c *cached, prev, st store.SourceState, why Why) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	c.st, c.why = st, why
+	c.ver++
+	if in.mustSave(prev, st, c.savedNext) {
+		c.urgent = true
+		in.startWriter()
 	}
 }
 
-// keep records st. A change of timestamps alone stays in memory until Close,
-// so that an unchanged upstream costs no store write; anything else (status,
-// validators, failures) is written at once.
-func (in *Ingester) keep(ctx context.Context, name string, prev, st store.SourceState) error {
-	if material(prev) == material(st) {
-		in.remember(name, st, true)
-		return nil
+// mustSave reports whether st must reach the store soon rather than at
+// Close. savedNext is the NextFetch the store holds.
+//
+// After a crash the store's NextFetch decides the first poll: the source is
+// polled at max(restart, savedNext), and the restart comes after the last
+// poll (st.LastAttempt). That poll honours st.NextFetch to within one
+// min_interval as long as max(savedNext, LastAttempt) >= NextFetch -
+// min_interval, so NextFetch is written when it moved further than that; a
+// source without a ttl longer than min_interval has NextFetch = LastAttempt +
+// min_interval and never needs the write. A savedNext later than NextFetch
+// by more than min_interval is written too (an upstream that shortened its
+// ttl, a forced fetch), or a restart would poll that much late.
+func (in *Ingester) mustSave(prev, st store.SourceState, savedNext time.Time) bool {
+	if material(prev) != material(st) {
+		return true
 	}
-	if err := in.db.PutSource(ctx, name, st); err != nil {
-		in.remember(name, st, true)
-		return err
+	floor := savedNext
+	if st.LastAttempt.After(floor) {
+		floor = st.LastAttempt
 	}
-	in.remember(name, st, false)
-	return nil
+	return st.NextFetch.Sub(floor) > in.opts.MinInterval || savedNext.Sub(st.NextFetch) > in.opts.MinInterval
 }
 
 // material is st without what moves on every healthy poll: the times, and
@@ -68,29 +165,169 @@ func material(st store.SourceState) store.SourceState {
 	return st
 }
 
+// put stores the stories of a refresh with st, the source's new state, in
+// one store transaction.
+func (in *Ingester) put(ctx context.Context, c *cached, name string, st store.SourceState, why Why, stories []story.Story, now time.Time) (store.PutResult, error) {
+	c.write.Lock()
+	defer c.write.Unlock()
+	res, err := in.db.Put(ctx, name, st, stories, now)
+	if err != nil {
+		return res, err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	c.st, c.why, c.savedNext, c.urgent = st, why, st.NextFetch, false
+	c.ver++
+	c.saved = c.ver
+	return res, nil
+}
+
+// startWriter starts the state writer unless it runs. in.mu is held. The
+// writer exits when nothing urgent is left, so an idle Ingester holds no
+// goroutine.
+func (in *Ingester) startWriter() {
+	if in.writing || in.closing {
+		return // Close writes what is left
+	}
+	in.writing = true
+	in.writers.Go(in.writeLoop)
+}
+
+// writeLoop writes urgent states until none is left. Each round writes
+// everything urgent at its start in one store transaction (the store's
+// PutSource calls made at once commit together), so a thousand sources
+// failing at once cost a few commits, not a thousand. A failed round (a full
+// disk) is retried with backoff; the states stay in the cache meanwhile.
+func (in *Ingester) writeLoop() {
+	wait := time.Second
+	for {
+		in.mu.Lock()
+		var names []string
+		for name, c := range in.states {
+			if c.urgent {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 || in.closing {
+			in.writing = false
+			in.mu.Unlock()
+			return
+		}
+		in.mu.Unlock()
+		err := in.write(names)
+		if err == nil {
+			wait = time.Second
+			continue
+		}
+		in.log.Error("save source state; retrying", "sources", len(names), "in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-in.stop:
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// write writes the named sources' states that the store does not have,
+// concurrently so that the store can commit them together.
+func (in *Ingester) write(names []string) error {
+	const atOnce = 512 // bbolt batches up to 1000 calls per commit
+	sem := make(chan struct{}, atOnce)
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, name := range names {
+		in.mu.Lock()
+		c := in.states[name]
+		in.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := in.writeOne(name, c); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("save state of %s: %w", name, err))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (in *Ingester) writeOne(name string, c *cached) error {
+	c.write.Lock()
+	defer c.write.Unlock()
+	in.mu.Lock()
+	st, ver := c.st, c.ver
+	if c.saved == ver {
+		c.urgent = false
+		in.mu.Unlock()
+		return nil
+	}
+	in.mu.Unlock()
+	// Not the daemon's context: a state write at shutdown must still land.
+	if err := in.db.PutSource(context.Background(), name, st); err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	c.saved, c.savedNext = ver, st.NextFetch
+	if c.ver == ver {
+		c.urgent = false
+	}
+	return nil
+}
+
+// Flush writes every source state the store does not have yet, urgent or
+// not, and returns when it is written. Close and Scheduler.Stop flush; a
+// caller that reads source state from the store itself (a test, another
+// process about to take over) flushes first.
+func (in *Ingester) Flush() error { return in.flush() }
+
+// flush writes every state the store does not have yet, urgent or not.
+func (in *Ingester) flush() error {
+	in.mu.Lock()
+	var names []string
+	for name, c := range in.states {
+		if c.ver != c.saved {
+			names = append(names, name)
+		}
+	}
+	in.mu.Unlock()
+	return in.write(names)
+}
+
 // succeeded is st after the good answer res: its validators and final URL
 // are kept for the next conditional request. wait is how long upstream asked
 // us to wait (ttl, max-age); it is honoured up to MaxInterval, and a source is
-// never polled more often than MinInterval, whatever its schedule says.
-func (in *Ingester) succeeded(st store.SourceState, now time.Time, res *fetch.Result, wait time.Duration, status story.Status) store.SourceState {
+// polled at most once per MinInterval, counted from slot, the time it was due
+// (so that a source queued behind others for a while keeps its cadence).
+func (in *Ingester) succeeded(st store.SourceState, now, slot time.Time, res *fetch.Result, wait time.Duration, status story.Status) (store.SourceState, Why) {
 	st.ETag, st.LastModified, st.FinalURL = res.Validators.ETag, res.Validators.LastModified, res.FinalURL
 	st.LastSuccess = now
 	st.LastStatus = res.Status
 	st.LastError = ""
 	st.Failures = 0
 	st.Status = status
-	st.NextFetch = now.Add(min(max(wait, in.opts.MinInterval), in.opts.MaxInterval))
-	return st
+	why := WhyTTL
+	st.NextFetch = now.Add(min(wait, in.opts.MaxInterval))
+	if floor := slot.Add(in.opts.MinInterval); !st.NextFetch.After(floor) {
+		st.NextFetch, why = floor, WhyMinInterval
+	}
+	return st, why
 }
 
 // failed is st after err: the status word, the failure count, and when to try
 // again (Retry-After when upstream gave one, else exponential backoff).
-func (in *Ingester) failed(st store.SourceState, now time.Time, err error) store.SourceState {
+func (in *Ingester) failed(st store.SourceState, now time.Time, err error) (store.SourceState, Why) {
 	st.Failures++
 	st.LastError = err.Error()
 	st.Status = story.StatusFailing
 	st.LastStatus = 0
-	wait := in.backoff(st.Failures)
+	wait, why := in.backoff(st.Failures), WhyBackoff
 	if _, ok := errors.AsType[*fetch.RefusedError](err); ok {
 		st.Status = story.StatusRefused
 	}
@@ -98,16 +335,16 @@ func (in *Ingester) failed(st store.SourceState, now time.Time, err error) store
 		st.LastStatus = se.Code
 		switch {
 		case se.Code == http.StatusGone:
-			st.Status = story.StatusGone
+			st.Status, why = story.StatusGone, WhyGone
 		case se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden || se.Challenge:
 			st.Status = story.StatusBlocked
 		}
-		if se.RetryAfter > 0 {
-			wait = min(se.RetryAfter, in.opts.MaxInterval)
+		if se.RetryAfter > 0 && why != WhyGone {
+			wait, why = min(se.RetryAfter, in.opts.MaxInterval), WhyRetryAfter
 		}
 	}
 	st.NextFetch = now.Add(wait)
-	return st
+	return st, why
 }
 
 // backoff is the wait after n consecutive failures: MinInterval doubled per

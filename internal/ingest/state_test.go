@@ -90,6 +90,7 @@ func TestPermanentRedirectIsFollowedFromThenOn(t *testing.T) {
 	if rep.Status != story.StatusOK || rep.MovedTo != srv.URL+"/new" {
 		t.Fatalf("first refresh = %+v, want ok with MovedTo %s/new", rep, srv.URL)
 	}
+	in.Flush()
 	st, err := db.Source(t.Context(), "up")
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +130,7 @@ func TestPermanentRedirectIsFollowedFromThenOn(t *testing.T) {
 	if rep := in.Refresh(t.Context(), src, false); rep.Err != "" || rep.MovedTo != "" {
 		t.Errorf("refresh after the config took the new URL = %+v, want no MovedTo", rep)
 	}
+	in.Flush()
 	if st, _ := db.Source(t.Context(), "up"); st.MovedFrom != "" || st.MovedTo != "" {
 		t.Errorf("state still records a move: %+v", st)
 	}
@@ -171,7 +173,10 @@ func TestRefusedAddressIsItsOwnStatus(t *testing.T) {
 	if rep.Status != story.StatusRefused || !strings.Contains(rep.Err, "refused: 127.0.0.1 is a loopback address; allow it with fetch.allow_networks") {
 		t.Fatalf("refresh = %+v, want status refused with the guard's message", rep)
 	}
-	st, err := f.db.Source(t.Context(), "up")
+	if err := strict.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.db.Source(t.Context(), f.src.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

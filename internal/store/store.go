@@ -248,6 +248,10 @@ var ErrBadCursor = errors.New("bad cursor")
 type SourceState struct {
 	ETag, LastModified string
 	BodyHash           string // hex sha256 of the last parsed body
+	// TTL is how long the last parsed body asked readers to wait between
+	// polls (RSS ttl, sy:updatePeriod): a 304 or the same bytes again mean
+	// the same document, so its ttl still holds though nothing is parsed.
+	TTL                time.Duration `json:",omitempty"`
 	FinalURL           string
 	Title, Link        string    // upstream channel title and site link
 	FeedID             string    `json:",omitempty"` // the upstream document's own id (Atom feed id; parse.Feed.ID)
