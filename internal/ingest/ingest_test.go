@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,15 +60,15 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	etag := fmt.Sprintf(`"%x"`, len(u.body))
+	for k, v := range u.header { // on a 304 too, as RFC 9110 15.4.5 asks for Cache-Control
+		w.Header()[k] = v
+	}
 	if r.Header.Get("If-None-Match") != "" {
 		u.cond.Add(1)
 		if !u.ignoreValidators && r.Header.Get("If-None-Match") == etag && u.status == 200 {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-	}
-	for k, v := range u.header {
-		w.Header()[k] = v
 	}
 	if u.status == 200 {
 		w.Header().Set("ETag", etag)
@@ -324,5 +325,191 @@ func TestPollingHonoursUpstreamAndMinInterval(t *testing.T) {
 				t.Errorf("forced refresh was deferred")
 			}
 		})
+	}
+}
+
+// TestTTLHonouredWithoutAParse checks that upstream's wait (RSS ttl,
+// Cache-Control max-age) holds after a 304 and after the same bytes again,
+// when nothing is parsed, not only after a full parse.
+func TestTTLHonouredWithoutAParse(t *testing.T) {
+	withTTL := strings.Replace(rss("A"), "<channel>", "<channel><ttl>30</ttl>", 1)
+	maxAge := http.Header{"Cache-Control": {"max-age=1800"}}
+	tests := []struct {
+		name       string
+		body       string
+		header     http.Header
+		sameBytes  bool // upstream ignores validators: 200 with the same body
+		wantStatus story.Status
+		want       time.Duration
+	}{
+		{"rss ttl after 304", withTTL, nil, false, story.StatusNotModified, 30 * time.Minute},
+		{"rss ttl after the same bytes", withTTL, nil, true, story.StatusUnchanged, 30 * time.Minute},
+		{"max-age after 304", rss("A"), maxAge, false, story.StatusNotModified, 30 * time.Minute},
+		{"max-age after the same bytes", rss("A"), maxAge, true, story.StatusUnchanged, 30 * time.Minute},
+		{"no hint after 304: min interval", rss("A"), nil, false, story.StatusNotModified, time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := &upstream{ignoreValidators: tt.sameBytes}
+			up.set(200, tt.body, tt.header)
+			f := newFixture(t, up)
+			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != story.StatusOK {
+				t.Fatalf("first refresh = %+v", rep)
+			}
+			for i := range 3 { // every later poll, not only the first after the parse
+				f.now = f.now.Add(tt.want)
+				rep := f.in.Refresh(t.Context(), f.src, false)
+				if rep.Status != tt.wantStatus {
+					t.Fatalf("poll %d = %+v, want %s", i+2, rep, tt.wantStatus)
+				}
+				if got := rep.Next.Sub(f.now); got != tt.want {
+					t.Errorf("poll %d: next in %v, want %v", i+2, got, tt.want)
+				}
+			}
+			f.now = f.now.Add(tt.want - time.Second)
+			hits := up.hits.Load()
+			if rep := f.in.Refresh(t.Context(), f.src, false); rep.Status != story.StatusDeferred || up.hits.Load() != hits {
+				t.Errorf("refresh before next = %+v (hits %d→%d), want deferred without a request", rep, hits, up.hits.Load())
+			}
+		})
+	}
+}
+
+// TestTopicSwapsDuringIngest swaps between two topic sets many times while
+// a first ingest runs, then checks every stored story against the set in
+// force at the end: a feed classified with one set must never commit after
+// the swap to the other (the fingerprint would match, and nothing would
+// re-file it). Set a has topics x (alpha) and z (beta); set b has x (beta)
+// and y (alpha).
+func TestTopicSwapsDuringIngest(t *testing.T) {
+	// Each set also has 30 regex topics that match nothing, as the issue's
+	// config had: they make classifying a feed take a while, which is the
+	// window a swap fell into.
+	mk := func(defs ...[2]string) *topic.Set {
+		var ts []*topic.Topic
+		for _, d := range defs {
+			tp, err := topic.New(topic.Definition{Slug: d[0], Title: d[0], Rule: topic.Rule{Term: d[1]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, tp)
+		}
+		for i := range 30 {
+			tp, err := topic.New(topic.Definition{Slug: fmt.Sprintf("r%d", i), Title: "R",
+				Rule: topic.Rule{Regex: fmt.Sprintf(`\b(\w+ ){2,6}(q%d|zq%d)x\b`, i, i)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, tp)
+		}
+		return topic.NewSet(ts...)
+	}
+	a, b := mk([2]string{"x", "alpha"}, [2]string{"z", "beta"}), mk([2]string{"x", "beta"}, [2]string{"y", "alpha"})
+
+	const feeds, items = 120, 6
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		feed := rss()
+		var b strings.Builder
+		for i := range items {
+			word := "alpha"
+			if i%2 == 1 {
+				word = "beta"
+			}
+			fmt.Fprintf(&b, `<item><title>%s %s story %d</title><link>https://up.example%s/%d</link><guid>%d</guid><description>%s</description></item>`,
+				r.URL.Path[1:], word, i, r.URL.Path, i, i, strings.Repeat("many words of a longer summary ", 20))
+		}
+		io.WriteString(w, strings.Replace(feed, "</channel>", b.String()+"</channel>", 1))
+	}))
+	defer up.Close()
+	var srcs []story.Source
+	for i := range feeds {
+		srcs = append(srcs, story.Source{Name: fmt.Sprintf("f%d", i), URL: fmt.Sprintf("%s/f%d", up.URL, i)})
+	}
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	in := ingest.New(fetch.New(fetch.Options{Allow: loopback, PerHost: 8}), db, a, slog.New(slog.DiscardHandler), ingest.Options{Workers: 8})
+
+	// The swapper swaps after every second refresh that ends, so swaps fall
+	// between the fetches and commits of the refreshes still running.
+	ended := make(chan struct{}, feeds)
+	var swaps atomic.Int32
+	var final atomic.Pointer[topic.Set]
+	final.Store(a)
+	swapped := make(chan struct{})
+	go func() {
+		defer close(swapped)
+		set := b
+		for n := 0; ; n++ {
+			if _, ok := <-ended; !ok {
+				return
+			}
+			if n%2 == 1 {
+				continue
+			}
+			if err := in.SetTopics(t.Context(), set); err != nil {
+				t.Error(err)
+				return
+			}
+			final.Store(set)
+			swaps.Add(1)
+			if set == a {
+				set = b
+			} else {
+				set = a
+			}
+		}
+	}()
+	for _, r := range in.RefreshAll(t.Context(), srcs, false, func(ingest.Report) { ended <- struct{}{} }) {
+		if r.Status != story.StatusOK {
+			t.Fatalf("refresh = %+v", r)
+		}
+	}
+	close(ended)
+	<-swapped
+	t.Logf("%d topic swaps during the ingest", swaps.Load())
+
+	set := final.Load()
+	all := listed(t, db, "")
+	if len(all) != feeds*items {
+		t.Fatalf("stored %d stories, want %d", len(all), feeds*items)
+	}
+	for _, slug := range []string{"x", "y", "z"} {
+		want := map[string]bool{}
+		for _, s := range all {
+			if slices.Contains(set.Classify(s), slug) {
+				want[s.ID] = true
+			}
+		}
+		got := listed(t, db, slug)
+		wrong := 0
+		for _, s := range got {
+			if !want[s.ID] {
+				wrong++
+			}
+		}
+		if wrong > 0 || len(got) != len(want) {
+			t.Errorf("topic %s lists %d stories, %d of them wrongly; want the %d the final set files there", slug, len(got), wrong, len(want))
+		}
+	}
+}
+
+// listed returns every story listed under slug ("" for all).
+func listed(t *testing.T, db *bolt.DB, slug string) []story.Story {
+	t.Helper()
+	var out []story.Story
+	q := store.Query{Topic: slug, Limit: 200}
+	for {
+		page, err := db.Recent(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Stories...)
+		if page.Next == "" {
+			return out
+		}
+		q.Before = page.Next
 	}
 }

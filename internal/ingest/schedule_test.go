@@ -207,7 +207,7 @@ func TestSlowSourceDoesNotDelayOthers(t *testing.T) {
 	}
 	defer sched.Stop()
 	seen := map[string]int{}
-	deadline := time.After(time.Minute) // a hang guard, not a timing
+	deadline := time.After(time.Minute)    // a hang guard, not a timing
 	for seen["/a"] < 5 || seen["/b"] < 5 { // start-up and four ticks
 		select {
 		case p := <-polled:
@@ -331,6 +331,116 @@ func TestEachSourceOnItsOwnDueTime(t *testing.T) {
 		}
 		if r := st.LastRun; r.Trigger != ingest.TriggerSchedule || r.Sources != 2 || r.OK != 2 || r.Started.Sub(start) != 10*time.Minute {
 			t.Errorf("last run = %+v, want the run of plain and own at 10m", r)
+		}
+	})
+}
+
+func TestReplaceAddsRemovesAndMovesSources(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newSchedFixture(t, ingest.Options{MinInterval: time.Minute})
+		keep := f.feed(t, "keep", rss("Ice storm"))
+		drop := f.feed(t, "drop", rss("Border talks"))
+		start := time.Now()
+		sched, err := f.in.Schedule(t.Context(), ingest.Plan{Spec: "@every 10m", Sources: []story.Source{keep, drop}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sched.Stop()
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+
+		// At 2m: a new source comes, drop goes, keep moves to another file.
+		added := f.feed(t, "added", rss("Visa"))
+		moved := f.feed(t, "moved", rss("Ice storm"))
+		moved.Name = "keep"
+		if err := sched.Replace(ingest.Plan{Spec: "@every 10m", Sources: []story.Source{moved, added}}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		time.Sleep(10*time.Minute + 30*time.Second)
+		synctest.Wait()
+		for _, tt := range []struct {
+			source string
+			want   []int
+		}{
+			{"keep", []int{0, 2, 10}}, // its url changed at 2m: fetched at once, then on its ticks
+			{"drop", []int{0}},
+			{"added", []int{2, 10}},
+		} {
+			if got := f.polls(tt.source, start); !slices.Equal(got, tt.want) {
+				t.Errorf("%s polled at minutes %v, want %v", tt.source, got, tt.want)
+			}
+		}
+		// A bad spec is refused and the plan stays.
+		before := sched.Next()
+		if err := sched.Replace(ingest.Plan{Spec: "@every 10m", Sources: []story.Source{{Name: "x", URL: "file:///x", Schedule: "61 * * * *"}}}); err == nil {
+			t.Error("Replace accepted a bad per-source schedule")
+		}
+		if got := sched.Next(); !got.Equal(before) {
+			t.Errorf("next poll moved from %v to %v after a refused replace", before, got)
+		}
+	})
+}
+
+// TestStopAndScheduleAgain is a replica losing and regaining the lead:
+// after Stop nothing is polled, the state is in the store, and a new
+// Schedule resumes from it (a source polled a minute ago is not polled at
+// once).
+func TestStopAndScheduleAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newSchedFixture(t, ingest.Options{MinInterval: 5 * time.Minute})
+		src := f.feed(t, "src", rss("Ice storm"))
+		plan := ingest.Plan{Spec: "@every 10m", Sources: []story.Source{src}}
+		start := time.Now()
+		sched, err := f.in.Schedule(t.Context(), plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.in.Schedule(t.Context(), plan); err == nil {
+			t.Error("a second Schedule while one runs was accepted")
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		sched.Stop()
+		sched.Stop() // twice is harmless
+		st, err := f.db.Source(t.Context(), "src")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.LastAttempt.Equal(start) || !st.NextFetch.Equal(start.Add(5*time.Minute)) {
+			t.Errorf("stored state after Stop = %+v, want the start-up poll's times", st)
+		}
+		if s, _ := f.in.Status(t.Context()); s.Scheduled {
+			t.Error("status says scheduled after Stop")
+		}
+		time.Sleep(30 * time.Minute) // not the leader: nothing polled
+		synctest.Wait()
+		if got := f.polls("src", start); !slices.Equal(got, []int{0}) {
+			t.Fatalf("polled at minutes %v while stopped, want [0]", got)
+		}
+
+		// Regained at 31m, right after another process polled at 30m.
+		st.LastAttempt, st.NextFetch = time.Now().Add(-time.Minute), time.Now().Add(4*time.Minute)
+		if err := f.db.PutSource(t.Context(), "src", st); err != nil {
+			t.Fatal(err)
+		}
+		sched, err = f.in.Schedule(t.Context(), plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sched.Stop()
+		// Not at 31m: the other process polled a minute ago, not before 35m
+		// says its state. The first tick of the new plan (@every 10m from
+		// 31m) at or after that is 41m.
+		time.Sleep(9*time.Minute + 30*time.Second)
+		synctest.Wait()
+		if got := f.polls("src", start); !slices.Equal(got, []int{0}) {
+			t.Errorf("after regaining, by 40m30s: polled at minutes %v, want [0]", got)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := f.polls("src", start); !slices.Equal(got, []int{0, 41}) {
+			t.Errorf("after regaining: polled at minutes %v, want [0 41]", got)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
@@ -190,3 +192,124 @@ func TestRefusedAddressIsItsOwnStatus(t *testing.T) {
 		t.Errorf("store holds %q after the refusal, want the story kept", got)
 	}
 }
+
+// countingStore counts the writes that reach the store.
+type countingStore struct {
+	*bolt.DB
+	puts, sourcePuts atomic.Int32
+}
+
+func (c *countingStore) Put(ctx context.Context, source string, st store.SourceState, stories []story.Story, now time.Time) (store.PutResult, error) {
+	c.puts.Add(1)
+	return c.DB.Put(ctx, source, st, stories, now)
+}
+
+func (c *countingStore) PutSource(ctx context.Context, source string, st store.SourceState) error {
+	c.sourcePuts.Add(1)
+	return c.DB.PutSource(ctx, source, st)
+}
+
+// TestStateSurvivesAKill abandons an ingester without Close, as kill -9
+// does, and starts another on the same store: upstream's max-age,
+// Retry-After and the backoff must still hold (to within one min_interval),
+// while a pass over unchanged upstreams that ask for no more than
+// min_interval costs no write at all.
+func TestStateSurvivesAKill(t *testing.T) {
+	const minInterval = time.Minute
+	t0 := time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		// answers are the upstream's answers to the polls before the kill,
+		// one per poll, each poll at the NextFetch the previous one set.
+		answers []func(*upstream)
+		// wantWrites is how many state-only writes the polls after the
+		// first (which stores stories) may make at most; 0 means none, and
+		// more than 0 at least one (the writer may fold two into one).
+		wantWrites int32
+		// deferred: a poll right after the restart must not reach upstream.
+		deferred bool
+	}{
+		{"max-age after a 304", []func(*upstream){
+			func(u *upstream) { u.set(200, rss("A"), http.Header{"Cache-Control": {"max-age=3600"}}) },
+			func(u *upstream) {},
+		}, 1, true},
+		{"retry-after", []func(*upstream){
+			func(u *upstream) { u.set(200, rss("A"), nil) },
+			func(u *upstream) { u.set(503, "", http.Header{"Retry-After": {"1800"}}) },
+		}, 1, true},
+		{"backoff after three failures", []func(*upstream){
+			func(u *upstream) { u.set(200, rss("A"), nil) },
+			func(u *upstream) { u.set(500, "down", nil) },
+			func(u *upstream) {},
+			func(u *upstream) {},
+		}, 3, true},
+		{"unchanged, no hint: no writes", []func(*upstream){
+			func(u *upstream) { u.set(200, rss("A"), nil) },
+			func(u *upstream) {},
+			func(u *upstream) {},
+			func(u *upstream) {},
+		}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := &upstream{}
+			srv := httptest.NewServer(up)
+			defer srv.Close()
+			bdb, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bdb.Close()
+			db := &countingStore{DB: bdb}
+			src := story.Source{Name: "up", URL: srv.URL + "/feed"}
+			now := t0
+			newIngester := func() *ingest.Ingester {
+				return ingest.New(fetch.New(fetch.Options{Allow: loopback}), db, topic.NewSet(), slog.New(slog.DiscardHandler),
+					ingest.Options{MinInterval: minInterval, MaxInterval: 6 * time.Hour, Now: func() time.Time { return now }})
+			}
+			in := newIngester()
+			var last ingest.Report
+			var lastPoll time.Time
+			for i, answer := range tt.answers {
+				answer(up)
+				lastPoll = now
+				last = in.Refresh(t.Context(), src, false)
+				if last.Status == story.StatusDeferred {
+					t.Fatalf("poll %d deferred: %+v", i+1, last)
+				}
+				if i == 0 {
+					db.sourcePuts.Store(0)
+				}
+				now = last.Next
+			}
+			in.WaitWrites() // what an urgent write leaves; the kill comes after it
+			if got := db.sourcePuts.Load(); (got == 0) != (tt.wantWrites == 0) || got > tt.wantWrites {
+				t.Errorf("state writes after the first poll = %d, want %d at most, and 0 only if %d is", got, tt.wantWrites, tt.wantWrites)
+			}
+			if db.puts.Load() != 1 {
+				t.Errorf("story writes = %d, want 1 (the first poll)", db.puts.Load())
+			}
+
+			// kill -9: in is dropped without Close. The restart comes one
+			// second after the last poll.
+			if !tt.deferred {
+				return
+			}
+			wantNext := last.Next
+			now = lastPoll.Add(time.Second)
+			in = newIngester()
+			hits := up.hits.Load()
+			rep := in.Refresh(t.Context(), src, false)
+			if rep.Status != story.StatusDeferred || up.hits.Load() != hits {
+				t.Fatalf("after the restart: %+v (upstream hits %d→%d), want deferred without a request", rep, hits, up.hits.Load())
+			}
+			if early := wantNext.Sub(rep.Next); early > minInterval {
+				t.Errorf("after the restart not before %v, want %v (at most %v early)", rep.Next, wantNext, minInterval)
+			}
+			if want := len(tt.answers) - 1; tt.name == "backoff after three failures" && rep.Failures != want {
+				t.Errorf("failures after the restart = %d, want %d", rep.Failures, want)
+			}
+		})
+	}
+}
+
