@@ -85,6 +85,9 @@ type Ingester struct {
 	plan    []story.Source
 	lastRun Run
 	pruning sync.Mutex // one Prune at a time
+	// beforePut, set by tests only, runs between classifying a feed and
+	// committing it.
+	beforePut func(source string)
 }
 
 // New returns an Ingester that files stories under topics.
@@ -364,6 +367,9 @@ func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, 
 		stories[i].Topics = set.Classify(stories[i])
 	}
 	took := time.Since(start)
+	if in.beforePut != nil {
+		in.beforePut(name)
+	}
 	put, err := in.put(ctx, c, name, st, why, stories, now)
 	return put, took, err
 }
