@@ -148,25 +148,8 @@ func printSummary(w io.Writer, reports []ingest.Report) {
 		if r.HTTPStatus != 0 {
 			code = fmt.Sprint(r.HTTPStatus)
 		}
-		note := r.Err
-		switch {
-		case note != "":
-		case r.MovedTo != "":
-			note = "moved permanently to " + r.MovedTo + ": polled there; update the source's url in the config"
-		case r.Status == story.StatusGone:
-			note = "upstream said 410 Gone: no longer polled (--force tries again)"
-		case r.Status == story.StatusDeferred && !r.Next.IsZero():
-			note = "not before " + r.Next.UTC().Format(time.RFC3339) + " (backoff, Retry-After or ttl; --force ignores it)"
-		case r.Status == story.StatusBusy:
-			note = "a refresh of this source is already running"
-		}
-		if len(note) > 90 && r.Status != story.StatusRefused && r.MovedTo == "" {
-			// Refusals and moves are cut nowhere: the admin needs the
-			// address and the config key, or the new URL.
-			note = note[:87] + "..."
-		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Source, r.Status, code, r.New, r.Updated,
-			r.Took.Round(time.Millisecond), note)
+			r.Took.Round(time.Millisecond), note(r))
 		nw, up = nw+r.New, up+r.Updated
 		if r.Err != "" {
 			failed++
@@ -174,4 +157,60 @@ func printSummary(w io.Writer, reports []ingest.Report) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d sources: %d new, %d updated stories; %d failing\n", len(reports), nw, up, failed)
+}
+
+// noteLimit is how long a full error may be in the NOTE column; a longer one
+// is shown by its cause (ingest.Cause), which the column never cuts: "GET
+// https://…/a-long-path: dial tcp 203.0.113.7:443: connect: no route to
+// host" cut at 90 characters would keep the URL and lose why.
+const noteLimit = 90
+
+// note is the NOTE column of r: the error, or why the source was not
+// fetched and what it last failed with, and a permanent move.
+func note(r ingest.Report) string {
+	short := func(full, cause string) string {
+		if len(full) <= noteLimit || cause == "" {
+			return full
+		}
+		return cause
+	}
+	var n string
+	switch {
+	case r.Err != "":
+		return short(r.Err, r.Cause)
+	case r.Status == story.StatusGone:
+		n = "upstream said 410 Gone: no longer polled (--force tries again)"
+	case r.Status == story.StatusDeferred && !r.Next.IsZero():
+		why := string(r.Why)
+		switch r.Why {
+		case ingest.WhyBackoff:
+			why = fmt.Sprintf("backoff after %d failures", r.Failures)
+			if r.Failures == 1 {
+				why = "backoff after 1 failure"
+			}
+		case ingest.WhyRetryAfter:
+			why = "upstream's Retry-After"
+		case ingest.WhyTTL:
+			why = "upstream's ttl or max-age"
+		case ingest.WhyMinInterval:
+			why = "polled less than fetch.min_interval ago"
+		case "":
+			why = "backoff, Retry-After or ttl"
+		}
+		n = "not before " + r.Next.UTC().Format(time.RFC3339) + " (" + why
+		if r.LastErr != "" {
+			n += ": " + short(r.LastErr, r.Cause)
+		}
+		n += "; --force ignores it)"
+	case r.Status == story.StatusBusy:
+		return "a refresh of this source is already running"
+	}
+	if r.MovedTo != "" {
+		moved := "moved permanently to " + r.MovedTo + ": polled there; update the source's url in the config"
+		if n == "" {
+			return moved
+		}
+		return n + "; " + moved
+	}
+	return n
 }

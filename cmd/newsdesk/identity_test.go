@@ -151,8 +151,9 @@ topics:
 	}()
 	line, _ := logs.waitFor(t, 0, "msg=serving")
 	base := "http://" + regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)[1]
-	logs.waitFor(t, 0, "msg=refreshed source=bulletin")
-	logs.waitFor(t, 0, "msg=refreshed source=wire")
+	// Both sources are fetched in the start-up run; its summary line comes
+	// when the last of them is stored.
+	logs.waitFor(t, 0, `msg="refresh run" trigger=start-up sources=2 ok=2`)
 
 	first := readItem(t, base, "harbour", link)
 	for ext, it := range first {

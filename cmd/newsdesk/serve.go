@@ -28,7 +28,7 @@ import (
 // serve runs the daemon until ctx ends: one fetch of every source at start-up,
 // then the cron schedule; the feeds on the public listener; the admin
 // endpoints on a loopback listener; config reloads on file change or SIGHUP.
-func serve(ctx context.Context, e env, args []string) error {
+func serve(ctx context.Context, e env, args []string) (err error) {
 	var o options
 	fs := e.flags("serve", &o)
 	if err := fs.Parse(args); err != nil {
@@ -42,6 +42,16 @@ func serve(ctx context.Context, e env, args []string) error {
 		cfg.Listen = o.addr
 	}
 	log := newLogger(e.stderr, cfg)
+	// The last line of every run, after the store is closed (defers run
+	// last-registered first): an admin reading the log knows it ended, and
+	// how.
+	defer func() {
+		if err != nil {
+			log.Error("stopped", "err", err)
+			return
+		}
+		log.Info("stopped")
+	}()
 	stopProfiling, err := startProfiling(e, log)
 	if err != nil {
 		return err
@@ -82,7 +92,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	// A restart with edited topics re-files what is stored.
 	if err := in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
 		if ctx.Err() != nil {
-			return nil // stopped during the start-up re-classification; the next start redoes it
+			log.Info("re-classification cancelled; the next start does it again")
+			return nil
 		}
 		return err
 	}
@@ -146,7 +157,11 @@ func serve(ctx context.Context, e env, args []string) error {
 		"status", "http://"+aln.Addr().String()+"/status",
 		"sources", len(cfg.Sources), "topics", len(cfg.Topics), "next_fetch", sched.Next())
 
-	go d.watch(ctx, o.config)
+	// Reloads end before the writers stop and the store closes: a reload
+	// re-classifying when the daemon is told to stop is cancelled by ctx,
+	// and waited for here.
+	defer d.reloads.Wait()
+	d.reloads.Go(func() { d.watch(ctx, o.config) })
 
 	select {
 	case err := <-errc:
@@ -174,8 +189,9 @@ type daemon struct {
 	hub   *websub.Publisher
 	addr  string // --addr, which overrides every config's listen
 
-	reload sync.Mutex // one reload at a time
-	cfg    atomic.Pointer[config.Config]
+	reload  sync.Mutex     // one reload at a time
+	reloads sync.WaitGroup // the watcher, and the reload it runs
+	cfg     atomic.Pointer[config.Config]
 }
 
 func (d *daemon) config() *config.Config { return d.cfg.Load() }
@@ -186,15 +202,13 @@ func (d *daemon) watch(ctx context.Context, path string) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	refused := func(err error) {
-		d.log.Error("config refused; keeping the last good config", "err", err)
-		d.ops.refused(err)
-	}
-	go func() {
-		if err := config.Watch(ctx, path, d.apply, refused); err != nil && ctx.Err() == nil {
+	var watcher sync.WaitGroup
+	defer watcher.Wait() // it may be applying a reload
+	watcher.Go(func() {
+		if err := config.Watch(ctx, path, d.apply, d.refused); err != nil && ctx.Err() == nil {
 			d.log.Warn("config watch stopped; SIGHUP still reloads", "err", err)
 		}
-	}()
+	})
 	for {
 		select {
 		case <-ctx.Done():
@@ -202,11 +216,35 @@ func (d *daemon) watch(ctx context.Context, path string) {
 		case <-hup:
 			cfg, err := config.Load(path)
 			if err != nil {
-				refused(err)
+				d.refused(err)
 				continue
 			}
 			d.apply(cfg)
 		}
+	}
+}
+
+// refused logs a config that does not validate: one line saying so, then
+// one line per problem (file:line:col, what, the hint), so each reads on its
+// own instead of as one escaped blob.
+func (d *daemon) refused(err error) {
+	d.ops.refused(err) // the status page shows it verbatim until a good edit replaces it
+	probs, ok := errors.AsType[*config.Errors](err)
+	if !ok {
+		d.log.Error("config refused; keeping the last good config", "err", err)
+		return
+	}
+	d.log.Error("config refused; keeping the last good config", "problems", len(*probs))
+	for _, p := range *probs {
+		at := p.File
+		if p.Line > 0 {
+			at = fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+		}
+		attrs := []any{"at", at, "problem", p.Msg}
+		if p.Hint != "" {
+			attrs = append(attrs, "hint", p.Hint)
+		}
+		d.log.Error("config problem", attrs...)
 	}
 }
 
@@ -226,8 +264,7 @@ func (d *daemon) apply(cfg *config.Config) {
 		d.log.Warn("fetch settings other than allow_networks change only on restart")
 	}
 	if err := d.sched.Replace(plan(cfg)); err != nil {
-		d.log.Error("config refused; keeping the last good config", "err", err)
-		d.ops.refused(err)
+		d.refused(err)
 		return
 	}
 	// The server switches first; re-classifying then invalidates the topics
@@ -239,6 +276,10 @@ func (d *daemon) apply(cfg *config.Config) {
 	// the config and expects the next fetch to go through.
 	d.fc.SetAllowed(cfg.Fetch.AllowNetworks)
 	if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
+		if d.ctx.Err() != nil {
+			d.log.Info("re-classification cancelled by shutdown; the next start does it again")
+			return
+		}
 		d.log.Error("reclassify after reload", "err", err)
 	}
 	d.ops.applied(cfg, true)

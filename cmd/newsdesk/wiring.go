@@ -20,8 +20,13 @@ import (
 // This file translates the config into each package's options: the only
 // place that knows both sides.
 
+// newLogger builds the one logger of the process, in the config's format.
 func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func fetchOptions(cfg *config.Config) fetch.Options {

@@ -71,6 +71,11 @@ func (c *checker) check(f *fileConfig) *Config {
 	if err := cfg.LogLevel.UnmarshalText([]byte(or(f.LogLevel, "info"))); err != nil {
 		c.at("log_level", fmt.Sprintf("`log_level` %q is not a level", f.LogLevel), "use debug, info, warn or error")
 	}
+	switch cfg.LogFormat = LogFormat(or(f.LogFormat, string(LogText))); cfg.LogFormat {
+	case LogText, LogJSON:
+	default:
+		c.at("log_format", fmt.Sprintf("`log_format` %q is not a log format", f.LogFormat), "use text or json")
+	}
 
 	cfg.Fetch = Fetch{
 		Timeout:        c.duration("fetch.timeout", f.Fetch.Timeout, 30*time.Second),

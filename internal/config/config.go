@@ -47,11 +47,22 @@ type Config struct {
 	// Fingerprint names this version of the file: the first 16 hex digits
 	// of the SHA-256 of its bytes, so an admin can tell which edit runs.
 	Fingerprint string
+	LogFormat   LogFormat
 
 	Sources []story.Source     // URLs are absolute: http(s):// or file:// of an absolute path
 	Topics  []topic.Definition // as compiled by topic.New, defaults filled
 	Set     *topic.Set         // the compiled topics, in config order
 }
+
+// LogFormat is how log lines are written.
+type LogFormat string
+
+// The log formats: slog's text handler (key=value lines, for people) and
+// its JSON handler (one object a line, for log collectors).
+const (
+	LogText LogFormat = "text"
+	LogJSON LogFormat = "json"
+)
 
 // Site describes the published feeds.
 type Site struct {

@@ -81,6 +81,7 @@ func TestInvalid(t *testing.T) {
 		{"site language that is not a tag", "site: {language: English}\n" + minimal, 1, 18, "is not a language tag"},
 		{"unknown timezone", minimal + "timezone: Mars/Olympus\n", 3, 11, "not a known time zone"},
 		{"bad log level", minimal + "log_level: loud\n", 3, 12, "`log_level` \"loud\" is not a level"},
+		{"bad log format", minimal + "log_format: xml\n", 3, 13, "`log_format` \"xml\" is not a log format"},
 		{"public_url without scheme", "site: {public_url: news.example.org}\n" + minimal, 1, 20, "`public_url` \"news.example.org\" is not an absolute http(s) URL"},
 		{"public_url with a query", "site: {public_url: 'https://x.org/?a=b'}\n" + minimal, 1, 20, "has a query or fragment"},
 		{"bad hub", "site: {hubs: [hub]}\n" + minimal, 1, 15, "hub \"hub\" is not an absolute http(s) URL"},
@@ -197,6 +198,7 @@ func TestDefaults(t *testing.T) {
 		{"refresh", cfg.Refresh, "@every 15m"},
 		{"location", cfg.Location, time.UTC},
 		{"log level", cfg.LogLevel, slog.LevelInfo},
+		{"log format", cfg.LogFormat, config.LogText},
 		{"timeout", cfg.Fetch.Timeout, 30 * time.Second},
 		{"connect timeout", cfg.Fetch.ConnectTimeout, 10 * time.Second},
 		{"max body", cfg.Fetch.MaxBody, int64(10 << 20)},
@@ -226,6 +228,7 @@ func TestValues(t *testing.T) {
 	src := `site: {public_url: "https://news.example.org:8443/desk/", hubs: [https://hub.example.org/]}
 timezone: Asia/Tokyo
 log_level: debug
+log_format: json
 refresh: "0 */10 * * * *"
 fetch: {max_body: 512KiB, timeout: 1m30s}
 retention: {max_age: 30d}
@@ -246,6 +249,7 @@ sources:
 		{"tag authority is the host name without port", cfg.Site.TagAuthority, "news.example.org"},
 		{"timezone", cfg.Location.String(), "Asia/Tokyo"},
 		{"log level", cfg.LogLevel, slog.LevelDebug},
+		{"log format", cfg.LogFormat, config.LogJSON},
 		{"six-field cron kept", cfg.Refresh, "0 */10 * * * *"},
 		{"KiB", cfg.Fetch.MaxBody, int64(512 << 10)},
 		{"compound duration", cfg.Fetch.Timeout, 90 * time.Second},

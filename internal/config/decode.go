@@ -21,6 +21,7 @@ type fileConfig struct {
 	Refresh   string        `yaml:"refresh"`
 	Timezone  string        `yaml:"timezone"`
 	LogLevel  string        `yaml:"log_level"`
+	LogFormat string        `yaml:"log_format"`
 	Fetch     fileFetch     `yaml:"fetch"`
 	Retention fileRetention `yaml:"retention"`
 	Admin     fileAdmin     `yaml:"admin"`

@@ -195,3 +195,73 @@ func fileSum(b *testing.B, path string) [32]byte {
 	}
 	return sha256.Sum256(data)
 }
+
+// BenchmarkRepoll is a forced re-poll of 1,000 unchanged feeds (every one
+// answers 304) from one loopback host, with the default workers and per-host
+// limit and a durable store: what `newsdesk fetch --force` does after a
+// first fetch (a fresh ingester: read the state, poll, write the state at
+// Close), and what the daemon does (the same ingester polling again; its
+// state is written when it stops). -short uses 100 feeds.
+func BenchmarkRepoll(b *testing.B) {
+	n := 1000
+	if testing.Short() {
+		n = 100
+	}
+	body := []byte(rss("One", "Two", "Three"))
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		etag := `"` + strings.TrimPrefix(r.URL.Path, "/feed/") + `"`
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write(body)
+	}))
+	defer up.Close()
+	srcs := make([]story.Source, n)
+	for i := range srcs {
+		srcs[i] = story.Source{Name: fmt.Sprintf("feed-%d", i), URL: fmt.Sprintf("%s/feed/%d", up.URL, i)}
+	}
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "n.db"), bolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	log := slog.New(slog.DiscardHandler)
+	newIngester := func() *ingest.Ingester {
+		return ingest.New(fetch.New(fetch.Options{Allow: loopback}), db, topic.NewSet(), log, ingest.Options{})
+	}
+	first := newIngester()
+	for _, r := range first.RefreshAll(b.Context(), srcs, true, nil) {
+		if r.Status != story.StatusOK {
+			b.Fatalf("first pass %s: %+v", r.Source, r)
+		}
+	}
+	if err := first.Close(); err != nil {
+		b.Fatal(err)
+	}
+	repoll := func(in *ingest.Ingester) {
+		for _, r := range in.RefreshAll(b.Context(), srcs, true, nil) {
+			if r.Status != story.StatusNotModified {
+				b.Fatalf("re-poll %s: %+v, want not-modified", r.Source, r)
+			}
+		}
+	}
+	b.Run("command", func(b *testing.B) {
+		for b.Loop() {
+			in := newIngester()
+			repoll(in)
+			if err := in.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("daemon", func(b *testing.B) {
+		in := newIngester()
+		defer in.Close()
+		for b.Loop() {
+			repoll(in)
+		}
+	})
+}

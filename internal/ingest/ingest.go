@@ -208,6 +208,9 @@ func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool,
 		rep.Why = c.why
 		in.mu.Unlock()
 		rep.LastErr, rep.Cause = prev.LastError, Cause(prev.LastError)
+		if prev.MovedTo != "" && prev.MovedFrom == src.URL {
+			rep.MovedTo = fetch.Redact(prev.MovedTo)
+		}
 		return rep
 	}
 

@@ -312,4 +312,3 @@ func TestStateSurvivesAKill(t *testing.T) {
 		})
 	}
 }
-
