@@ -35,7 +35,8 @@ type Options struct {
 	// Changed is told which topics' stories changed, after the change is
 	// committed, so the server can drop its cached renders.
 	Changed func(slugs []string)
-	// Observe, if set, sees every Report as its refresh ends: metrics, tests.
+	// Observe, if set, sees the Report of every refresh that asked
+	// upstream (not the deferred or busy ones) as it ends: metrics, tests.
 	// It runs on the refreshing goroutine and must not block.
 	Observe func(Report)
 	// ObserveRun, if set, sees every Run as its last source ends.
@@ -130,8 +131,8 @@ type Report struct {
 	// Bytes is the body read, after decompression; 0 for a 304.
 	Bytes int64 `json:"bytes,omitempty"`
 	// Stories is how many items the body held (parsed refreshes only);
-	// New and Updated are how many of them the store took as new or
-	// changed, Unchanged the rest.
+	// New and Updated are how many of them the store took as new or as
+	// changed (the rest were stored already, as they are).
 	Stories int `json:"stories,omitempty"`
 	New     int `json:"new"`
 	Updated int `json:"updated"`
