@@ -32,7 +32,13 @@ func newOps(d *daemon, db store.Store, data string, started time.Time) *ops {
 		}
 		return d.sched.Next()
 	}})
-	o.status = status.New(status.Options{Store: db, Config: d.config, Live: o.live, Version: version(), StorePath: data})
+	o.status = status.New(status.Options{Store: db, Config: d.config, Live: o.live, Version: version(), StorePath: data,
+		Schedule: func(ctx context.Context) (ingest.Status, error) {
+			if d.in == nil { // before the ingester exists
+				return ingest.Status{}, nil
+			}
+			return d.in.Status(ctx)
+		}})
 	o.metrics = metrics.New(metrics.Options{
 		Version: version(),
 		Store:   db,
@@ -52,6 +58,10 @@ func newOps(d *daemon, db store.Store, data string, started time.Time) *ops {
 func (o *ops) fetched(r ingest.Report) {
 	o.live.Fetched(r)
 	o.metrics.Fetched(r)
+	o.metrics.FetchedBytes(r.Source, r.Bytes)
+	if r.Stories > 0 {
+		o.metrics.Classified(r.Classify)
+	}
 }
 
 // changed is told that stories moved (the ingester's Changed hook).

@@ -49,10 +49,9 @@ func TestStatusAndMetrics(t *testing.T) {
 	line, next := logs.waitFor(t, 0, "msg=serving")
 	base := "http://" + regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)[1]
 	adminBase := "http://" + regexp.MustCompile(`admin=(\S+)`).FindStringSubmatch(line)[1]
-	// The start-up fetch of all seven sources.
-	for range 7 {
-		_, next = logs.waitFor(t, next, "source=")
-	}
+	// The start-up fetch of all seven sources: its summary comes when the
+	// last of them ends.
+	_, next = logs.waitFor(t, next, `msg="refresh run" trigger=start-up sources=7`)
 
 	rep := statusJSON(t, base)
 	if len(rep.Sources) != 7 || !rep.Daemon {

@@ -102,7 +102,7 @@ func TestBackupWhileServing(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--config", cfg, "--data", data}, func(string) string { return "" }, io.Discard, logs)
 	}()
 	logs.waitFor(t, 0, "msg=serving")
-	logs.waitFor(t, 0, "msg=refreshed source=wire")
+	logs.waitFor(t, 0, `msg="refresh run" trigger=start-up`) // its summary comes when wire is stored
 
 	check := func(path string) {
 		t.Helper()

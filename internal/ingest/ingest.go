@@ -79,6 +79,7 @@ type Ingester struct {
 	states  map[string]*cached // source state, see state.go
 	failing map[string]string  // cause last logged per failing source, so it is logged once
 	writing bool               // the state writer runs
+	idle    chan struct{}      // closed when the running state writer exits
 	closing bool
 	writers sync.WaitGroup
 	stop    chan struct{} // closed by Close: a waiting state writer gives up
@@ -381,7 +382,9 @@ func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, 
 // RefreshAll refreshes sources with a bounded pool of workers, as one Run
 // (logged and observed like a scheduled one, with Trigger "request").
 // progress, if not nil, is called (from one goroutine at a time) as each
-// source finishes. Reports come back in the order of sources.
+// source finishes. Reports come back in the order of sources, once every
+// change of state that matters after a crash is in the store (see state.go;
+// timestamps alone still wait for Close).
 func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, force bool, progress func(Report)) []Report {
 	run := in.newRun(TriggerRequest, len(sources))
 	reports := make([]Report, len(sources))
@@ -411,6 +414,7 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 	}
 	close(jobs)
 	wg.Wait()
+	in.settle()
 	return reports
 }
 

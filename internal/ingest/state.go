@@ -190,7 +190,23 @@ func (in *Ingester) startWriter() {
 		return // Close writes what is left
 	}
 	in.writing = true
+	in.idle = make(chan struct{})
 	in.writers.Go(in.writeLoop)
+}
+
+// settle waits until the state writer has nothing urgent left: everything a
+// crash must not lose, from the refreshes that have ended, is in the store.
+// A round that fails (a full disk) ends the wait too: the writer retries on
+// its own, and a caller must not hang on it.
+func (in *Ingester) settle() {
+	in.mu.Lock()
+	if !in.writing {
+		in.mu.Unlock()
+		return
+	}
+	idle := in.idle
+	in.mu.Unlock()
+	<-idle
 }
 
 // writeLoop writes urgent states until none is left. Each round writes
@@ -210,6 +226,7 @@ func (in *Ingester) writeLoop() {
 		}
 		if len(names) == 0 || in.closing {
 			in.writing = false
+			close(in.idle)
 			in.mu.Unlock()
 			return
 		}
@@ -220,6 +237,10 @@ func (in *Ingester) writeLoop() {
 			continue
 		}
 		in.log.Error("save source state; retrying", "sources", len(names), "in", wait, "err", err)
+		in.mu.Lock()
+		close(in.idle) // release settle's waiters; later ones wait for the retry
+		in.idle = make(chan struct{})
+		in.mu.Unlock()
 		select {
 		case <-time.After(wait):
 		case <-in.stop:

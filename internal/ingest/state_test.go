@@ -3,15 +3,18 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
@@ -311,4 +314,56 @@ func TestStateSurvivesAKill(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fullStore fails every PutSource while full is set, as a full disk does.
+type fullStore struct {
+	*bolt.DB
+	full atomic.Bool
+}
+
+func (f *fullStore) PutSource(ctx context.Context, source string, st store.SourceState) error {
+	if f.full.Load() {
+		return errors.New("write n.db: no space left on device")
+	}
+	return f.DB.PutSource(ctx, source, st)
+}
+
+// TestStateWriteFailureRetries fails the state writes for a while: the
+// fetch still returns (with the failure in its report), the writer says so
+// and retries on its own, and once writes succeed again the state lands.
+func TestStateWriteFailureRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src, bdb := localFeed(t)
+		db := &fullStore{DB: bdb}
+		var logs syncBuffer
+		in := ingest.New(fetch.New(fetch.Options{}), db, topic.NewSet(), slog.New(slog.NewTextHandler(&logs, nil)), ingest.Options{})
+		if r := in.RefreshAll(t.Context(), []story.Source{src}, false, nil); r[0].Status != story.StatusOK {
+			t.Fatalf("first refresh = %+v", r[0])
+		}
+		// The feed goes away while the disk is full.
+		if err := os.Remove(strings.TrimPrefix(src.URL, "file://")); err != nil {
+			t.Fatal(err)
+		}
+		db.full.Store(true)
+		r := in.RefreshAll(t.Context(), []story.Source{src}, true, nil)
+		if r[0].Status != story.StatusFailing {
+			t.Fatalf("refresh of a removed file = %+v, want failing", r[0])
+		}
+		if n := logs.count("save source state; retrying"); n != 1 {
+			t.Errorf("logged the failed state write %d times, want once:\n%s", n, logs.buf.String())
+		}
+		if st, _ := bdb.Source(t.Context(), src.Name); st.Failures != 0 {
+			t.Fatalf("state written while the disk is full: %+v", st)
+		}
+		db.full.Store(false)
+		time.Sleep(2 * time.Second) // past the writer's first retry
+		synctest.Wait()
+		if st, _ := bdb.Source(t.Context(), src.Name); st.Failures != 1 || st.Status != story.StatusFailing {
+			t.Errorf("after the disk has room again: state = %+v, want the failure written", st)
+		}
+		if err := in.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

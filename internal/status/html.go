@@ -161,6 +161,12 @@ func reason(w Why) string {
 		return "backoff after failures"
 	case WhyGone:
 		return "gone (410): not polled until `newsdesk fetch --force` or a new url"
+	case WhyRunning:
+		return "being fetched now"
+	case WhyStartup:
+		return "the start-up poll"
+	case WhyNew:
+		return "added or moved by a reload: polled at once"
 	}
 	return string(w)
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
@@ -76,6 +77,11 @@ const (
 	WhyRetryAfter  Why = "retry-after"  // upstream's Retry-After after a 429 or 503
 	WhyBackoff     Why = "backoff"      // exponential backoff after consecutive failures
 	WhyGone        Why = "gone"         // a 410: not polled again until forced or its URL changes
+	// The running scheduler's own words too (ingest.Why): a source being
+	// fetched now, the start-up poll, and a source a reload added or moved.
+	WhyRunning Why = Why(ingest.WhyRunning)
+	WhyStartup Why = Why(ingest.WhyStartup)
+	WhyNew     Why = Why(ingest.WhyNew)
 )
 
 // Topic is one configured topic.
@@ -138,9 +144,14 @@ type Store interface {
 
 // Options configures a Gatherer.
 type Options struct {
-	Store     Store
-	Config    func() *config.Config // the running config
-	Live      *Live                 // what the daemon saw; nil when the command line reads a stopped store
+	Store  Store
+	Config func() *config.Config // the running config
+	Live   *Live                 // what the daemon saw; nil when the command line reads a stopped store
+	// Schedule, when set, is the running ingester's own account of each
+	// source's next poll and why (ingest.Ingester.Status): while a
+	// scheduler runs, Gather shows it instead of deriving it from the
+	// state (see nextPoll), so the page says what the scheduler will do.
+	Schedule  func(ctx context.Context) (ingest.Status, error)
 	Version   string
 	StorePath string           // the --data value, shown as is
 	Now       func() time.Time // [time.Now]
@@ -197,6 +208,19 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 		return Report{}, fmt.Errorf("status: %w", err)
 	}
 
+	planned := map[string]ingest.SourceStatus{}
+	if g.o.Schedule != nil {
+		is, err := g.o.Schedule(ctx)
+		if err != nil {
+			return Report{}, fmt.Errorf("status: %w", err)
+		}
+		for _, s := range is.Sources {
+			if is.Scheduled {
+				planned[s.Name] = s
+			}
+		}
+	}
+
 	rep.Summary = Summary{Sources: len(cfg.Sources), ByStatus: map[string]int{}}
 	for _, src := range cfg.Sources {
 		st := states[src.Name]
@@ -213,6 +237,9 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 			s.MovedTo = hideCredentials(st.MovedTo)
 		}
 		s.NextPoll, s.NextWhy = nextPoll(cfg, src, st, now)
+		if p, ok := planned[src.Name]; ok {
+			s.NextPoll, s.NextWhy = p.Next.UTC(), Why(p.Why)
+		}
 		rep.Sources = append(rep.Sources, s)
 		word := string(st.Status)
 		if word == "" {
