@@ -141,3 +141,30 @@ func TestExposure(t *testing.T) {
 type okHandler struct{}
 
 func (okHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { w.Write([]byte("status")) }
+
+// What reaches a terminal cannot drive it: an upstream's error (or a
+// doctored /status.json) with escape sequences prints them as U+FFFD.
+func TestTextIsTerminalSafe(t *testing.T) {
+	rep := status.Report{
+		Generated: time.Now(),
+		Sources: []status.Source{{Name: "evil\x1b]0;owned\x07", URL: "http://x.example/\x1b[2J",
+			LastError: "parse: bad byte \x1b[31mRED\x1b[0m\r\x9b1m at line 1\nsecond line\tkept", NewPerDay: make([]int, status.Days)}},
+		Topics: []status.Topic{{Slug: "t\x1bc", NewPerDay: make([]int, status.Days)}},
+		Config: status.Config{File: "c.yaml", Refused: &status.Refusal{Messages: "c.yaml:1:1: \x1b[1mbold\n> 1 | x\n      ^"}},
+	}
+	var b strings.Builder
+	if err := status.Text(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, c := range []string{"\x1b", "\x07", "\r", "\x9b"} {
+		if strings.Contains(out, c) {
+			t.Errorf("status text holds control character %q:\n%q", c, out)
+		}
+	}
+	for _, want := range []string{"second line\tkept", "\uFFFD[31mRED", "> 1 | x\n      ^"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status text lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -3,15 +3,20 @@ package status
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // Text writes r as `newsdesk status` prints it: a table of sources, each
 // failing source's last error in full below it, a table of topics, the
 // config (with a refused edit verbatim) and the process.
 func Text(w io.Writer, r Report) error {
+	r = terminalSafe(r)
 	now := r.Generated
 	ew := &errWriter{w: w}
 	if ref := r.Config.Refused; ref != nil {
@@ -126,4 +131,39 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// terminalSafe is r with every control character in its text replaced, but
+// for newlines and tabs: an upstream's error message (or a report read from
+// a daemon) must not be able to move the cursor, recolour or clear the
+// terminal it is printed on.
+func terminalSafe(r Report) Report {
+	r.Sources = slices.Clone(r.Sources)
+	for i := range r.Sources {
+		s := &r.Sources[i]
+		s.Name, s.Title, s.URL, s.LastError, s.MovedTo = safe(s.Name), safe(s.Title), safe(s.URL), safe(s.LastError), safe(s.MovedTo)
+		s.Status, s.NextWhy = story.Status(safe(string(s.Status))), Why(safe(string(s.NextWhy)))
+	}
+	r.Topics = slices.Clone(r.Topics)
+	for i := range r.Topics {
+		r.Topics[i].Slug, r.Topics[i].Title = safe(r.Topics[i].Slug), safe(r.Topics[i].Title)
+	}
+	if ref := r.Config.Refused; ref != nil {
+		r.Config.Refused = &Refusal{At: ref.At, Messages: safe(ref.Messages)}
+	}
+	r.Config.File, r.Config.Fingerprint = safe(r.Config.File), safe(r.Config.Fingerprint)
+	r.Process.Version, r.Process.Store = safe(r.Process.Version), safe(r.Process.Store)
+	if f := r.Process.LastFetch; f != nil {
+		r.Process.LastFetch = &Fetch{Source: safe(f.Source), Status: story.Status(safe(string(f.Status))), At: f.At, Took: f.Took}
+	}
+	return r
+}
+
+func safe(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c == '\n' || c == '\t' || !unicode.IsControl(c) {
+			return c
+		}
+		return '\uFFFD'
+	}, s)
 }
