@@ -58,10 +58,6 @@ func newOps(d *daemon, db store.Store, data string, started time.Time) *ops {
 func (o *ops) fetched(r ingest.Report) {
 	o.live.Fetched(r)
 	o.metrics.Fetched(r)
-	o.metrics.FetchedBytes(r.Source, r.Bytes)
-	if r.Stories > 0 {
-		o.metrics.Classified(r.Classify)
-	}
 }
 
 // changed is told that stories moved (the ingester's Changed hook).

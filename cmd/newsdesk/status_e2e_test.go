@@ -69,6 +69,9 @@ func TestStatusAndMetrics(t *testing.T) {
 			}
 		}
 	}
+	if run := rep.Process.LastRun; run == nil || run.Trigger != "start-up" || run.Sources != 7 || run.Failing != 1 {
+		t.Errorf("last run = %+v, want the start-up run of 7 sources, 1 failing", run)
+	}
 	if rep.Topics[0].Slug != "immigration" || rep.Topics[0].Stories == 0 || rep.Process.Stories == 0 || rep.Config.Fingerprint == "" {
 		t.Errorf("topics %+v, process %+v, config %+v", rep.Topics[0], rep.Process, rep.Config)
 	}
@@ -122,6 +125,8 @@ func TestStatusAndMetrics(t *testing.T) {
 		{"newsdesk_fetches_total", []string{"source=world-desk", "outcome=ok"}, 1},
 		{"newsdesk_fetches_total", []string{"source=broken", "outcome=failing"}, 1},
 		{"newsdesk_source_stories_total", []string{"source=world-desk", "change=new"}, 1},
+		{"newsdesk_fetch_bytes_total", []string{"source=world-desk"}, 1000},
+		{"newsdesk_classify_duration_seconds", nil, 6},
 		{"newsdesk_topic_stories", []string{"topic=immigration"}, 1},
 		{"newsdesk_http_requests_total", []string{"route=/status", "code=200"}, 1},
 		{"newsdesk_http_requests_total", []string{"route=/status.json", "code=200"}, 2},

@@ -157,18 +157,13 @@ func (m *Metrics) Fetched(r ingest.Report) {
 	if r.Updated > 0 {
 		m.stories.WithLabelValues(r.Source, "updated").Add(float64(r.Updated))
 	}
-}
-
-// FetchedBytes counts n body bytes read from source's upstream.
-func (m *Metrics) FetchedBytes(source string, n int64) {
-	if n > 0 {
-		m.saw(source)
-		m.fetchBytes.WithLabelValues(source).Add(float64(n))
+	if r.Bytes > 0 {
+		m.fetchBytes.WithLabelValues(r.Source).Add(float64(r.Bytes))
+	}
+	if r.Stories > 0 { // a parsed body: its stories were classified
+		m.classify.Observe(r.Classify.Seconds())
 	}
 }
-
-// Classified records the time classifying one feed's stories took.
-func (m *Metrics) Classified(took time.Duration) { m.classify.Observe(took.Seconds()) }
 
 // CacheHit counts a render cache hit (server.CacheObserver). It is on the
 // path of nearly every feed request, so the counters of the known kinds are

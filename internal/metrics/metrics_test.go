@@ -163,6 +163,8 @@ func TestMetricsMoveWithRealFetchesAndRequests(t *testing.T) {
 		{"newsdesk_fetch_duration_seconds", []string{"outcome=failing"}, 2},
 		{"newsdesk_fetch_duration_seconds", []string{"outcome=not-modified"}, 1},
 		{"newsdesk_source_stories_total", []string{"source=wire", "change=new"}, 4},
+		{"newsdesk_fetch_bytes_total", []string{"source=wire"}, float64(len(feed(4)))}, // the 200 only: a 304 has no body
+		{"newsdesk_classify_duration_seconds", nil, 1},                                 // the one parsed body
 		{"newsdesk_topic_stories", []string{"topic=ports"}, 4},
 		{"newsdesk_store_stories", nil, 4},
 		{"newsdesk_source_up", []string{"source=wire"}, 1},

@@ -55,12 +55,12 @@ func at(t time.Time, rel string) when {
 func HTML(r Report, p Page) ([]byte, error) {
 	now := r.Generated
 	data := struct {
-		R                                               Report
-		Site, Home, Summary, Generated, Applied         string
-		Uptime, StoreSize, FreeSize, LastFetch, NextRun string
-		Days                                            int
-		Sources                                         []sourceRow
-		Topics                                          []topicRow
+		R                                                        Report
+		Site, Home, Summary, Generated, Applied                  string
+		Uptime, StoreSize, FreeSize, LastFetch, LastRun, NextRun string
+		Days                                                     int
+		Sources                                                  []sourceRow
+		Topics                                                   []topicRow
 	}{R: r, Site: p.Site, Home: p.Home, Summary: summary(r), Generated: date(now), Days: Days,
 		StoreSize: bytesize(r.Process.StoreBytes), FreeSize: bytesize(r.Process.FreeBytes)}
 	if data.Site == "" {
@@ -80,6 +80,10 @@ func HTML(r Report, p Page) ([]byte, error) {
 	}
 	if f := r.Process.LastFetch; f != nil {
 		data.LastFetch = fmt.Sprintf("%s (%s): %s, %s, took %s", ago(f.At, now), date(f.At), f.Source, f.Status, f.Took.Round(time.Millisecond))
+	}
+	if run := r.Process.LastRun; run != nil {
+		data.LastRun = fmt.Sprintf("%s (%s, %s): %s; %d new, %d updated, took %s", ago(run.Finished, now), run.Trigger,
+			date(run.Finished), run.Summary, run.New, run.Updated, duration(run.Finished.Sub(run.Started)))
 	}
 	if !r.Process.NextRun.IsZero() {
 		data.NextRun = until(r.Process.NextRun, now) + " (" + date(r.Process.NextRun) + ")"

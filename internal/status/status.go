@@ -123,7 +123,24 @@ type Process struct {
 	Listed        int       `json:"listed"`  // in the all-stories index: one per article
 	Tombstones    int       `json:"tombstones"`
 	LastFetch     *Fetch    `json:"last_fetch,omitempty"`
-	NextRun       time.Time `json:"next_run,omitzero"` // the next scheduled refresh of any source
+	LastRun       *Run      `json:"last_run,omitempty"` // the last batch of refreshes that ended
+	NextRun       time.Time `json:"next_run,omitzero"`  // the next scheduled refresh of any source
+}
+
+// Run is one batch of refreshes (ingest.Run): the sources that came due at
+// one moment, the start-up poll, or one `newsdesk fetch`.
+type Run struct {
+	Trigger  string    `json:"trigger"` // start-up, schedule, reload, request
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Sources  int       `json:"sources"`
+	OK       int       `json:"ok"`
+	Failing  int       `json:"failing"`
+	New      int       `json:"new"`
+	Updated  int       `json:"updated"`
+	// Summary reads like "24 sources: 6 ok, 18 failing; 18 look offline: no
+	// route to host", as the daemon logs it.
+	Summary string `json:"summary"`
 }
 
 // Fetch is one refresh the daemon ran.
@@ -209,6 +226,7 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 	}
 
 	planned := map[string]ingest.SourceStatus{}
+	var lastRun *Run
 	if g.o.Schedule != nil {
 		is, err := g.o.Schedule(ctx)
 		if err != nil {
@@ -218,6 +236,10 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 			if is.Scheduled {
 				planned[s.Name] = s
 			}
+		}
+		if r := is.LastRun; !r.Started.IsZero() {
+			lastRun = &Run{Trigger: string(r.Trigger), Started: r.Started.UTC(), Finished: r.Finished.UTC(),
+				Sources: r.Sources, OK: r.OK, Failing: r.Failing, New: r.New, Updated: r.Updated, Summary: r.String()}
 		}
 	}
 
@@ -271,6 +293,7 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 	rep.Config = Config{File: cfg.Path, Fingerprint: cfg.Fingerprint}
 	rep.Process = Process{Version: g.o.Version, Store: g.o.StorePath, StoreBytes: stats.FileSize, FreeBytes: stats.FreeBytes,
 		FreePages: stats.FreePages, Stories: stats.Stories, Listed: all.Count, Tombstones: stats.Tombstones}
+	rep.Process.LastRun = lastRun
 	if g.o.Live != nil {
 		g.o.Live.fill(&rep, now)
 	}

@@ -111,7 +111,7 @@ func newDaemon(t *testing.T) *daemon {
 	in := ingest.New(fetch.New(fetch.Options{Allow: cfg.Fetch.AllowNetworks}), db, cfg.Set, slog.New(slog.DiscardHandler),
 		ingest.Options{Observe: live.Fetched, MinInterval: cfg.Fetch.MinInterval, MaxInterval: cfg.Fetch.MaxInterval, Now: clock})
 	g := status.New(status.Options{Store: db, Config: func() *config.Config { return cfg }, Live: live,
-		Version: "newsdesk test", StorePath: "data/news.db"})
+		Schedule: in.Status, Version: "newsdesk test", StorePath: "data/news.db"})
 	d.live, d.in, d.g = live, in, g
 	return d
 }
@@ -218,6 +218,11 @@ func TestReportAfterRealFetches(t *testing.T) {
 	// hourly carries wire's stories: 8 stored, 5 listed.
 	if p := rep.Process; p.Stories != 8 || p.Listed != 5 || p.StoreBytes <= 0 || p.UptimeSeconds < 3599 || p.LastFetch == nil {
 		t.Errorf("process = %+v", p)
+	}
+	// The last run is the wire's 304 alone.
+	if run := rep.Process.LastRun; run == nil || run.Trigger != "request" || run.Sources != 1 || run.OK != 1 ||
+		!strings.HasPrefix(run.Summary, "1 sources: 1 ok") {
+		t.Errorf("last run = %+v, want the wire's one refresh", run)
 	}
 	if rep.Config.Fingerprint != d.cfg.Fingerprint || rep.Config.AppliedAt.IsZero() || rep.Config.Refused != nil {
 		t.Errorf("config = %+v", rep.Config)
@@ -378,7 +383,8 @@ func TestHandlerJSONRoundTripsAndText(t *testing.T) {
 
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/status", nil))
-	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") || !strings.Contains(w.Body.String(), "<svg") {
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") || !strings.Contains(w.Body.String(), "<svg") ||
+		!strings.Contains(w.Body.String(), "Last refresh run") {
 		t.Fatalf("/status: %d %v", w.Code, w.Header())
 	}
 
@@ -387,7 +393,7 @@ func TestHandlerJSONRoundTripsAndText(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"REFUSED: the edit of", got.Config.Refused.Messages, "SOURCE  ", "TOPIC  ",
+	for _, want := range []string{"REFUSED: the edit of", got.Config.Refused.Messages, "SOURCE  ", "TOPIC  ", "run      last just now (request): 6 sources: 3 ok, 3 failing",
 		"broken (http://", got.Sources[2].LastError, "mover moved permanently to", "fingerprint " + d.cfg.Fingerprint} {
 		if !strings.Contains(s, want) {
 			t.Errorf("status text lacks %q:\n%s", want, s)

@@ -78,6 +78,9 @@ func Text(w io.Writer, r Report) error {
 	}
 	fmt.Fprintf(ew, "store    %s: %s, %d free pages (%s); %d stories stored, %d listed, %d tombstones\n",
 		p.Store, bytesize(p.StoreBytes), p.FreePages, bytesize(p.FreeBytes), p.Stories, p.Listed, p.Tombstones)
+	if run := p.LastRun; run != nil {
+		fmt.Fprintf(ew, "run      last %s (%s): %s; %d new, %d updated\n", ago(run.Finished, now), run.Trigger, run.Summary, run.New, run.Updated)
+	}
 	if f := p.LastFetch; f != nil {
 		fmt.Fprintf(ew, "refresh  last %s (%s %s)", ago(f.At, now), f.Source, f.Status)
 		if !p.NextRun.IsZero() {
@@ -153,6 +156,11 @@ func terminalSafe(r Report) Report {
 	}
 	r.Config.File, r.Config.Fingerprint = safe(r.Config.File), safe(r.Config.Fingerprint)
 	r.Process.Version, r.Process.Store = safe(r.Process.Version), safe(r.Process.Store)
+	if run := r.Process.LastRun; run != nil {
+		c := *run
+		c.Trigger, c.Summary = safe(c.Trigger), safe(c.Summary)
+		r.Process.LastRun = &c
+	}
 	if f := r.Process.LastFetch; f != nil {
 		r.Process.LastFetch = &Fetch{Source: safe(f.Source), Status: story.Status(safe(string(f.Status))), At: f.At, Took: f.Took}
 	}
