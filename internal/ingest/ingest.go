@@ -74,19 +74,20 @@ type Ingester struct {
 	// generation, where nothing would ever re-file it.
 	classify sync.RWMutex
 
-	mu      sync.Mutex
-	busy    map[string]bool    // sources being refreshed now
-	states  map[string]*cached // source state, see state.go
-	failing map[string]string  // cause last logged per failing source, so it is logged once
-	writing bool               // the state writer runs
-	idle    chan struct{}      // closed when the running state writer exits
-	closing bool
-	writers sync.WaitGroup
-	stop    chan struct{} // closed by Close: a waiting state writer gives up
-	sched   *Scheduler    // the running scheduler, if any
-	plan    []story.Source
-	lastRun Run
-	pruning sync.Mutex // one Prune at a time
+	mu       sync.Mutex
+	busy     map[string]bool    // sources being refreshed now
+	states   map[string]*cached // source state, see state.go
+	failing  map[string]string  // cause last logged per failing source, so it is logged once
+	writing  bool               // the state writer runs
+	idle     chan struct{}      // closed when the running state writer exits
+	retrying bool               // the writer's last round failed: it waits to retry, and settle does not wait for it
+	closing  bool
+	writers  sync.WaitGroup
+	stop     chan struct{} // closed by Close: a waiting state writer gives up
+	sched    *Scheduler    // the running scheduler, if any
+	plan     []story.Source
+	lastRun  Run
+	pruning  sync.Mutex // one Prune at a time
 	// beforePut, set by tests only, runs between classifying a feed and
 	// committing it.
 	beforePut func(source string)

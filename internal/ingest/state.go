@@ -204,6 +204,10 @@ func (in *Ingester) settle() {
 		in.mu.Unlock()
 		return
 	}
+	if in.retrying { // the writer failed and waits to retry: nothing to wait for now
+		in.mu.Unlock()
+		return
+	}
 	idle := in.idle
 	in.mu.Unlock()
 	<-idle
@@ -225,7 +229,7 @@ func (in *Ingester) writeLoop() {
 			}
 		}
 		if len(names) == 0 || in.closing {
-			in.writing = false
+			in.writing, in.retrying = false, false
 			close(in.idle)
 			in.mu.Unlock()
 			return
@@ -234,12 +238,19 @@ func (in *Ingester) writeLoop() {
 		err := in.write(names)
 		if err == nil {
 			wait = time.Second
+			in.mu.Lock()
+			in.retrying = false
+			in.mu.Unlock()
 			continue
 		}
 		in.log.Error("save source state; retrying", "sources", len(names), "in", wait, "err", err)
 		in.mu.Lock()
-		close(in.idle) // release settle's waiters; later ones wait for the retry
+		// Release settle's waiters, and let later ones through until a round
+		// succeeds: a settle that came after the failure would otherwise wait
+		// for the retry (and, with the disk still full, for the one after).
+		close(in.idle)
 		in.idle = make(chan struct{})
+		in.retrying = true
 		in.mu.Unlock()
 		select {
 		case <-time.After(wait):

@@ -346,7 +346,10 @@ func TestStateWriteFailureRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.full.Store(true)
-		r := in.RefreshAll(t.Context(), []story.Source{src}, true, nil)
+		// The writer's failed round comes before RefreshAll waits for it (the
+		// order a loaded machine gave): progress runs before that wait, and
+		// synctest.Wait returns once the writer has failed and sleeps.
+		r := in.RefreshAll(t.Context(), []story.Source{src}, true, func(ingest.Report) { synctest.Wait() })
 		if r[0].Status != story.StatusFailing {
 			t.Fatalf("refresh of a removed file = %+v, want failing", r[0])
 		}
