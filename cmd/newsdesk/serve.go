@@ -69,7 +69,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
 	d.cfg.Store(cfg)
 	d.ops = newOps(d, db, o.data, started)
-	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), Log: log,
+	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), CacheBytes: cfg.HTTP.RenderCache, Log: log,
 		Cache: d.ops.metrics,
 		Ready: func() error {
 			if !ready.Load() {
@@ -257,8 +257,8 @@ func (d *daemon) apply(cfg *config.Config) {
 	if d.addr != "" {
 		cfg.Listen = d.addr
 	}
-	if cfg.Listen != old.Listen || cfg.Admin != old.Admin {
-		d.log.Warn("listen and admin settings change only on restart")
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.HTTP.RenderCache != old.HTTP.RenderCache {
+		d.log.Warn("listen, admin and http.render_cache change only on restart")
 	}
 	if fetchRestartOnly(old.Fetch) != fetchRestartOnly(cfg.Fetch) {
 		d.log.Warn("fetch settings other than allow_networks change only on restart")

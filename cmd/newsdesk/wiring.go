@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -70,10 +71,16 @@ func site(cfg *config.Config) server.Site {
 	}
 }
 
-// caching is how long HTTP caches may keep what the server answers.
+// caching is how long HTTP caches may keep what the server answers: the
+// http section, max-age derived from the schedule unless it sets one.
 func caching(cfg *config.Config) server.Caching {
-	maxAge := cacheMaxAge(cfg)
-	return server.Caching{MaxAge: maxAge, SharedMaxAge: maxAge}
+	h := cfg.HTTP
+	maxAge := h.MaxAge
+	if maxAge == 0 {
+		maxAge = cacheMaxAge(cfg)
+	}
+	return server.Caching{MaxAge: maxAge, SharedMaxAge: cmp.Or(h.SharedMaxAge, maxAge),
+		StaleWhileRevalidate: h.StaleWhileRevalidate, StaleIfError: h.StaleIfError}
 }
 
 // cacheMaxAge derives the feeds' Cache-Control max-age from the refresh

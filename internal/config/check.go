@@ -105,6 +105,7 @@ func (c *checker) check(f *fileConfig) *Config {
 	c.admin(cfg.Admin)
 	cfg.Status.Public = c.exposure("status.public", f.Status.Public)
 	cfg.LogAccess = c.boolean("log_access", f.LogAccess)
+	cfg.HTTP = c.http(f.HTTP)
 
 	cfg.Sources = c.sources(f.Sources)
 	cfg.Topics, cfg.Set = c.topics(f.Topics, cfg.Sources)

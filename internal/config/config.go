@@ -42,6 +42,7 @@ type Config struct {
 	Retention Retention
 	Admin     Admin
 	Status    Status
+	HTTP      HTTP // how the feeds are served to readers and HTTP caches
 	LogLevel  slog.Level
 	LogAccess bool // one log line per HTTP request
 	// Fingerprint names this version of the file: the first 16 hex digits

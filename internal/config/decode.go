@@ -27,6 +27,7 @@ type fileConfig struct {
 	Admin     fileAdmin     `yaml:"admin"`
 	Status    fileStatus    `yaml:"status"`
 	LogAccess scalar        `yaml:"log_access"`
+	HTTP      fileHTTP      `yaml:"http"`
 	Sources   []fileSource  `yaml:"sources"`
 	Topics    []fileTopic   `yaml:"topics"`
 }
