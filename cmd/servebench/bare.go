@@ -127,6 +127,7 @@ func startBare(ctx context.Context, dir string) (*process, error) {
 		return nil, err
 	}
 	cmd := exec.Command(self, "bare", "-dir", dir)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -6,6 +6,9 @@
 // Usage (from the repository root):
 //
 //	go run ./cmd/servebench            the ratio table: newsdesk against a bare Go handler (and nginx) under wrk
+//	go run ./cmd/servebench ingest     readers' latency while a first fetch of 1,000 × 50 feeds runs
+//	go run ./cmd/servebench reclassify readers' latency while a topic edit re-files 1M stories
+//	go run ./cmd/servebench topics     memory and fill time of 1,000 topics × 3 formats
 //
 // Each prints its table on stdout and how it ran on stderr. Timings are
 // figures to read, never a pass/fail: the tool exits non-zero only when a
@@ -19,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -31,15 +35,25 @@ func main() {
 	}
 }
 
+// childEnv marks a helper process (readers, the bare server) this program
+// started of itself; a test binary's TestMain runs it as the command.
+const childEnv = "SERVEBENCH_CHILD"
+
+// newFlagSet returns cmd's flags, bound to o.
+func newFlagSet(cmd string, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("servebench "+cmd, flag.ContinueOnError)
+	o.register(fs, cmd)
+	return fs
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "ratio"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("servebench "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o options
-	o.register(fs, cmd)
+	fs := newFlagSet(cmd, &o)
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,8 +61,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "ratio":
 		return ratio(ctx, o, stdout)
+	case "ingest":
+		return underIngest(ctx, o, stdout)
+	case "reclassify":
+		return underReclassify(ctx, o, stdout)
+	case "topics":
+		return manyTopics(ctx, o, stdout)
 	case "bare":
 		return bare(ctx, o, stdout)
+	case "readers":
+		o.readerOpts.paths = strings.Split(o.paths, ",")
+		return runReaders(ctx, o.readerOpts, os.Stdin, stdout)
 	}
-	return fmt.Errorf("unknown command %q (want ratio)", cmd)
+	return fmt.Errorf("unknown command %q (want ratio, ingest, reclassify or topics)", cmd)
 }

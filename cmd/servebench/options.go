@@ -35,6 +35,12 @@ type options struct {
 	// bare (internal: the reference server started by ratio)
 	dir, listen string
 
+	// readers (internal: the polling clients of ingest and reclassify)
+	readerOpts  readersOptions
+	rate        float64
+	paths       string
+	renderCache string
+
 	keep bool // keep the temporary folder
 }
 
@@ -52,16 +58,26 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.StringVar(&o.nginx, "nginx", "auto", "nginx column: auto (when installed), on or off")
 		fs.StringVar(&o.profile, "profile", "", "`folder` to write newsdesk's cpu, heap, allocs, mutex and block profiles and gctrace to, taken under load")
 	case "ingest":
+		o.itemBytes = 1500 // the ingest benchmark's feeds: ~90 KB each
 		fs.IntVar(&o.feeds, "feeds", 1000, "upstream feeds fetched for the first time")
 		fs.IntVar(&o.perFeed, "per-feed", 50, "items per upstream feed")
 		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
+		fs.Float64Var(&o.rate, "rate", 8, "polls per second of each reader")
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest")
 	case "reclassify":
+		o.itemBytes = 1500
 		fs.IntVar(&o.stories, "stories", 1_000_000, "stories in the store the topic edit re-files")
 		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
+		fs.Float64Var(&o.rate, "rate", 8, "polls per second of each reader")
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification")
 	case "topics":
 		fs.IntVar(&o.topics, "topics", 1000, "topics, each cached in 3 formats")
+		fs.StringVar(&o.renderCache, "render-cache", "", "http.render_cache for the daemon (default the config's default)")
+	case "readers":
+		fs.StringVar(&o.readerOpts.base, "base", "", "the daemon's base URL")
+		fs.StringVar(&o.paths, "paths", "", "comma-separated paths to poll")
+		fs.IntVar(&o.readerOpts.conns, "conns", 256, "readers, one connection each")
+		fs.Float64Var(&o.readerOpts.rate, "rate", 8, "polls per second of each reader")
 	case "bare":
 		fs.StringVar(&o.dir, "dir", "", "folder holding the response to serve")
 		fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "listen address")

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// benchTopics is how many topics the ingest and reclassify runs serve; the
+// readers poll every format of each.
+const benchTopics = 10
+
+// fetchConfig lets the daemon fetch the loopback upstream and keeps every
+// story the runs make.
+const fetchConfig = `fetch: {allow_networks: [127.0.0.1/32], min_interval: 1s}
+retention: {max_age: 36500d, max_stories: 10000000}
+`
+
+// underIngest measures readers polling cached feeds while the daemon's first
+// fetch of o.feeds × o.perFeed new upstream items runs, against the same
+// readers with no ingest. The new items are newer than what the topics
+// list, so the polled feeds change all through the fetch.
+func underIngest(ctx context.Context, o options, stdout io.Writer) error {
+	r, err := measureIngest(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%d keep-alive readers, %g polls/s each (gzip, If-None-Match) on %d cached feeds; first fetch of %d × %d items took %v (%d sources failed)\n\n",
+		o.readers, o.rate, r.feeds, o.feeds, o.perFeed, r.took.Round(100*time.Millisecond), r.failed)
+	printPhases(stdout, []*phaseResult{r.idle, r.busy}, map[string]string{"idle": "idle", "ingest": "first fetch"})
+	return r.check()
+}
+
+// loadResult is what readers saw idle and under a load (ingest or
+// re-classification), and how long the load took.
+type loadResult struct {
+	idle, busy *phaseResult
+	feeds      int // feeds the readers polled
+	took       time.Duration
+	failed     int // sources whose first fetch failed
+}
+
+// check fails a run whose readers got an error or a stale answer: those
+// are wrong answers, not slow ones.
+func (r *loadResult) check() error {
+	for _, p := range []*phaseResult{r.idle, r.busy} {
+		if p.Errors > 0 || p.Stale > 0 {
+			return fmt.Errorf("%s: %d errors (first: %s), %d stale answers", p.Name, p.Errors, p.FirstErr, p.Stale)
+		}
+	}
+	if r.failed > 0 {
+		return fmt.Errorf("%d sources failed their first fetch", r.failed)
+	}
+	return nil
+}
+
+func measureIngest(ctx context.Context, o options) (*loadResult, error) {
+	env, err := newEnv(o)
+	if err != nil {
+		return nil, err
+	}
+	defer env.close()
+	bin, err := buildNewsdesk(ctx, env.root, env.dir)
+	if err != nil {
+		return nil, err
+	}
+	corpus, err := newCorpus(env.root)
+	if err != nil {
+		return nil, err
+	}
+	logf(o, "generating %d + %d upstream feeds of %d items", benchTopics, o.feeds, o.perFeed)
+	docs := map[string][]byte{}
+	var warm, fresh []source
+	up, err := serveUpstream(docs)
+	if err != nil {
+		return nil, err
+	}
+	defer up.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range benchTopics {
+		name := fmt.Sprintf("w%d", i)
+		docs["/"+name+".xml"] = corpus.rss(feedSpec{name: name, items: o.items, itemBytes: o.itemBytes,
+			categories: []string{fmt.Sprintf("cat%d", i)}, offset: 1000 * time.Hour})
+		warm = append(warm, source{name, up.URL + "/" + name + ".xml"})
+	}
+	for i := range o.feeds {
+		name := fmt.Sprintf("n%d", i)
+		docs["/"+name+".xml"] = corpus.rss(feedSpec{name: name, items: o.perFeed, itemBytes: o.itemBytes,
+			categories: []string{fmt.Sprintf("cat%d", i%benchTopics)}, offset: time.Duration(rng.IntN(200*60)) * time.Minute})
+		fresh = append(fresh, source{name, up.URL + "/" + name + ".xml"})
+	}
+	var topics []benchTopic
+	for i := range benchTopics {
+		topics = append(topics, benchTopic{fmt.Sprintf("t%d", i), fmt.Sprintf("cat%d", i), o.items})
+	}
+	cfg := filepath.Join(env.dir, "newsdesk.yaml")
+	if err := writeConfig(cfg, warm, topics, fetchConfig); err != nil {
+		return nil, err
+	}
+	d, err := startDaemon(ctx, bin, cfg, filepath.Join(env.dir, "data", "newsdesk.db"), filepath.Join(env.dir, "newsdesk.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer d.stop()
+	paths, err := warmFeeds(ctx, d, topics, o.items)
+	if err != nil {
+		return nil, err
+	}
+
+	readers, err := startReaders(d.base, paths, o.readers, o.rate)
+	if err != nil {
+		return nil, err
+	}
+	logf(o, "%d readers polling %d feeds %g times a second each; idle for %v", o.readers, len(paths), o.rate, o.idle)
+	// Connections made and every feed read once (a 200) before the figures start.
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return nil, err
+	}
+	readers.phase("idle")
+	if err := sleep(ctx, o.idle); err != nil {
+		return nil, err
+	}
+	readers.phase("ingest")
+	start := time.Now()
+	logf(o, "adding %d sources: the daemon fetches each for the first time", o.feeds)
+	if err := rewriteConfig(cfg, append(warm, fresh...), topics, fetchConfig); err != nil {
+		return nil, err
+	}
+	done := regexp.MustCompile(`msg=("refresh failed"|refreshed) source=n\d+ `)
+	for d.logs.count(done) < o.feeds {
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+		if time.Since(start) > time.Hour {
+			return nil, fmt.Errorf("the first fetch did not finish within an hour (%d of %d sources)", d.logs.count(done), o.feeds)
+		}
+	}
+	took := time.Since(start)
+	readers.phase("after")
+	phases, err := readers.stop()
+	if err != nil {
+		return nil, err
+	}
+	failed := d.logs.count(regexp.MustCompile(`msg="refresh failed" source=n\d+ `))
+	r := &loadResult{idle: phases["idle"], busy: phases["ingest"], feeds: len(paths), took: took, failed: failed}
+	if r.idle == nil || r.busy == nil {
+		return nil, fmt.Errorf("the readers reported no idle or ingest phase")
+	}
+	return r, nil
+}
+
+// warmFeeds waits until every topic lists its items in every format, reads
+// each once so it is cached, and returns the feeds' paths.
+func warmFeeds(ctx context.Context, d *daemon, topics []benchTopic, items int) ([]string, error) {
+	var paths []string
+	for _, t := range topics {
+		for _, ext := range []string{"rss", "atom", "json"} {
+			p := "/topics/" + t.slug + "." + ext
+			if err := waitFeed(ctx, d.base+p, items, 10*time.Minute); err != nil {
+				return nil, err
+			}
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
+}
+
+// printPhases prints the readers' figures, one phase a row, and the p99
+// ratio of each later phase to the first.
+func printPhases(w io.Writer, phases []*phaseResult, labels map[string]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "phase\trequests\terrors\tstale\tnew versions\tp50\tp99\tmax\tp99 / idle p99")
+	for _, p := range phases {
+		if p == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%v\t%v\t%v\t%.2f\n", labels[p.Name], p.Requests, p.Errors, p.Stale, p.Changed,
+			ms(p.P50), ms(p.P99), ms(p.Max), float64(p.P99)/float64(max(phases[0].P99, 1)))
+	}
+	tw.Flush()
+	for _, p := range phases {
+		if p != nil && p.FirstErr != "" {
+			fmt.Fprintf(w, "first error (%s): %s\n", labels[p.Name], p.FirstErr)
+		}
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+// serveUpstream serves docs by path on a loopback port, with the validators
+// a real upstream sends.
+func serveUpstream(docs map[string][]byte) (*upstream, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	modified := time.Now().UTC().Truncate(time.Second)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, ok := docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		http.ServeContent(w, r, "", modified, strings.NewReader(string(doc)))
+	})}
+	go srv.Serve(ln)
+	return &upstream{srv: srv, URL: "http://" + ln.Addr().String()}, nil
+}
+
+type upstream struct {
+	srv *http.Server
+	URL string
+}
+
+func (u *upstream) Close() { u.srv.Close() }
+
+// rewriteConfig replaces the config file the way an editor saves it (write
+// then rename), which the daemon's watcher turns into a reload.
+func rewriteConfig(path string, sources []source, topics []benchTopic, extra string) error {
+	tmp := path + ".tmp"
+	if err := writeConfig(tmp, sources, topics, extra); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
