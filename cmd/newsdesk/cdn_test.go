@@ -79,7 +79,7 @@ topics:
 	}()
 	line, _ := logs.waitFor(t, 0, "msg=serving")
 	origin := "http://" + regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)[1]
-	logs.waitFor(t, 0, "msg=refreshed") // the start-up fetch
+	logs.waitFor(t, 0, `msg="refresh run" trigger=start-up`) // the start-up fetch
 
 	// Between nginx and newsdesk, a counter of the requests that reach us.
 	var touched atomic.Int64

@@ -69,7 +69,7 @@ func writeConfig(path string, sources []source, topics []benchTopic, extra strin
   public_url: http://127.0.0.1:8080
 listen: "127.0.0.1:0"
 refresh: "@every 1h"
-log_level: info
+log_level: debug # servebench counts the per-source "refreshed" lines
 `)
 	b.WriteString(extra)
 	b.WriteString("sources:\n")

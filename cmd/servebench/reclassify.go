@@ -138,7 +138,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 // every rule, so that each value is a real edit of every topic.
 func reclassifyConfig(sources []source, edit int) string {
 	var b strings.Builder
-	b.WriteString("site: {title: servebench, public_url: \"http://127.0.0.1:8080\"}\nlisten: \"127.0.0.1:0\"\nrefresh: \"@every 1h\"\n")
+	b.WriteString("site: {title: servebench, public_url: \"http://127.0.0.1:8080\"}\nlisten: \"127.0.0.1:0\"\nrefresh: \"@every 1h\"\nlog_level: debug\n")
 	b.WriteString(fetchConfig)
 	b.WriteString("sources:\n")
 	for _, s := range sources {
