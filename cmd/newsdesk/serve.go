@@ -69,8 +69,9 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
 	d.cfg.Store(cfg)
 	d.ops = newOps(d, db, o.data, started)
-	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), CacheBytes: cfg.HTTP.RenderCache, Log: log,
-		Cache: d.ops.metrics,
+	cpu := backgroundCPU()
+	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), CacheBytes: cfg.HTTP.RenderCache,
+		CPU: cpu, Log: log, Cache: d.ops.metrics,
 		Ready: func() error {
 			if !ready.Load() {
 				return errors.New("starting or stopping")
@@ -82,6 +83,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	d.fc = fetch.New(fetchOptions(cfg))
 	iopts := ingestOptions(cfg, d.changed)
 	iopts.Observe = d.ops.fetched
+	iopts.CPU = cpu
 	in := ingest.New(d.fc, db, cfg.Set, log, iopts)
 	d.in = in
 	defer func() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -54,6 +55,14 @@ func ingestOptions(cfg *config.Config, changed func(...string)) ingest.Options {
 		MaxStories:  cfg.Retention.MaxStories,
 		Changed:     func(slugs []string) { changed(slugs...) },
 	}
+}
+
+// backgroundCPU is the slots the daemon's background work (parsing and
+// classifying fetched feeds, re-classifying, rendering changed feeds ahead
+// of readers) shares: one fewer than the cores Go runs on, at least one, so
+// that readers always find a core free however much ingest has to do.
+func backgroundCPU() chan struct{} {
+	return make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
 }
 
 func plan(cfg *config.Config) ingest.Plan {

@@ -43,6 +43,12 @@ type Options struct {
 	ObserveRun func(Run)
 	// Now is the clock [time.Now].
 	Now func() time.Time
+	// CPU, when set, bounds the CPU-heavy work of ingest: a parse and
+	// classification, and a re-classification, each hold one of its slots.
+	// The daemon shares it with the server's re-renders and gives it one
+	// slot fewer than the machine has cores, so background work always
+	// leaves a core to the readers (issue 11: their p99 under ingest).
+	CPU chan struct{}
 }
 
 // Store is the part of the store the write path uses.
@@ -114,6 +120,16 @@ func New(f *fetch.Client, db Store, topics *topic.Set, log *slog.Logger, opts Op
 		states: map[string]*cached{}, failing: map[string]string{}, stop: make(chan struct{})}
 	in.topics.Store(topics)
 	return in
+}
+
+// withCPU runs f holding a slot of Options.CPU, waiting for one; the slot
+// is given back however f ends.
+func (in *Ingester) withCPU(f func()) {
+	if in.opts.CPU != nil {
+		in.opts.CPU <- struct{}{}
+		defer func() { <-in.opts.CPU }()
+	}
+	f()
 }
 
 // Report is the outcome of refreshing one source: what a metrics exporter
@@ -332,7 +348,10 @@ func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, pr
 		return st, nil, nil
 	}
 
-	feed, err := parse.Stories(parse.Input{Source: src, Body: res.Body, ContentType: res.ContentType, URL: res.FinalURL}, now)
+	var feed *parse.Feed
+	in.withCPU(func() {
+		feed, err = parse.Stories(parse.Input{Source: src, Body: res.Body, ContentType: res.ContentType, URL: res.FinalURL}, now)
+	})
 	if err != nil {
 		// Keep the old validators: a garbled body must not be "cached" as good.
 		st, why = in.failed(st, now, err)
@@ -369,9 +388,11 @@ func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, 
 	defer in.classify.RUnlock()
 	start := time.Now()
 	set := in.topics.Load()
-	for i := range stories {
-		stories[i].Topics = set.Classify(stories[i])
-	}
+	in.withCPU(func() {
+		for i := range stories {
+			stories[i].Topics = set.Classify(stories[i])
+		}
+	})
 	took := time.Since(start)
 	if in.beforePut != nil {
 		in.beforePut(name)
@@ -428,7 +449,9 @@ func (in *Ingester) SetTopics(ctx context.Context, set *topic.Set) error {
 	in.classify.Lock()
 	defer in.classify.Unlock()
 	old := in.topics.Swap(set)
-	changed, err := in.db.Reclassify(ctx, set.Classify)
+	var changed []string
+	var err error
+	in.withCPU(func() { changed, err = in.db.Reclassify(ctx, set.Classify) }) // the store re-files on this one goroutine
 	if err != nil {
 		// The store kept the old indexes: classify new stories as they are,
 		// or they would be the only ones filed under the new topics.

@@ -86,6 +86,7 @@ type cache struct {
 	limit       int64
 	hits, fills *atomic.Uint64
 	observer    CacheObserver
+	cpu         chan struct{} // slots for the renders invalidate does; nil: unbounded
 
 	// slots are the lock-free read side of the fixed-path entries, built
 	// once by the state; an entry is published to its slot when it is
@@ -286,7 +287,7 @@ func (c *cache) invalidate(slugs []string) {
 		k := j.old.key
 		ne := &entry{ready: make(chan struct{}), fill: j.old.fill, key: k}
 		start := time.Now()
-		ct, err := ne.refill()
+		ct, err := ne.refill(c.cpu)
 		c.observer.CacheFill(k.kind, time.Since(start), err)
 		close(ne.ready)
 		c.mu.Lock()
@@ -308,10 +309,14 @@ func (c *cache) invalidate(slugs []string) {
 	}
 }
 
-// refill runs e's fill, turning a panic into an error: an invalidation runs
-// on the caller's goroutine (the ingester's), which a bad render must not
-// take down.
-func (e *entry) refill() (ct content, err error) {
+// refill runs e's fill holding a slot of cpu (when set), turning a panic
+// into an error: an invalidation runs on the caller's goroutine (the
+// ingester's), which a bad render must not take down.
+func (e *entry) refill(cpu chan struct{}) (ct content, err error) {
+	if cpu != nil {
+		cpu <- struct{}{}
+		defer func() { <-cpu }()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = errFillPanicked

@@ -48,6 +48,10 @@ type Options struct {
 	Log        *slog.Logger  // nil discards
 	Ready      func() error  // /readyz answers 503 with its error; nil means ready
 	Cache      CacheObserver // told of every cache hit, miss and fill (metrics); nil tells no one
+	// CPU, when set, bounds the renders Invalidate does ahead of readers:
+	// each holds one of its slots. The daemon shares it with ingest (see
+	// ingest.Options.CPU) so that background work leaves a core to readers.
+	CPU chan struct{}
 }
 
 // CacheObserver sees what the render cache does. kind is the document's
@@ -101,6 +105,7 @@ type Server struct {
 	now   func() time.Time
 
 	cacheBytes  int64
+	cpu         chan struct{}
 	state       atomic.Pointer[state]
 	hits, fills atomic.Uint64
 	observer    CacheObserver // never nil
@@ -134,7 +139,7 @@ type Stats struct {
 // New returns a Server with every route registered.
 func New(o Options) *Server {
 	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, mux: http.NewServeMux(), now: time.Now, cacheBytes: o.CacheBytes,
-		observer: o.Cache}
+		observer: o.Cache, cpu: o.CPU}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -184,6 +189,7 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 		}
 	}
 	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills, s.observer)
+	st.cache.cpu = s.cpu
 	for _, hub := range site.Hubs {
 		st.hubLinks = append(st.hubLinks, "<"+hub+`>; rel="hub"`)
 	}
