@@ -58,6 +58,8 @@ type Metrics struct {
 	mu   sync.Mutex
 	seen map[string]bool // sources with per-source series
 
+	bySeries sync.Map // requestKey → requestSeries
+
 	fetches       *prometheus.CounterVec
 	fetchDuration *prometheus.HistogramVec
 	fetchBytes    *prometheus.CounterVec
@@ -191,12 +193,37 @@ func (m *Metrics) CacheFill(kind string, took time.Duration, err error) {
 
 // Request counts one answered HTTP request. route is the matched pattern
 // without its method ("" when nothing matched).
+//
+// It runs on every request, so each (route, code)'s series is looked up
+// once and kept: a later request costs a map read, not label hashing and a
+// formatted code.
 func (m *Metrics) Request(route string, status int, took time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.requestDuration.WithLabelValues(route).Observe(took.Seconds())
+	k := requestKey{route, status}
+	s, ok := m.bySeries.Load(k)
+	if !ok {
+		s, _ = m.bySeries.LoadOrStore(k, requestSeries{
+			count:    m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			duration: m.requestDuration.WithLabelValues(route),
+		})
+	}
+	rs := s.(requestSeries)
+	rs.count.Inc()
+	rs.duration.Observe(took.Seconds())
+}
+
+// requestKey and requestSeries are Request's cache of series. Routes are
+// the mux's patterns and codes the handlers', so it stays small.
+type requestKey struct {
+	route  string
+	status int
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // Applied records that a config was applied at at: the start-up config or
