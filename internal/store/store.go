@@ -34,11 +34,14 @@
 //
 // # Link groups
 //
-// Stories of different sources with the same Link form a link group; one of
-// them, the representative, is listed for the group and the others are
-// duplicates, hidden from every listing. Who represents a group depends only
-// on the copies stored, never on the order Puts committed in: see Prefer,
-// Joins and Regroup, which engines call instead of deciding themselves.
+// Stories of different sources whose links share a key (GroupKeys: the link,
+// and the link without its fragment) form a link group; one of them, the
+// representative, is listed for the group and the others are duplicates,
+// hidden from every listing. Who represents a group depends only on the
+// copies stored, never on the order Puts committed in: see Prefer, Joins and
+// Regroup, which engines call instead of deciding themselves. When another
+// member takes over, the group is listed at that member's Published and Seq
+// (a Since poller may meet it again, under the same FeedID, as an update).
 //
 // # Consistency
 //
@@ -49,6 +52,20 @@
 // once. Writers may wait for one another; readers should not wait for
 // writers (an engine may make them wait briefly, never for a whole
 // Reclassify or Prune).
+//
+// # Writing an engine
+//
+// An engine is a package under store (store/bolt is one) whose type
+// implements Store, opened by cmd/newsdesk's openStore, the one place that
+// picks an engine from --data. It keeps, per story, the stored form (every
+// field but Topics, which its indexes give back on reading, with Merged kept
+// apart until Listed folds it in), and indexes: by Published then ID for
+// Recent (both topic and all-stories), by Seq for Since and Prune, by link
+// key, and per topic. It calls the policies here at the points Put, Prune and
+// Reclassify name, and decides nothing of its own about dates, groups or
+// retention. Its tests call storetest.Run with a constructor of fresh
+// stores; implementing storetest.Checker (a full consistency check) lets
+// the suite verify the engine's indexes after every test.
 package store
 
 import (
