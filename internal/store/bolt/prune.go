@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -151,6 +152,9 @@ func (w *writer) remove(id string, cascade bool) (int, error) {
 			if err := w.regroup(f, true); err != nil {
 				return n, err
 			}
+			if err := w.releaseOrphans(f.ID, s.Link); err != nil {
+				return n, err
+			}
 		}
 	}
 	if err := w.tombstone(id); err != nil {
@@ -195,4 +199,31 @@ func expireTombstones(tx *bbolt.Tx, cutoff uint64) (int, error) {
 		return 0, err
 	}
 	return len(keys), nil
+}
+
+// releaseOrphans gives up the keys of link (a pruned member's) that the
+// representative rep holds and no remaining member's link has: a key left
+// with a group that no longer carries the link would outlive the group.
+func (w *writer) releaseOrphans(rep, link string) error {
+	f, ok, err := w.load(rep)
+	if err != nil || !ok {
+		return err
+	}
+	keep := store.GroupKeys(f.Link)
+	for _, r := range f.AlsoIn {
+		d, ok, err := w.load(r.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			keep = append(keep, store.GroupKeys(d.Link)...)
+		}
+	}
+	var orphans []string
+	for _, key := range store.GroupKeys(link) {
+		if !slices.Contains(keep, key) {
+			orphans = append(orphans, key)
+		}
+	}
+	return w.release(rep, orphans)
 }

@@ -248,3 +248,37 @@ func testEditsAreSignalled(t *testing.T, h harness) {
 		t.Errorf("Updated moved again to %v on an unchanged re-fetch", g.Updated)
 	}
 }
+
+// testLinkKeysFollowTheGroup moves a group's link keys through a take-over
+// and two prunes: a later copy with a pruned member's link still finds the
+// group, and once the group is gone no key is left held by a story that is
+// gone (the engine's check, where it has one, looks).
+func testLinkKeysFollowTheGroup(t *testing.T, h harness) {
+	db := h.open(t)
+	stub := copyOf("alpha", time.Time{}, "")
+	stub.Link = sharedLink + "#top"
+	put(t, db, "alpha", t0, stub)
+	full := copyOf("zulu", t0.Add(-time.Hour), "<p>full text</p>")
+	put(t, db, "zulu", t0.Add(time.Hour), full)
+	if g := get(t, db, stub.ID); g.DuplicateOf != full.ID {
+		t.Fatalf("stub is a duplicate of %q, want %s", g.DuplicateOf, full.ID)
+	}
+	// The stub, ingested first, goes alone.
+	if n, err := db.Prune(t.Context(), store.Retention{MaxStories: 1}, t0.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the stub", n, err)
+	}
+	check(t, db)
+	// Then the representative.
+	if n, err := db.Prune(t.Context(), store.Retention{MaxAge: time.Minute}, t0.Add(3*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the representative", n, err)
+	}
+	check(t, db)
+	again := copyOf("other", t0, "")
+	again.Link = sharedLink + "#top"
+	if res := put(t, db, "other", t0.Add(5*time.Hour), again); res.New != 1 {
+		t.Fatalf("Put after the group went = %+v", res)
+	}
+	if g := get(t, db, again.ID); g.DuplicateOf != "" {
+		t.Errorf("a copy after the group was pruned joined %q", g.DuplicateOf)
+	}
+}

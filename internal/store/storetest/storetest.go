@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Fragments", testFragments},
 		{"UndatedKeepsUpstreamOrder", testUndatedKeepsUpstreamOrder},
 		{"EditsAreSignalled", testEditsAreSignalled},
+		{"LinkKeysFollowTheGroup", testLinkKeysFollowTheGroup},
 		{"ReopenKeepsStoriesAndSources", testReopenKeepsStoriesAndSources},
 		{"GetUnknown", testGetUnknown},
 		{"Stats", testStats},
