@@ -2,9 +2,12 @@
 // JSON Feed) into normalized stories, using gofeed.
 //
 // gofeed does the format work; this package defends it against hostile input
-// (nesting depth, charsets, panics) and repairs what it gets wrong or leaves
-// undone: zone abbreviations outside the US/EU table, relative and tracking
-// links, HTML versus plain text, and unsanitized markup.
+// (nesting depth, entity declarations, charsets gofeed cannot read such as
+// UTF-16 and UTF-32, panics) and repairs what it gets wrong or leaves undone:
+// dates in shapes and elements it does not read, relative links (xml:base,
+// the fetch URL), tracking parameters and internationalised hosts, HTML
+// versus plain text, Base64 Atom content, unsanitized markup, untitled
+// entries, and a JSON Feed in which one item is malformed.
 package parse
 
 import (
