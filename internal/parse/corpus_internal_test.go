@@ -209,7 +209,7 @@ func (c *corpusTally) report(t *testing.T, verbose bool) {
 		t.Logf("  date not read: %s", u)
 	}
 	if len(c.unmatched) > 0 {
-		t.Logf("documents whose entries the raw scan and gofeed count differently (dates counted by document): %d", len(c.unmatched))
+		t.Logf("documents whose entries the raw scan and gofeed count differently (their entries past the shorter count are not in the date figure): %d", len(c.unmatched))
 		if verbose {
 			for _, u := range c.unmatched {
 				t.Logf("  unmatched: %s", u)
