@@ -155,9 +155,12 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	ready.Store(true)
-	log.Info("serving", "addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
-		"status", "http://"+aln.Addr().String()+"/status",
-		"sources", len(cfg.Sources), "topics", len(cfg.Topics), "next_fetch", sched.Next())
+	attrs := []any{"addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
+		"status", "http://" + aln.Addr().String() + "/status", "sources", len(cfg.Sources), "topics", len(cfg.Topics)}
+	if next := sched.Next(); !next.IsZero() { // zero while every source is in the start-up run
+		attrs = append(attrs, "next_fetch", next)
+	}
+	log.Info("serving", attrs...)
 
 	// Reloads end before the writers stop and the store closes: a reload
 	// re-classifying when the daemon is told to stop is cancelled by ctx,

@@ -444,3 +444,31 @@ func TestStopAndScheduleAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestMinIntervalBoundsAFastSchedule polls a source on "@every 1m" with a
+// min_interval of 5m: it is polled every fifth tick, and the status says
+// why the ticks between are skipped.
+func TestMinIntervalBoundsAFastSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newSchedFixture(t, ingest.Options{MinInterval: 5 * time.Minute})
+		src := f.feed(t, "src", rss("Ice storm"))
+		start := time.Now()
+		sched, err := f.in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1m", Sources: []story.Source{src}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sched.Stop()
+		time.Sleep(11*time.Minute + 30*time.Second)
+		synctest.Wait()
+		if got := f.polls("src", start); !slices.Equal(got, []int{0, 5, 10}) {
+			t.Errorf("polled at minutes %v, want [0 5 10]", got)
+		}
+		st, err := f.in.Status(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := st.Sources[0]; s.Next.Sub(start) != 15*time.Minute || s.Why != ingest.WhyMinInterval {
+			t.Errorf("next poll in %v (%s), want 15m (min-interval)", s.Next.Sub(start), s.Why)
+		}
+	})
+}
