@@ -24,8 +24,11 @@ const costFactor = 20
 // it whole as Explain does, and returns the cost and the limit it is held
 // to. A first run well under MaxRegexCost settles it (every ordinary regex
 // on an ordinary machine); otherwise the limit is calibrated against a plain
-// word regex measured now, and the fastest of a few runs is the cost, so a
-// busy moment does not refuse an ordinary regex.
+// word regex measured now, and the cost is the fastest of up to five runs,
+// stopping at the first run within the limit: a regex is refused only when
+// every run is over, so a busy moment (a preempted run on a loaded machine
+// takes tens of milliseconds whatever it runs) never refuses an ordinary
+// regex.
 func regexCost(re *regexp.Regexp) (cost, limit time.Duration) {
 	text := costStory()
 	run := func(re *regexp.Regexp) time.Duration {
@@ -39,14 +42,11 @@ func regexCost(re *regexp.Regexp) (cost, limit time.Duration) {
 	}
 	ref := referenceRegex()
 	base := run(ref)
-	for range 2 {
+	for range 4 {
 		base = min(base, run(ref))
 	}
 	limit = max(MaxRegexCost, costFactor*base)
-	if cost > 3*limit {
-		return cost, limit // no doubt: spare the machine more runs
-	}
-	for range 2 {
+	for i := 0; i < 4 && cost > limit; i++ {
 		cost = min(cost, run(re))
 	}
 	return cost, limit
