@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Activity", testActivity},
 		{"MetaSurvivesReopen", testMetaSurvivesReopen},
 		{"Backup", testBackup},
+		{"Port", testPort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, h) })
