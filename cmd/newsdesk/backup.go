@@ -64,7 +64,7 @@ func backup(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "backup of %s written to %s (%d bytes)\n", o.data, dst, info.Size())
+	fmt.Fprintf(e.stdout, "backup of %s written to %s (%d bytes)\n", shownData(o.data), dst, info.Size())
 	return nil
 }
 

@@ -11,6 +11,7 @@
 //	newsdesk status   [--json]                              every source's and topic's health, the config, the process
 //	newsdesk compact  [--data F]                            shrink (or salvage) a stopped store
 //	newsdesk backup   [--data F] FILE                       copy the store, while the daemon runs too
+//	newsdesk migrate-store --from A --to B                  copy a store into another engine (bbolt ⇄ PostgreSQL)
 //	newsdesk version
 //
 // --config, --data and --addr also come from NEWSDESK_CONFIG, NEWSDESK_DATA
@@ -63,6 +64,7 @@ commands:
   status             show every source's health, every topic, the config and the process
   compact            rewrite the stopped store without its free pages (or salvage a damaged one)
   backup FILE        write a consistent copy of the store to FILE, while the daemon runs too
+  migrate-store      copy a whole store into an empty one: bbolt to PostgreSQL, or back
   health             exit 0 when the daemon on --addr is ready (for container health checks)
   version            print the version
 
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return compact(e, rest)
 	case "backup":
 		return backup(ctx, e, rest)
+	case "migrate-store":
+		return migrateStore(ctx, e, rest)
 	case "health":
 		return health(ctx, e, rest)
 	case "version":
@@ -119,7 +123,7 @@ func (e env) flags(command string, o *options) *flag.FlagSet {
 		return fallback
 	}
 	fs.StringVar(&o.config, "config", def("NEWSDESK_CONFIG", "config/newsdesk.yaml"), "`path` of the YAML config (env NEWSDESK_CONFIG)")
-	fs.StringVar(&o.data, "data", def("NEWSDESK_DATA", "data/newsdesk.db"), "`path` of the bbolt story database; its folder is created (env NEWSDESK_DATA)")
+	fs.StringVar(&o.data, "data", def("NEWSDESK_DATA", "data/newsdesk.db"), "`path` of the bbolt story database (its folder is created), or a postgres:// URL (env NEWSDESK_DATA)")
 	fs.StringVar(&o.addr, "addr", def("NEWSDESK_ADDR", ""), "listen `address`, overriding the config's listen (env NEWSDESK_ADDR; default :8080)")
 	return fs
 }

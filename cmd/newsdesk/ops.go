@@ -32,7 +32,7 @@ func newOps(d *daemon, db store.Store, data string, started time.Time) *ops {
 		}
 		return d.sched.Next()
 	}})
-	o.status = status.New(status.Options{Store: db, Config: d.config, Live: o.live, Version: version(), StorePath: data,
+	o.status = status.New(status.Options{Store: db, Config: d.config, Live: o.live, Version: version(), StorePath: shownData(data),
 		Schedule: func(ctx context.Context) (ingest.Status, error) {
 			if d.in == nil { // before the ingester exists
 				return ingest.Status{}, nil

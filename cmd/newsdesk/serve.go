@@ -132,11 +132,16 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 			adminSrv.Close()
 		}
 	}()
-	unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token)
-	if err != nil {
-		return err
+	// A bbolt store is one process's: fetch and preview find the daemon
+	// through the file beside it. Every process opens a PostgreSQL store
+	// itself, so there is nothing to announce.
+	if !isDatabaseURL(o.data) {
+		unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token)
+		if err != nil {
+			return err
+		}
+		defer unannounce()
 	}
-	defer unannounce()
 
 	mux := http.NewServeMux()
 	if cfg.Admin.Token != "" {

@@ -55,7 +55,7 @@ func statusCmd(ctx context.Context, e env, args []string) error {
 		} else if cerr != nil {
 			return cerr
 		}
-		g := status.New(status.Options{Store: db, Config: func() *config.Config { return cfg }, Version: version(), StorePath: o.data})
+		g := status.New(status.Options{Store: db, Config: func() *config.Config { return cfg }, Version: version(), StorePath: shownData(o.data)})
 		if rep, err = g.Gather(ctx); err != nil {
 			return err
 		}

@@ -2,12 +2,12 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
@@ -17,6 +17,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/server"
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/store/bolt"
+	"github.com/newsdesk/newsdesk/internal/store/postgres"
 )
 
 // This file translates the config into each package's options: the only
@@ -123,10 +124,15 @@ func openOrDial(data string) (db store.Store, c *admin.Client, err error) {
 // openStore opens the store --data names, choosing its engine: this is the
 // one place that knows the engines. A postgres:// or postgresql:// URL
 // selects PostgreSQL; anything else is the path of a bbolt file. A store
-// another process holds gives an error wrapping store.ErrLocked.
+// another process holds gives an error wrapping store.ErrLocked (bbolt only:
+// any number of processes share a PostgreSQL store).
 func openStore(data string, timeout time.Duration) (store.Store, error) {
 	if isDatabaseURL(data) {
-		return nil, errors.New("open store: the PostgreSQL engine is not built yet; give --data a file path")
+		// A server that does not answer fails the open, with its URL
+		// (password hidden) and the reason.
+		ctx, cancel := context.WithTimeout(context.Background(), max(timeout, 15*time.Second))
+		defer cancel()
+		return postgres.Open(ctx, data, postgres.Options{})
 	}
 	db, err := bolt.Open(data, bolt.Options{Timeout: timeout})
 	if err != nil {
@@ -137,6 +143,13 @@ func openStore(data string, timeout time.Duration) (store.Store, error) {
 
 // isDatabaseURL reports whether --data names a database server rather than
 // a file.
-func isDatabaseURL(data string) bool {
-	return strings.HasPrefix(data, "postgres://") || strings.HasPrefix(data, "postgresql://")
+func isDatabaseURL(data string) bool { return postgres.IsURL(data) }
+
+// shownData is --data as messages, logs and the status page show it: a
+// database URL without its password.
+func shownData(data string) string {
+	if isDatabaseURL(data) {
+		return postgres.Redact(data)
+	}
+	return data
 }

@@ -148,6 +148,10 @@ func Open(ctx context.Context, data string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", shown, err)
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open %s: %w", shown, oneLine{redacted{err, data}})
+	}
 	db := &DB{pool: pool, url: shown, opts: opts, me: token()}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
@@ -169,6 +173,24 @@ func redactAll(msg, data string) string {
 	}
 	return msg
 }
+
+// oneLine is an error whose message fits one line: pgx lists each address
+// it tried on a line of its own.
+type oneLine struct{ error }
+
+func (e oneLine) Error() string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(e.error.Error(), "\n\t", "; ")), " ")
+}
+func (e oneLine) Unwrap() error { return e.error }
+
+// redacted is an error whose message never holds data's password.
+type redacted struct {
+	error
+	data string
+}
+
+func (e redacted) Error() string { return redactAll(e.error.Error(), e.data) }
+func (e redacted) Unwrap() error { return e.error }
 
 // token is a process-unique name: host, pid and 6 random bytes, so a
 // restarted process never mistakes its predecessor's lease for its own.
