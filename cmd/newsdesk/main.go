@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 	"syscall"
 )
 
@@ -51,6 +52,7 @@ type env struct {
 // options are the flags every subcommand shares.
 type options struct {
 	config, data, addr string
+	lease              time.Duration // serve only
 }
 
 const usage = `usage: newsdesk <command> [flags]

@@ -27,18 +27,17 @@ type ops struct {
 func newOps(d *daemon, db store.Store, data string, started time.Time) *ops {
 	o := &ops{d: d}
 	o.live = status.NewLive(status.LiveOptions{Started: started, NextRun: func() time.Time {
-		if d.sched == nil {
-			return time.Time{}
+		if sched := d.scheduler(); sched != nil {
+			return sched.Next()
 		}
-		return d.sched.Next()
+		return time.Time{}
 	}})
-	o.status = status.New(status.Options{Store: db, Config: d.config, Live: o.live, Version: version(), StorePath: shownData(data),
-		Schedule: func(ctx context.Context) (ingest.Status, error) {
-			if d.in == nil { // before the ingester exists
-				return ingest.Status{}, nil
-			}
-			return d.in.Status(ctx)
-		}})
+	opts := status.Options{Store: db, Config: d.config, Live: o.live, Version: version(), StorePath: shownData(data),
+		Schedule: o.schedule}
+	if sh, ok := db.(sharedStore); ok {
+		opts.Cluster = func(ctx context.Context) (*status.Cluster, error) { return d.cluster(ctx, sh) }
+	}
+	o.status = status.New(opts)
 	o.metrics = metrics.New(metrics.Options{
 		Version: version(),
 		Store:   db,
@@ -52,6 +51,14 @@ func newOps(d *daemon, db store.Store, data string, started time.Time) *ops {
 		Sources: o.status.States,
 	})
 	return o
+}
+
+// schedule is the ingester's account of every source.
+func (o *ops) schedule(ctx context.Context) (ingest.Status, error) {
+	if o.d.in == nil { // before the ingester exists
+		return ingest.Status{}, nil
+	}
+	return o.d.in.Status(ctx)
 }
 
 // fetched sees every refresh as it ends (ingest.Options.Observe).

@@ -31,6 +31,7 @@ import (
 func serve(ctx context.Context, e env, args []string) (err error) {
 	var o options
 	fs := e.flags("serve", &o)
+	fs.DurationVar(&o.lease, "lease", envDuration(e, "NEWSDESK_LEASE", 0), "on a PostgreSQL store, how long replicas wait for a leader that died before one of them leads instead (env NEWSDESK_LEASE; default min(15s, the refresh interval))")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +41,9 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	}
 	if o.addr != "" {
 		cfg.Listen = o.addr
+	}
+	if o.lease <= 0 {
+		o.lease = defaultLease(cfg)
 	}
 	log := newLogger(e.stderr, cfg)
 	// The last line of every run, after the store is closed (defers run
@@ -91,22 +95,20 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 			log.Error("save source state", "err", err)
 		}
 	}()
-	// A restart with edited topics re-files what is stored.
-	if err := in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
-		if ctx.Err() != nil {
-			log.Info("re-classification cancelled; the next start does it again")
-			return nil
+	// On a store of its own (bbolt) this process always leads: it fetches
+	// and classifies from the start. On a shared one (PostgreSQL) it leads
+	// only while it holds the lease (see lead), and serves either way.
+	sh, shared := db.(sharedStore)
+	if !shared {
+		if err := d.lead(ctx); err != nil {
+			if ctx.Err() != nil {
+				log.Info("re-classification cancelled; the next start does it again")
+				return nil
+			}
+			return err
 		}
-		return err
+		defer d.unlead() // runs before in.Close and db.Close: writers stop first
 	}
-
-	sched, err := in.Schedule(ctx, plan(cfg))
-	if err != nil {
-		return err
-	}
-	defer sched.Stop() // runs before in.Close and db.Close: writers stop first
-
-	d.sched = sched
 	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview, Backup: db.Backup}
 
 	aln, err := admin.Listen(cfg.Admin.Listen)
@@ -162,10 +164,21 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	ready.Store(true)
 	attrs := []any{"addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
 		"status", "http://" + aln.Addr().String() + "/status", "sources", len(cfg.Sources), "topics", len(cfg.Topics)}
-	if next := sched.Next(); !next.IsZero() { // zero while every source is in the start-up run
-		attrs = append(attrs, "next_fetch", next)
+	if sched := d.scheduler(); sched != nil {
+		if next := sched.Next(); !next.IsZero() { // zero while every source is in the start-up run
+			attrs = append(attrs, "next_fetch", next)
+		}
+	}
+	if shared {
+		attrs = append(attrs, "replica", d.replica(ln.Addr().String()), "lease", o.lease)
 	}
 	log.Info("serving", attrs...)
+	if shared {
+		var cluster sync.WaitGroup
+		defer cluster.Wait() // the lease is given up, and the scheduler stopped, before the store closes
+		cluster.Go(func() { d.campaign(ctx, sh, o.lease, ln.Addr().String()) })
+		cluster.Go(func() { d.follow(ctx, sh) })
+	}
 
 	// Reloads end before the writers stop and the store closes: a reload
 	// re-classifying when the daemon is told to stop is cancelled by ctx,
@@ -194,12 +207,15 @@ type daemon struct {
 	in    *ingest.Ingester
 	fc    *fetch.Client // the ingester's, so a reload can change its allow-list
 	srv   *server.Server
-	sched *ingest.Scheduler
 	ops   *ops
 	hub   *websub.Publisher
 	addr  string // --addr, which overrides every config's listen
 
-	reload  sync.Mutex     // one reload at a time
+	reload  sync.Mutex     // one reload, or one start or end of leading, at a time
+	schedMu sync.Mutex
+	sched   *ingest.Scheduler // while this process leads; nil otherwise
+	leading atomic.Bool
+	self    string // this replica's name, on a shared store
 	reloads sync.WaitGroup // the watcher, and the reload it runs
 	cfg     atomic.Pointer[config.Config]
 }
@@ -273,9 +289,12 @@ func (d *daemon) apply(cfg *config.Config) {
 	if fetchRestartOnly(old.Fetch) != fetchRestartOnly(cfg.Fetch) {
 		d.log.Warn("fetch settings other than allow_networks change only on restart")
 	}
-	if err := d.sched.Replace(plan(cfg)); err != nil {
-		d.refused(err)
-		return
+	sched := d.scheduler()
+	if sched != nil {
+		if err := sched.Replace(plan(cfg)); err != nil {
+			d.refused(err)
+			return
+		}
 	}
 	// The server switches first; re-classifying then invalidates the topics
 	// whose stories moved, and only then are hubs pinged about them.
@@ -285,12 +304,20 @@ func (d *daemon) apply(cfg *config.Config) {
 	// An admin told "refused: …; allow it with fetch.allow_networks" edits
 	// the config and expects the next fetch to go through.
 	d.fc.SetAllowed(cfg.Fetch.AllowNetworks)
-	if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
-		if d.ctx.Err() != nil {
-			d.log.Info("re-classification cancelled by shutdown; the next start does it again")
-			return
+	// Only the leader re-classifies; another replica serves the new topics
+	// as the leader re-files the stories, and drops its renders as the
+	// store's change counter says (follow).
+	if sched != nil {
+		if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
+			if d.ctx.Err() != nil {
+				d.log.Info("re-classification cancelled by shutdown; the next start does it again")
+				return
+			}
+			d.log.Error("reclassify after reload", "err", err)
 		}
-		d.log.Error("reclassify after reload", "err", err)
+		if err := d.db.SetMeta(d.ctx, leaderConfigKey, cfg.Fingerprint); err != nil {
+			d.log.Warn("record the leader's config fingerprint", "err", err)
+		}
 	}
 	d.ops.applied(cfg, true)
 	d.log.Info("config reloaded", "sources", len(cfg.Sources), "topics", len(cfg.Topics))
@@ -307,6 +334,9 @@ func (d *daemon) changed(slugs ...string) {
 
 // fetch runs an admin-requested fetch.
 func (d *daemon) fetch(ctx context.Context, names []string, force bool, progress func(ingest.Report)) ([]ingest.Report, error) {
+	if d.scheduler() == nil {
+		return nil, errors.New("this replica does not lead, so it does not fetch: run `newsdesk fetch --data URL` anywhere, which fetches straight into the database")
+	}
 	// The request's context ends when the caller goes away; the daemon's
 	// when it shuts down. Either stops the fetch.
 	ctx, cancel := context.WithCancel(ctx)

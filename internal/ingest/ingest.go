@@ -537,4 +537,9 @@ func (in *Ingester) SyncTopics(ctx context.Context, set *topic.Set, fingerprint 
 }
 
 // topicsKey is the store meta key of the topics fingerprint.
-const topicsKey = "topics-fingerprint"
+const topicsKey = TopicsKey
+
+// TopicsKey is the store meta key under which SyncTopics keeps the
+// fingerprint of the topics the stored stories were classified with: what
+// a replica's status compares its own topics with.
+const TopicsKey = "topics-fingerprint"

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,41 @@ type Report struct {
 	Topics    []Topic   `json:"topics"`
 	Config    Config    `json:"config"`
 	Process   Process   `json:"process"`
+	// Cluster is set on a store several replicas share (PostgreSQL).
+	Cluster *Cluster `json:"cluster,omitempty"`
+}
+
+// Cluster is what a replica of a shared store knows of the others: who
+// leads, and whether this replica runs the config the leader classified
+// with. Every replica must run the same file; a mismatch is a mistake
+// to fix (copy the file), not a state to serve in.
+type Cluster struct {
+	Replica string `json:"replica"`          // this process (host, listen address, pid)
+	Leader  string `json:"leader,omitempty"` // the leading replica; "" while none does (a takeover is under way)
+	Leading bool   `json:"leading"`          // this replica leads
+	// LeaderConfig is the fingerprint of the config file the leader runs
+	// (Config.Fingerprint on the leader), as it recorded it in the store.
+	LeaderConfig string `json:"leader_config_fingerprint,omitempty"`
+	// Topics is the fingerprint of this replica's topic definitions;
+	// Classified that of the definitions the stored stories were last
+	// classified with (by the leader).
+	Topics     string `json:"topics_fingerprint"`
+	Classified string `json:"classified_fingerprint,omitempty"`
+	// Mismatch says what differs from the leader, "" when nothing does.
+	Mismatch string `json:"mismatch,omitempty"`
+}
+
+// Check fills Mismatch from the fingerprints; file is this replica's
+// config fingerprint.
+func (c *Cluster) Check(file string) {
+	var out []string
+	if c.LeaderConfig != "" && c.LeaderConfig != file {
+		out = append(out, fmt.Sprintf("this replica runs config %s, the leader %s", file, c.LeaderConfig))
+	}
+	if c.Classified != "" && c.Classified != c.Topics {
+		out = append(out, "the stored stories were classified with other topics than this replica's")
+	}
+	c.Mismatch = strings.Join(out, "; ")
 }
 
 // Summary counts sources by status word.
@@ -170,8 +206,10 @@ type Options struct {
 	// state (see nextPoll), so the page says what the scheduler will do.
 	Schedule  func(ctx context.Context) (ingest.Status, error)
 	Version   string
-	StorePath string           // the --data value, shown as is
-	Now       func() time.Time // [time.Now]
+	StorePath string // the --data value, shown as is (a database URL without its password)
+	// Cluster, when set, reports on the replicas of a shared store.
+	Cluster func(ctx context.Context) (*Cluster, error)
+	Now     func() time.Time // [time.Now]
 	// ActivityTTL is how long a read of Store.Activity is reused while no
 	// story arrives [1m]. It costs one index step per story of the last
 	// Days days, so a page reloaded in a loop does not redo it.
@@ -294,6 +332,16 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 	rep.Process = Process{Version: g.o.Version, Store: g.o.StorePath, StoreBytes: stats.FileSize, FreeBytes: stats.FreeBytes,
 		FreePages: stats.FreePages, Stories: stats.Stories, Listed: all.Count, Tombstones: stats.Tombstones}
 	rep.Process.LastRun = lastRun
+	if g.o.Cluster != nil {
+		c, err := g.o.Cluster(ctx)
+		if err != nil {
+			return Report{}, fmt.Errorf("status: %w", err)
+		}
+		if c != nil {
+			c.Check(cfg.Fingerprint)
+		}
+		rep.Cluster = c
+	}
 	if g.o.Live != nil {
 		g.o.Live.fill(&rep, now)
 	}

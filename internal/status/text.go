@@ -70,6 +70,22 @@ func Text(w io.Writer, r Report) error {
 
 	p := r.Process
 	fmt.Fprintf(ew, "\nconfig   %s (fingerprint %s), applied %s\n", r.Config.File, r.Config.Fingerprint, applied(r))
+	if c := r.Cluster; c != nil {
+		role := "follows"
+		if c.Leading {
+			role = "leads"
+		}
+		leader := c.Leader
+		if leader == "" {
+			leader = "none (a takeover is under way)"
+		}
+		fmt.Fprintf(ew, "replica  %s (%s); leader %s\n", c.Replica, role, leader)
+		fmt.Fprintf(ew, "         leader's config %s, classified with topics %s, this replica's topics %s\n",
+			or(c.LeaderConfig, "-"), or(c.Classified, "-"), c.Topics)
+		if c.Mismatch != "" {
+			fmt.Fprintf(ew, "MISMATCH %s\n", c.Mismatch)
+		}
+	}
 	fmt.Fprintf(ew, "version  %s\n", p.Version)
 	if p.UptimeSeconds > 0 {
 		fmt.Fprintf(ew, "up       %s, since %s\n", duration(time.Duration(p.UptimeSeconds*float64(time.Second))), date(p.Started))
@@ -155,6 +171,11 @@ func terminalSafe(r Report) Report {
 		r.Config.Refused = &Refusal{At: ref.At, Messages: safe(ref.Messages)}
 	}
 	r.Config.File, r.Config.Fingerprint = safe(r.Config.File), safe(r.Config.Fingerprint)
+	if c := r.Cluster; c != nil {
+		cc := *c
+		cc.Replica, cc.Leader, cc.Mismatch = safe(cc.Replica), safe(cc.Leader), safe(cc.Mismatch)
+		r.Cluster = &cc
+	}
 	r.Process.Version, r.Process.Store = safe(r.Process.Version), safe(r.Process.Store)
 	if run := r.Process.LastRun; run != nil {
 		c := *run
@@ -174,4 +195,12 @@ func safe(s string) string {
 		}
 		return '\uFFFD'
 	}, s)
+}
+
+// or is s, or fallback when s is empty.
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
 }
