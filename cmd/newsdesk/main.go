@@ -26,8 +26,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"time"
 	"syscall"
+	"time"
 )
 
 func main() {

@@ -201,21 +201,21 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 // daemon is the running state that a config reload and the admin endpoints
 // act on.
 type daemon struct {
-	ctx   context.Context // ends when the daemon shuts down
-	log   *slog.Logger
-	db    store.Store
-	in    *ingest.Ingester
-	fc    *fetch.Client // the ingester's, so a reload can change its allow-list
-	srv   *server.Server
-	ops   *ops
-	hub   *websub.Publisher
-	addr  string // --addr, which overrides every config's listen
+	ctx  context.Context // ends when the daemon shuts down
+	log  *slog.Logger
+	db   store.Store
+	in   *ingest.Ingester
+	fc   *fetch.Client // the ingester's, so a reload can change its allow-list
+	srv  *server.Server
+	ops  *ops
+	hub  *websub.Publisher
+	addr string // --addr, which overrides every config's listen
 
-	reload  sync.Mutex     // one reload, or one start or end of leading, at a time
+	reload  sync.Mutex // one reload, or one start or end of leading, at a time
 	schedMu sync.Mutex
 	sched   *ingest.Scheduler // while this process leads; nil otherwise
 	leading atomic.Bool
-	self    string // this replica's name, on a shared store
+	self    string         // this replica's name, on a shared store
 	reloads sync.WaitGroup // the watcher, and the reload it runs
 	cfg     atomic.Pointer[config.Config]
 }
