@@ -133,6 +133,20 @@ func (db *DB) Recent(ctx context.Context, q store.Query) (store.Page, error) {
 	return page, nil
 }
 
+// The Since statements walk nd_index_seq, or the partial index
+// nd_stories_listed for all stories, forward from the Seq given.
+const (
+	sinceTopic = `SELECT s.body, t.own, t.idx FROM nd_index i
+JOIN nd_stories s ON s.id = i.id
+LEFT JOIN nd_topics t ON t.gen = i.gen AND t.seq = s.seq
+WHERE i.gen = ` + activeGen + ` AND i.slug = $1 AND i.seq > $2 AND s.dup_of = ''
+ORDER BY i.seq LIMIT $3`
+	sinceAll = `SELECT s.body, t.own, t.idx FROM nd_stories s
+LEFT JOIN nd_topics t ON t.gen = ` + activeGen + ` AND t.seq = s.seq
+WHERE s.dup_of = '' AND s.seq > $1
+ORDER BY s.seq LIMIT $2`
+)
+
 // Since returns the topic's stories with Seq > afterSeq, oldest first: a
 // walk of nd_index_seq, or of the partial index nd_stories_listed for all
 // stories.
@@ -141,16 +155,9 @@ func (db *DB) Since(ctx context.Context, topic string, afterSeq uint64, limit in
 	if afterSeq >= math.MaxInt64 {
 		return nil, nil
 	}
-	sql := `SELECT s.body, t.own, t.idx FROM nd_index i
-JOIN nd_stories s ON s.id = i.id
-LEFT JOIN nd_topics t ON t.gen = i.gen AND t.seq = s.seq
-WHERE i.gen = ` + activeGen + ` AND i.slug = $1 AND i.seq > $2 AND s.dup_of = ''
-ORDER BY i.seq LIMIT $3`
+	sql := sinceTopic
 	if topic == "" {
-		sql = `SELECT s.body, t.own, t.idx FROM nd_stories s
-LEFT JOIN nd_topics t ON t.gen = ` + activeGen + ` AND t.seq = s.seq
-WHERE s.dup_of = '' AND s.seq > $1
-ORDER BY s.seq LIMIT $2`
+		sql = sinceAll
 	}
 	args := []any{[]byte(topic), int64(afterSeq), limit}
 	if topic == "" {
