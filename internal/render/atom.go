@@ -118,7 +118,7 @@ func writeAtom(w io.Writer, ch Channel, items []item) error {
 		f.Entries[i] = e
 	}
 
-	if _, err := io.WriteString(w, xml.Header); err != nil {
+	if err := writeHead(w, ch); err != nil {
 		return err
 	}
 	if err := xml.NewEncoder(w).Encode(f); err != nil {

@@ -111,6 +111,11 @@ type Channel struct {
 
 	Updated time.Time
 	TTL     time.Duration
+
+	// Stylesheet, when set, is the address of an XSLT stylesheet that RSS
+	// and Atom documents name in an xml-stylesheet processing instruction,
+	// so that a browser opening the feed shows a page (see writeHead).
+	Stylesheet string
 }
 
 // Upstream is what an upstream feed's document says about itself.

@@ -156,7 +156,7 @@ func writeRSS(w io.Writer, ch Channel, items []item) error {
 		c.Items[i] = it
 	}
 
-	if _, err := io.WriteString(w, xml.Header); err != nil {
+	if err := writeHead(w, ch); err != nil {
 		return err
 	}
 	if err := xml.NewEncoder(w).Encode(root); err != nil {
