@@ -112,6 +112,13 @@ func (o *ops) guarded() http.Handler {
 	})
 }
 
+// visible reports whether the public listener's status page answers r, as
+// guarded decides without a token (a browser following the index's link
+// sends none): the index links the page for those requests only.
+func (o *ops) visible(r *http.Request) bool {
+	return status.Allowed(r, o.d.config().Status.Public, "")
+}
+
 // observe wraps a listener's handler: every request is counted in the
 // metrics by route, and logged when log_access is on.
 func (o *ops) observe(h http.Handler) http.Handler {

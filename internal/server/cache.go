@@ -38,8 +38,12 @@ type key struct {
 type content struct {
 	body        []byte
 	contentType string
-	links       []string // Link header values: self, then hubs
-	modified    time.Time
+	// navType, when set, is the Content-Type sent instead to a browser
+	// navigation (see navigation): a feed's XML type under which browsers
+	// apply its stylesheet. The bytes are the same.
+	navType  string
+	links    []string // Link header values: self, then hubs
+	modified time.Time
 }
 
 // entry is one cached document. Everything but used is written once, before
@@ -55,6 +59,8 @@ type entry struct {
 	length, gzLength []string
 	lastModified     []string // nil when modified is zero
 	contentType      []string
+	navType          []string // nil when navigations get contentType too
+	vary             []string // nil when no answer about it varies
 	links            []string
 	modified         time.Time // whole seconds
 
@@ -340,6 +346,10 @@ func (e *entry) set(ct content) {
 		e.gzLength = []string{strconv.Itoa(len(gz))}
 	}
 	e.contentType = []string{ct.contentType}
+	if ct.navType != "" {
+		e.navType = []string{ct.navType}
+	}
+	e.vary = varyOf(e.gzBody != nil, e.navType != nil)
 	e.links = ct.links
 	e.modified = ct.modified.UTC().Truncate(time.Second)
 	if !e.modified.IsZero() {

@@ -44,7 +44,7 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 	}
 	t := st.topics.Lookup(slug)
 	if t == nil {
-		http.Error(w, "unknown topic "+strconv.Quote(slug), http.StatusNotFound)
+		s.notFound(w, r, "unknown topic "+strconv.Quote(slug), "There is no topic "+strconv.Quote(slug)+" here.")
 		return
 	}
 	kind := "html"
@@ -52,7 +52,7 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 	if hasExt {
 		i := formatIndex(ext)
 		if i < 0 {
-			http.Error(w, "unknown feed format: want .rss, .atom or .json", http.StatusNotFound)
+			s.notFound(w, r, "unknown feed format: want .rss, .atom or .json", "Feeds of "+titleOf(t)+" come as .rss, .atom and .json.")
 			return
 		}
 		f, kind = formats[i].format, formats[i].ext
@@ -246,6 +246,10 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 		Updated:      newest(pg.stories),
 		TTL:          st.maxAge,
 	}
+	var navType string
+	if f != render.JSON { // browsers show JSON as it is; XML they can style
+		ch.Stylesheet, navType = st.stylesheetPath(), xmlType
+	}
 	if ch.Title == "" {
 		ch.Title = t.Slug
 	}
@@ -273,7 +277,7 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 	links := make([]string, 0, 1+len(st.hubLinks))
 	links = append(links, "<"+self+`>; rel="self"`)
 	links = append(links, st.hubLinks...)
-	return content{body: buf.Bytes(), contentType: f.ContentType(), links: links, modified: pg.modified}, nil
+	return content{body: buf.Bytes(), contentType: f.ContentType(), navType: navType, links: links, modified: pg.modified}, nil
 }
 
 // upstreams reads what the sources of stories last said about their own

@@ -98,6 +98,8 @@ func (k key) pattern() string {
 		return "GET /{$}"
 	case "opml":
 		return "GET /topics.opml"
+	case assetKind:
+		return "GET " + k.slug
 	}
 	return "GET /topics/{file}"
 }

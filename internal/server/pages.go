@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/xml"
 	"fmt"
@@ -19,9 +20,10 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// The pages are plain HTML with a little inline CSS and no JavaScript, so
-// they read on any phone and in text browsers.
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
+// The pages are plain HTML with inline CSS (templates/site.css, which the
+// feeds' stylesheet shares) and no JavaScript, so they read on any phone
+// and in text browsers.
+var pages = template.Must(template.New("").Funcs(templateFuncs).Funcs(template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }).ParseFS(templateFS, "templates/*.html"))
@@ -42,7 +44,8 @@ func (l feedLink) Tag() template.HTML {
 // pageData is what every page template sees.
 type pageData struct {
 	Lang, Title, SiteTitle, Description string
-	Home, OPML                          string
+	Home, OPML, Icon                    string
+	Status                              string     // the status page's address, on pages for whom it is visible; else ""
 	Feeds                               []feedLink // autodiscovery tags in <head>
 }
 
@@ -53,7 +56,7 @@ func (st *state) pageData(title string) pageData {
 	}
 	return pageData{
 		Lang: lang, Title: title, SiteTitle: st.site.Title, Description: st.site.Description,
-		Home: st.site.PublicURL + "/", OPML: st.site.PublicURL + "/topics.opml",
+		Home: st.site.PublicURL + "/", OPML: st.site.PublicURL + "/topics.opml", Icon: st.iconURL(),
 	}
 }
 
@@ -74,10 +77,15 @@ func titleOf(t *topic.Topic) string {
 	return t.Slug
 }
 
-// index serves the home page: every topic with its counts and feeds.
+// index serves the home page: every topic with its counts and feeds. A
+// request that may see the status page gets the variant that links it.
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	st := s.state.Load()
-	e, err := st.cache.get(key{kind: "index"}, func() (content, error) { return s.renderIndex(st) })
+	k, withStatus := key{kind: "index"}, s.seesStatus(r)
+	if withStatus {
+		k.slug = statusVariant
+	}
+	e, err := st.cache.get(k, func() (content, error) { return s.renderIndex(st, withStatus) })
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -92,11 +100,24 @@ type indexTopic struct {
 	Feeds                   []feedLink
 }
 
-func (s *Server) renderIndex(st *state) (content, error) {
+// statusVariant is the slug of the index's cache key in the variant that
+// links the status page: no topic slug can be it.
+const statusVariant = "+status"
+
+// seesStatus reports whether r is one the status page answers, so that the
+// index may link it.
+func (s *Server) seesStatus(r *http.Request) bool {
+	return s.statusVisible != nil && s.statusVisible(r)
+}
+
+func (s *Server) renderIndex(st *state, withStatus bool) (content, error) {
 	data := struct {
 		pageData
 		Topics []indexTopic
 	}{pageData: st.pageData(st.site.Title)}
+	if withStatus {
+		data.Status = st.site.PublicURL + "/status"
+	}
 	var modified time.Time
 	for _, t := range st.topics.Topics() {
 		info, err := s.db.Topic(fillContext(), t.Slug)
@@ -118,7 +139,10 @@ func (s *Server) renderIndex(st *state) (content, error) {
 
 type pageStory struct {
 	Title, Link, Source, Summary string
+	Image                        string   // the lead image's URL, shown as a thumbnail
+	AlsoIn                       []string // the other sources that carried it
 	Date                         time.Time
+	Undated                      bool // the source gave no date: Date is when newsdesk first saw it
 }
 
 // summaryRunes caps a story's summary on the topic page; the feeds carry it
@@ -147,9 +171,14 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 		if source == "" {
 			source = x.Source
 		}
-		data.Stories = append(data.Stories, pageStory{
+		ps := pageStory{
 			Title: title, Link: x.Link, Source: source, Summary: clip(x.SummaryText, summaryRunes), Date: x.Published,
-		})
+			Image: x.Image, Undated: x.Undated,
+		}
+		for _, ref := range x.AlsoIn {
+			ps.AlsoIn = append(ps.AlsoIn, cmp.Or(ref.Title, ref.Source))
+		}
+		data.Stories = append(data.Stories, ps)
 	}
 	if pg.next != "" {
 		data.Next = withQuery(st.pageURL(t.Slug), pg.next)
@@ -159,6 +188,54 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 		}
 	}
 	return renderPage("topic.html", data, pg.modified)
+}
+
+// notFound answers a request for something there is none of: a page with
+// a way home for a browser, the message alone for everyone else (feed
+// readers, scripts), as plain text. Shared caches may keep either a minute:
+// polls of a removed topic stay off newsdesk, and a topic a reload adds
+// shows through a cache within that minute.
+// human says the same to a person, as a sentence.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg, human string) {
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	w.Header().Set("Vary", "Accept, Sec-Fetch-Dest")
+	if !navigation(r.Header) {
+		http.Error(w, msg, http.StatusNotFound)
+		return
+	}
+	st := s.state.Load()
+	data := struct {
+		pageData
+		Message string
+		Topics  []indexTopic
+	}{pageData: st.pageData("Not found · " + st.site.Title), Message: human}
+	for _, t := range st.topics.Topics() {
+		data.Topics = append(data.Topics, indexTopic{Title: titleOf(t), Description: t.Description, URL: st.pageURL(t.Slug)})
+	}
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, "notfound.html", data); err != nil {
+		s.fail(w, r, fmt.Errorf("render notfound.html: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write(buf.Bytes())
+}
+
+// unmatched answers every request no route takes: 405 for a method a path
+// does not allow (as the mux would), else the 404 of notFound.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		get := *r // a shallow copy: only the method changes
+		get.Method = http.MethodGet
+		if _, pattern := s.mux.Handler(&get); pattern != "/" {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+	}
+	s.notFound(w, r, "404 page not found", "Nothing is published at "+r.URL.Path+".")
 }
 
 func renderPage(name string, data any, modified time.Time) (content, error) {

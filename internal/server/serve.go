@@ -11,6 +11,8 @@ import (
 // Header values shared by every response; never appended to.
 var (
 	varyAcceptEncoding = []string{"Accept-Encoding"}
+	varyNavigation     = []string{"Accept, Sec-Fetch-Dest"}
+	varyBoth           = []string{"Accept, Accept-Encoding, Sec-Fetch-Dest"}
 	nosniff            = []string{"nosniff"}
 	gzipEncoding       = []string{"gzip"}
 	acceptRanges       = []string{"bytes"}
@@ -31,21 +33,25 @@ func serve(w http.ResponseWriter, r *http.Request, st *state, e *entry) {
 		h["Link"] = e.links
 	}
 	body, etag, length := e.body, e.etag, e.length
-	if e.gzBody != nil {
-		// Only a document with a gzip twin varies by Accept-Encoding.
-		h["Vary"] = varyAcceptEncoding
-		if acceptsGzip(r.Header["Accept-Encoding"]) {
-			body, etag, length = e.gzBody, e.gzETag, e.gzLength
-			h["Content-Encoding"] = gzipEncoding
-		}
+	if e.vary != nil {
+		h["Vary"] = e.vary
+	}
+	if e.gzBody != nil && acceptsGzip(r.Header["Accept-Encoding"]) {
+		body, etag, length = e.gzBody, e.gzETag, e.gzLength
+		h["Content-Encoding"] = gzipEncoding
 	}
 	h["Etag"] = etag
 	rh := r.Header
+	contentType := e.contentType
+	if e.navType != nil && navigation(rh) {
+		contentType = e.navType
+	}
 	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil {
 		// ServeContent leaves Content-Length to us when Content-Encoding is
 		// set; a Range request still gets its own. Ranges apply to the bytes
 		// sent, which the (-gz) ETag names (RFC 9110 §14.1).
 		h["Content-Length"] = length
+		h["Content-Type"] = contentType // or ServeContent would sniff one
 		bw := &bodyWriter{ResponseWriter: w, body: bodyReader{b: body}}
 		http.ServeContent(bw, r, "", e.modified, &bw.body)
 		return
@@ -55,7 +61,7 @@ func serve(w http.ResponseWriter, r *http.Request, st *state, e *entry) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h["Content-Type"] = e.contentType
+	h["Content-Type"] = contentType
 	h["Content-Length"] = length
 	h["Accept-Ranges"] = acceptRanges
 	if e.lastModified != nil {
@@ -66,6 +72,38 @@ func serve(w http.ResponseWriter, r *http.Request, st *state, e *entry) {
 		return
 	}
 	w.Write(body)
+}
+
+// varyOf is the Vary of a document's answers: Accept-Encoding where it has
+// a gzip twin, Accept and Sec-Fetch-Dest where navigations get another
+// Content-Type; nil where every client gets the same answer.
+func varyOf(gzip, nav bool) []string {
+	switch {
+	case gzip && nav:
+		return varyBoth
+	case gzip:
+		return varyAcceptEncoding
+	case nav:
+		return varyNavigation
+	}
+	return nil
+}
+
+// navigation reports whether a request is a browser opening the document
+// as a page (a click on a feed link), which should get the feed as
+// application/xml: browsers apply an XSLT only to what they render as XML,
+// and Chromium shows application/rss+xml and application/atom+xml as plain
+// text. Browsers say so with Sec-Fetch-Dest: document, but send fetch
+// metadata only to secure origins (https, localhost); elsewhere their
+// navigations are the requests whose Accept lists text/html first, which no
+// feed reader's does. Feed readers send neither, so a shared cache keeps one
+// answer for all of them. It allocates nothing.
+func navigation(h http.Header) bool {
+	if dest := h["Sec-Fetch-Dest"]; dest != nil {
+		return dest[0] == "document"
+	}
+	accept := h["Accept"]
+	return accept != nil && strings.HasPrefix(strings.TrimSpace(accept[0]), "text/html")
 }
 
 // notModified evaluates If-None-Match, else If-Modified-Since, for a GET or

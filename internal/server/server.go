@@ -48,6 +48,10 @@ type Options struct {
 	Log        *slog.Logger  // nil discards
 	Ready      func() error  // /readyz answers 503 with its error; nil means ready
 	Cache      CacheObserver // told of every cache hit, miss and fill (metrics); nil tells no one
+	// StatusVisible reports whether the status page answers a request
+	// (status.Allowed, by the config's status.public): the index links it
+	// for those only. nil: it never does.
+	StatusVisible func(*http.Request) bool
 	// CPU, when set, bounds the renders Invalidate does ahead of readers:
 	// each holds one of its slots. The daemon shares it with ingest (see
 	// ingest.Options.CPU) so that background work leaves a core to readers.
@@ -55,8 +59,8 @@ type Options struct {
 }
 
 // CacheObserver sees what the render cache does. kind is the document's
-// kind: a format extension ("rss", "atom", "json"), "html", "index" or
-// "opml". Its methods are called on the request path, so they must be quick.
+// kind: a format extension ("rss", "atom", "json"), "html", "index",
+// "opml" or "asset" (the feeds' stylesheet, the favicons). Its methods are called on the request path, so they must be quick.
 type CacheObserver interface {
 	// CacheHit is a request answered from a cached document (or one a
 	// concurrent request was rendering).
@@ -98,11 +102,12 @@ func (c Caching) header() string {
 
 // Server answers the HTTP read path. It is safe for concurrent use.
 type Server struct {
-	db    Store
-	log   *slog.Logger
-	ready func() error
-	mux   *http.ServeMux
-	now   func() time.Time
+	db            Store
+	log           *slog.Logger
+	ready         func() error
+	statusVisible func(*http.Request) bool
+	mux           *http.ServeMux
+	now           func() time.Time
 
 	cacheBytes  int64
 	cpu         chan struct{}
@@ -138,8 +143,8 @@ type Stats struct {
 
 // New returns a Server with every route registered.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, mux: http.NewServeMux(), now: time.Now, cacheBytes: o.CacheBytes,
-		observer: o.Cache, cpu: o.CPU}
+	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, statusVisible: o.StatusVisible, mux: http.NewServeMux(), now: time.Now,
+		cacheBytes: o.CacheBytes, observer: o.Cache, cpu: o.CPU}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -155,6 +160,10 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET /topics/{file}", s.topic)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	for _, path := range []string{xslPath, iconPath, icoPath} {
+		s.mux.HandleFunc("GET "+path, s.asset)
+	}
+	s.mux.HandleFunc("/", s.unmatched) // any method: unmatched tells 404 from 405
 	return s
 }
 
@@ -182,6 +191,9 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 	}
 	fixed("/", key{kind: "index"})
 	fixed("/topics.opml", key{kind: "opml"})
+	for _, path := range []string{xslPath, iconPath, icoPath} {
+		fixed(path, key{slug: path, kind: assetKind})
+	}
 	for _, t := range topics.Topics() {
 		fixed("/topics/"+t.Slug, key{slug: t.Slug, kind: "html"})
 		for _, f := range formats {
@@ -204,7 +216,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawQuery == "" {
 		st := s.state.Load()
 		if slot := st.paths[r.URL.Path]; slot != nil {
-			if e := slot.Load(); e != nil {
+			// The index that links the status page is not at the slot.
+			if e := slot.Load(); e != nil && (e.key.kind != "index" || !s.seesStatus(r)) {
 				e.touch()
 				s.hits.Add(1)
 				s.observer.CacheHit(e.key.kind)
