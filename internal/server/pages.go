@@ -98,6 +98,7 @@ type indexTopic struct {
 	Count                   int
 	Updated                 time.Time
 	Feeds                   []feedLink
+	Latest                  *pageStory // the newest story; nil when there is none
 }
 
 // statusVariant is the slug of the index's cache key in the variant that
@@ -126,10 +127,20 @@ func (s *Server) renderIndex(st *state, withStatus bool) (content, error) {
 		}
 		feeds := st.feedLinks(t)
 		data.Feeds = append(data.Feeds, feeds...)
-		data.Topics = append(data.Topics, indexTopic{
+		it := indexTopic{
 			Title: titleOf(t), Description: t.Description, URL: st.pageURL(t.Slug),
 			Count: info.Count, Updated: info.Newest, Feeds: feeds,
-		})
+		}
+		// The headline the topic page opens with, under the same max_age.
+		pg, err := s.stories(t, params{limit: 1}, s.now())
+		if err != nil {
+			return content{}, err
+		}
+		if len(pg.stories) > 0 {
+			ps := newPageStory(&pg.stories[0])
+			it.Latest = &ps
+		}
+		data.Topics = append(data.Topics, it)
 		if info.Newest.After(modified) {
 			modified = info.Newest
 		}
@@ -143,6 +154,17 @@ type pageStory struct {
 	AlsoIn                       []string // the other sources that carried it
 	Date                         time.Time
 	Undated                      bool // the source gave no date: Date is when newsdesk first saw it
+}
+
+func newPageStory(x *story.Story) pageStory {
+	ps := pageStory{
+		Title: story.Headline(x), Link: x.Link, Source: cmp.Or(x.SourceTitle, x.Source),
+		Summary: clip(x.SummaryText, summaryRunes), Date: x.Published, Image: x.Image, Undated: x.Undated,
+	}
+	for _, ref := range x.AlsoIn {
+		ps.AlsoIn = append(ps.AlsoIn, cmp.Or(ref.Title, ref.Source))
+	}
+	return ps
 }
 
 // summaryRunes caps a story's summary on the topic page; the feeds carry it
@@ -165,20 +187,8 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 	}{pageData: st.pageData(titleOf(t) + " · " + st.site.Title)}
 	data.Feeds = st.feedLinks(t)
 	data.Topic = indexTopic{Title: titleOf(t), Description: t.Description}
-	for _, x := range pg.stories {
-		title := story.Headline(&x)
-		source := x.SourceTitle
-		if source == "" {
-			source = x.Source
-		}
-		ps := pageStory{
-			Title: title, Link: x.Link, Source: source, Summary: clip(x.SummaryText, summaryRunes), Date: x.Published,
-			Image: x.Image, Undated: x.Undated,
-		}
-		for _, ref := range x.AlsoIn {
-			ps.AlsoIn = append(ps.AlsoIn, cmp.Or(ref.Title, ref.Source))
-		}
-		data.Stories = append(data.Stories, ps)
+	for i := range pg.stories {
+		data.Stories = append(data.Stories, newPageStory(&pg.stories[i]))
 	}
 	if pg.next != "" {
 		data.Next = withQuery(st.pageURL(t.Slug), pg.next)

@@ -280,3 +280,20 @@ func TestIndexLinksStatus(t *testing.T) {
 		t.Error("with no StatusVisible the index links the status page")
 	}
 }
+
+// TestIndexShowsLatest: each topic's card leads with its newest headline.
+func TestIndexShowsLatest(t *testing.T) {
+	f := newFixture(t, 3)
+	_, body := f.get(t, "/")
+	for _, want := range []string{
+		`<p class="latest"><a href="https://wire.example.com/climate/00">climate story 00</a><span class="meta">Latest · The Wire</span></p>`,
+		`<p class="latest"><a href="https://wire.example.com/chess/00">chess story 00</a>`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("index lacks %s", want)
+		}
+	}
+	if n := bytes.Count(body, []byte(`<p class="latest">`)); n != 2 {
+		t.Errorf("%d latest headlines, want 2 (the empty topic has none)", n)
+	}
+}
