@@ -235,7 +235,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg, human str
 
 // unmatched answers every request no route takes: 405 for a method a path
 // does not allow (as the mux would), else the 404 of notFound.
+// It clears the route the mux recorded: Observe reports no route, as for a
+// path the mux itself turns away, so the catch-all pattern is not a route.
 func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	r.Pattern = ""
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		get := *r // a shallow copy: only the method changes
 		get.Method = http.MethodGet
