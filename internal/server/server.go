@@ -305,6 +305,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // the client nothing more.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Cache-Control", "no-store") // never cached, even by a cache that would
 	http.Error(w, "internal server error", http.StatusInternalServerError)
 }
 
