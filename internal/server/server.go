@@ -111,6 +111,7 @@ type Server struct {
 
 	cacheBytes  int64
 	cpu         chan struct{}
+	gz          gzipWriters // shared by every state's cache
 	state       atomic.Pointer[state]
 	hits, fills atomic.Uint64
 	observer    CacheObserver // never nil
@@ -201,7 +202,7 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 		}
 	}
 	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills, s.observer)
-	st.cache.cpu = s.cpu
+	st.cache.cpu, st.cache.gz = s.cpu, &s.gz
 	for _, hub := range site.Hubs {
 		st.hubLinks = append(st.hubLinks, "<"+hub+`>; rel="hub"`)
 	}
