@@ -2,9 +2,6 @@ package render_test
 
 import (
 	"bytes"
-	"compress/gzip"
-	"fmt"
-	"os/exec"
 	"strconv"
 	"testing"
 
@@ -40,51 +37,6 @@ func BenchmarkWrite(b *testing.B) {
 			b.ReportMetric(float64(buf.Len()-len(empty))/benchStories, "bytes/item")
 		})
 	}
-}
-
-// BenchmarkGzip compresses a rendered 50-item document at the levels worth
-// considering and reports each one's size against gzip -9's (when gzip is
-// installed): the trade the cache fill makes between its time budget and
-// the bytes every reader downloads.
-func BenchmarkGzip(b *testing.B) {
-	stories := bigStories(benchStories)
-	for _, f := range formats {
-		doc := write(b, f, channelFor(f), stories)
-		ref := gzip9(doc)
-		for _, level := range []int{gzip.BestSpeed, 4, 5, gzip.DefaultCompression, gzip.BestCompression} {
-			b.Run(fmt.Sprintf("%s/level=%d", f.Ext(), level), func(b *testing.B) {
-				var gz bytes.Buffer
-				zw, err := gzip.NewWriterLevel(&gz, level)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer reportCPU(b)()
-				for b.Loop() {
-					gz.Reset()
-					zw.Reset(&gz)
-					zw.Write(doc)
-					if err := zw.Close(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(gz.Len()), "gzbytes/doc")
-				if ref > 0 {
-					b.ReportMetric(100*(float64(gz.Len())/float64(ref)-1), "%-over-gzip-9")
-				}
-			})
-		}
-	}
-}
-
-// gzip9 is the size of doc compressed by gzip -9, or 0 without gzip.
-func gzip9(doc []byte) int {
-	cmd := exec.Command("gzip", "-9", "-c")
-	cmd.Stdin = bytes.NewReader(doc)
-	out, err := cmd.Output()
-	if err != nil {
-		return 0
-	}
-	return len(out)
 }
 
 // BenchmarkGorilla renders the same stories with plain gorilla/feeds, the

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	stdgzip "compress/gzip"
 	"fmt"
 	"io"
 	"maps"
@@ -8,11 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	kpgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -263,4 +268,55 @@ func newBigFixture(b *testing.B, n int) *fixture {
 	}
 	f.srv.Invalidate()
 	return f
+}
+
+// BenchmarkGzipLevels compresses a rendered 50-item feed at the levels worth
+// considering, the standard library's and klauspost/compress's, and
+// reports each one's size against gzip -9's (when gzip is installed): the
+// trade gzipLevel makes between the fill budget and every reader's bytes.
+func BenchmarkGzipLevels(b *testing.B) {
+	f := newBigFixture(b, 50)
+	for _, ext := range []string{"rss", "atom", "json"} {
+		_, doc := f.get(b, "/topics/climate."+ext)
+		ref := gzip9(doc)
+		for _, c := range []struct {
+			name  string
+			level int
+			new   func(io.Writer, int) (io.WriteCloser, error)
+		}{
+			{"std", 1, stdGzip}, {"std", 4, stdGzip}, {"std", 5, stdGzip},
+			{"klauspost", 5, kpGzip}, {"klauspost", 6, kpGzip}, {"klauspost", 7, kpGzip},
+		} {
+			b.Run(fmt.Sprintf("%s/%s-%d", ext, c.name, c.level), func(b *testing.B) {
+				var buf bytes.Buffer
+				for b.Loop() {
+					buf.Reset()
+					zw, err := c.new(&buf, c.level)
+					if err != nil {
+						b.Fatal(err)
+					}
+					zw.Write(doc)
+					zw.Close()
+				}
+				b.ReportMetric(float64(buf.Len()), "gzbytes/doc")
+				if ref > 0 {
+					b.ReportMetric(100*(float64(buf.Len())/float64(ref)-1), "%-over-gzip-9")
+				}
+			})
+		}
+	}
+}
+
+func stdGzip(w io.Writer, level int) (io.WriteCloser, error) { return stdgzip.NewWriterLevel(w, level) }
+func kpGzip(w io.Writer, level int) (io.WriteCloser, error)  { return kpgzip.NewWriterLevel(w, level) }
+
+// gzip9 is the size of doc compressed by gzip -9, or 0 without gzip.
+func gzip9(doc []byte) int {
+	cmd := exec.Command("gzip", "-9", "-c")
+	cmd.Stdin = bytes.NewReader(doc)
+	out, err := cmd.Output()
+	if err != nil {
+		return 0
+	}
+	return len(out)
 }
