@@ -36,9 +36,14 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// buildNewsdesk compiles cmd/newsdesk into dir, as a user would build it
-// (plus build tags, e.g. "pprof" for the profiling endpoint).
-func buildNewsdesk(ctx context.Context, root, dir string, tags ...string) (string, error) {
+// newsdesk returns the binary to measure: -newsdesk's, else cmd/newsdesk
+// compiled into the run's folder, as a user would build it (plus build
+// tags, e.g. "pprof" for the profiling endpoint).
+func (e *env) newsdesk(ctx context.Context, tags ...string) (string, error) {
+	if e.bin != "" && len(tags) == 0 {
+		return e.bin, nil
+	}
+	root, dir := e.root, e.dir
 	bin := filepath.Join(dir, "newsdesk")
 	args := []string{"build", "-o", bin}
 	if len(tags) > 0 {

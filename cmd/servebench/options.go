@@ -41,11 +41,13 @@ type options struct {
 	paths       string
 	renderCache string
 
-	keep bool // keep the temporary folder
+	keep bool   // keep the temporary folder
+	bin  string // a newsdesk binary to run instead of building one
 }
 
 func (o *options) register(fs *flag.FlagSet, cmd string) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (config, store, logs, profiles) and print its path")
+	fs.StringVar(&o.bin, "newsdesk", "", "`path` of a newsdesk binary to measure instead of building the working tree's (e.g. an older commit's)")
 	fs.IntVar(&o.items, "items", 50, "items in each generated upstream feed and topic page")
 	fs.IntVar(&o.itemBytes, "item-bytes", 6000, "approximate bytes of HTML content per item")
 	switch cmd {

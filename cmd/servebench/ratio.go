@@ -42,7 +42,7 @@ func ratio(ctx context.Context, o options, stdout io.Writer) error {
 		tags = append(tags, "pprof")
 		daemonEnv = append(daemonEnv, "GODEBUG=gctrace=1")
 	}
-	bin, err := buildNewsdesk(ctx, env.root, env.dir, tags...)
+	bin, err := env.newsdesk(ctx, tags...)
 	if err != nil {
 		return err
 	}
@@ -304,6 +304,7 @@ func logf(o options, format string, args ...any) {
 // env is a run's temporary folder and the repository it builds from.
 type env struct {
 	root, dir string
+	bin       string // -newsdesk, absolute
 	keep      bool
 	log       io.Writer
 }
@@ -313,11 +314,17 @@ func newEnv(o options) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	bin := o.bin
+	if bin != "" {
+		if bin, err = filepath.Abs(bin); err != nil {
+			return nil, err
+		}
+	}
 	dir, err := os.MkdirTemp("", "servebench-")
 	if err != nil {
 		return nil, err
 	}
-	return &env{root: root, dir: dir, keep: o.keep, log: o.log}, nil
+	return &env{root: root, dir: dir, bin: bin, keep: o.keep, log: o.log}, nil
 }
 
 func (e *env) close() {

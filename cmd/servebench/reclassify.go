@@ -42,7 +42,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 		return nil, err
 	}
 	defer env.close()
-	bin, err := buildNewsdesk(ctx, env.root, env.dir)
+	bin, err := env.newsdesk(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func measureTopics(ctx context.Context, o options) (*topicsResult, error) {
 		return nil, err
 	}
 	defer env.close()
-	bin, err := buildNewsdesk(ctx, env.root, env.dir)
+	bin, err := env.newsdesk(ctx)
 	if err != nil {
 		return nil, err
 	}
