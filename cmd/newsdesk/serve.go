@@ -153,7 +153,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 		mux.Handle(path, d.ops.guarded()) // as status.public says
 	}
 	mux.Handle("/", d.srv)
-	handler := d.ops.observe(mux)
+	handler := d.ops.observe(d.srv.Front(mux)) // cached feeds first: they are nearly every request
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

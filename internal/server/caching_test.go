@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,5 +235,36 @@ func TestErrorsForCaches(t *testing.T) {
 	res, _ := f.get(t, "/topics/climate.atom")
 	if res.StatusCode != http.StatusInternalServerError || res.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("store failure: %s, Cache-Control %q; want 500 with no-store", res.Status, res.Header.Get("Cache-Control"))
+	}
+}
+
+// TestFront: in front of a daemon's own mux, a cached document is answered
+// without reaching it, and every other request reaches it.
+func TestFront(t *testing.T) {
+	f := newFixture(t, 3)
+	var reached []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) { reached = append(reached, r.URL.Path) })
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached = append(reached, r.URL.String())
+		f.srv.ServeHTTP(w, r)
+	}))
+	ts := httptest.NewServer(f.srv.Front(mux))
+	defer ts.Close()
+	get := func(path string) int {
+		res, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	get("/topics/climate.rss") // a miss: the mux routes it and the server fills
+	reached = nil
+	for _, p := range []string{"/topics/climate.rss", "/status", "/topics/climate.rss?limit=2", "/topics/nope.rss"} {
+		get(p)
+	}
+	if want := []string{"/status", "/topics/climate.rss?limit=2", "/topics/nope.rss"}; strings.Join(reached, " ") != strings.Join(want, " ") {
+		t.Errorf("the mux saw %q, want %q (the cached feed answered in front)", reached, want)
 	}
 }

@@ -214,21 +214,45 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 // answered here without the mux or a lock; everything else goes through
 // the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawQuery == "" {
-		st := s.state.Load()
-		if slot := st.paths[r.URL.Path]; slot != nil {
-			// The index that links the status page is not at the slot.
-			if e := slot.Load(); e != nil && (e.key.kind != "index" || !s.seesStatus(r)) {
-				e.touch()
-				s.hits.Add(1)
-				s.observer.CacheHit(e.key.kind)
-				r.Pattern = e.key.pattern() // as the mux would have: Observe reports the route
-				serve(w, r, st, e)
-				return
-			}
-		}
+	if !s.serveCached(w, r) {
+		s.mux.ServeHTTP(w, r)
 	}
-	s.mux.ServeHTTP(w, r)
+}
+
+// Front returns a handler that answers the requests ServeHTTP answers
+// without its mux (a cached document at its fixed path) and hands every
+// other request to next: a daemon that routes other paths (status,
+// metrics, admin) on a mux of its own puts Front before that mux, so the
+// polls that are nearly all its traffic are not routed twice.
+func (s *Server) Front(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.serveCached(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// serveCached answers r from a cached document at its fixed path, if r is
+// a GET or HEAD without a query for one, and reports whether it did.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request) bool {
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawQuery != "" {
+		return false
+	}
+	st := s.state.Load()
+	slot := st.paths[r.URL.Path]
+	if slot == nil {
+		return false
+	}
+	e := slot.Load()
+	if e == nil || (e.key.kind == "index" && s.seesStatus(r)) { // the index that links the status page is not at the slot
+		return false
+	}
+	e.touch()
+	s.hits.Add(1)
+	s.observer.CacheHit(e.key.kind)
+	r.Pattern = e.key.pattern() // as the mux would have: Observe reports the route
+	serve(w, r, st, e)
+	return true
 }
 
 // Invalidate brings the cached documents of the named topics (and the
