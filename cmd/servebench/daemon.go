@@ -40,8 +40,8 @@ func moduleRoot() (string, error) {
 // compiled into the run's folder, as a user would build it (plus build
 // tags, e.g. "pprof" for the profiling endpoint).
 func (e *env) newsdesk(ctx context.Context, tags ...string) (string, error) {
-	if e.bin != "" && len(tags) == 0 {
-		return e.bin, nil
+	if e.bin != "" {
+		return e.bin, nil // with -profile, built with -tags pprof by whoever gave it
 	}
 	root, dir := e.root, e.dir
 	bin := filepath.Join(dir, "newsdesk")
