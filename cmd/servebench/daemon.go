@@ -124,7 +124,8 @@ func startDaemon(ctx context.Context, bin, cfgPath, dataPath, logPath string, en
 		logf.Close()
 		close(d.exited)
 	}()
-	line, err := d.logs.wait(ctx, addrRe, time.Minute, d.exited)
+	// A daemon on a big store first files it under its topics: allow for it.
+	line, err := d.logs.wait(ctx, addrRe, time.Hour, d.exited)
 	if err != nil {
 		d.stop()
 		return nil, fmt.Errorf("newsdesk did not start (log: %s): %w", logPath, err)
