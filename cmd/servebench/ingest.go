@@ -69,7 +69,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 		return nil, err
 	}
 	defer env.close()
-	bin, err := env.newsdesk(ctx)
+	bin, denv, err := env.daemonBinary(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	if err := writeConfig(cfg, warm, topics, fetchConfig); err != nil {
 		return nil, err
 	}
-	d, err := startDaemon(ctx, bin, cfg, filepath.Join(env.dir, "data", "newsdesk.db"), filepath.Join(env.dir, "newsdesk.log"))
+	d, err := startDaemon(ctx, bin, cfg, filepath.Join(env.dir, "data", "newsdesk.db"), filepath.Join(env.dir, "newsdesk.log"), denv...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +135,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	if err := rewriteConfig(cfg, append(warm, fresh...), topics, fetchConfig); err != nil {
 		return nil, err
 	}
+	profiled := profileLoad(ctx, o, d, "ingest")
 	done := regexp.MustCompile(`msg=("refresh failed"|refreshed) source=n\d+ `)
 	for d.logs.count(done) < o.feeds {
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
@@ -146,6 +147,9 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	}
 	took := time.Since(start)
 	readers.phase("after")
+	if err := <-profiled; err != nil {
+		return nil, err
+	}
 	phases, err := readers.stop()
 	if err != nil {
 		return nil, err

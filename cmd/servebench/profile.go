@@ -112,3 +112,49 @@ func gcStats(l *lineLog, skip int) (n int, pauseMS float64) {
 	}
 	return n, pauseMS
 }
+
+// daemonBinary is the newsdesk to run and its environment: with -profile, a
+// pprof build listening for profiles and printing GC lines.
+func (e *env) daemonBinary(ctx context.Context, o options) (string, []string, error) {
+	if o.profile == "" {
+		bin, err := e.newsdesk(ctx)
+		return bin, nil, err
+	}
+	bin, err := e.newsdesk(ctx, "pprof")
+	return bin, []string{"GODEBUG=gctrace=1", "NEWSDESK_PPROF=127.0.0.1:0"}, err
+}
+
+// profileLoad takes, with -profile, a CPU profile and an execution trace of
+// the daemon while a load runs (the trace's scheduler-latency profile shows
+// where readers' goroutines waited for a P: go tool trace
+// -pprof=sched FILE), and the GC lines it printed meanwhile. The channel
+// gives its outcome once the profiles are saved.
+func profileLoad(ctx context.Context, o options, d *daemon, name string) <-chan error {
+	done := make(chan error, 1)
+	if o.profile == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		line, err := d.logs.wait(ctx, profilingRe, time.Second, d.exited)
+		if err != nil {
+			done <- fmt.Errorf("newsdesk has no profiling endpoint: %w", err)
+			return
+		}
+		pprof := "http://" + profilingRe.FindStringSubmatch(line)[1] + "/debug/pprof/"
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			done <- err
+			return
+		}
+		gcBefore := d.logs.count(gcRe)
+		if err := save(ctx, pprof+"trace?seconds=3", filepath.Join(o.profile, name+".trace")); err != nil {
+			done <- err
+			return
+		}
+		err = save(ctx, pprof+"profile?seconds=10", filepath.Join(o.profile, name+".cpu.pprof"))
+		gcs, pause := gcStats(d.logs, gcBefore)
+		logf(o, "profiled 13 s of %s: %d GCs, %.1f ms of stop-the-world pauses; profiles in %s", name, gcs, pause, o.profile)
+		done <- err
+	}()
+	return done
+}

@@ -42,7 +42,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 		return nil, err
 	}
 	defer env.close()
-	bin, err := env.newsdesk(ctx)
+	bin, denv, err := env.daemonBinary(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	}
 	logf(o, "starting newsdesk: it files the stored stories under the config's topics first")
 	start = time.Now()
-	d, err := startDaemon(ctx, bin, cfg, dbPath, filepath.Join(env.dir, "newsdesk.log"))
+	d, err := startDaemon(ctx, bin, cfg, dbPath, filepath.Join(env.dir, "newsdesk.log"), denv...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	if err := os.Rename(tmp, cfg); err != nil {
 		return nil, err
 	}
+	profiled := profileLoad(ctx, o, d, "reclassify")
 	for d.logs.count(reloaded) == before {
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
 			return nil, err
@@ -122,6 +123,9 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	}
 	took := time.Since(start)
 	readers.phase("after")
+	if err := <-profiled; err != nil {
+		return nil, err
+	}
 	phases, err := readers.stop()
 	if err != nil {
 		return nil, err

@@ -65,11 +65,10 @@ type entry struct {
 	links            []string
 	modified         time.Time // whole seconds
 
-	used  atomic.Bool // served (beyond the request that made it) since it was made or the eviction hand last passed
-	key   key
-	size  int64  // bytes counted against the bound; guarded by cache.mu
-	pos   int    // index in cache.ring; guarded by cache.mu
-	inval uint64 // invalidations while it was current; guarded by cache.mu
+	used atomic.Bool // served (beyond the request that made it) since it was made or the eviction hand last passed
+	key  key
+	size int64 // bytes counted against the bound; guarded by cache.mu
+	pos  int   // index in cache.ring; guarded by cache.mu
 }
 
 // touch records that e was served: eviction spares it once. It writes only
@@ -101,12 +100,13 @@ type cache struct {
 	// filled and withdrawn (under mu) before it stops being current.
 	slots map[key]*atomic.Pointer[entry]
 
-	mu      sync.Mutex
-	entries map[key]*entry
-	ring    []*entry // ready entries in CLOCK order
-	hand    int
-	size    int64
-	paged   int // ready entries with a query
+	mu         sync.Mutex
+	entries    map[key]*entry
+	refreshing map[key]*refresher // documents being rendered ahead of readers
+	ring       []*entry           // ready entries in CLOCK order
+	hand       int
+	size       int64
+	paged      int // ready entries with a query
 }
 
 func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *atomic.Uint64, o CacheObserver) *cache {
@@ -114,7 +114,7 @@ func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *at
 		limit = DefaultCacheBytes
 	}
 	return &cache{limit: limit, hits: hits, fills: fills, slots: slots, observer: o,
-		entries: map[key]*entry{}}
+		entries: map[key]*entry{}, refreshing: map[key]*refresher{}}
 }
 
 var errFillPanicked = errors.New("render panicked")
@@ -249,10 +249,15 @@ func (c *cache) remove(e *entry) {
 // returns, no request can be answered from what the store held before the
 // call.
 //
-// A first page that was served since it was made is rendered again here and
+// A first page that was served since it was made is rendered again and
 // swapped in whole, so its readers never wait for a fill and never see an
 // older version after a newer one; any other document is dropped and made
-// again by the next request that wants it.
+// again by the next request that wants it. The renders of one document run
+// one at a time, in rounds: an invalidation that finds one running asks for
+// the next round, and every invalidation that comes before that round
+// starts shares it, so a topic that many fetches change at once (a first
+// fetch, a burst of upstream updates) is rendered about as often as there
+// is time to, not once per change.
 func (c *cache) invalidate(slugs []string) {
 	match := func(k key) bool {
 		if len(slugs) == 0 || k.kind == "index" {
@@ -265,55 +270,132 @@ func (c *cache) invalidate(slugs []string) {
 		}
 		return false
 	}
-	type job struct {
-		old   *entry
-		inval uint64
-	}
-	var jobs []job
+	var waits []chan struct{}
+	var run []key
 	c.mu.Lock()
 	for k, e := range c.entries {
 		if !match(k) {
 			continue
 		}
-		select {
-		case <-e.ready:
-		default: // a fill in flight may have read the store before the change
+		if !e.isReady() { // a fill in flight may have read the store before the change
 			delete(c.entries, k)
 			continue
 		}
-		if k.query == "" && e.used.Load() {
-			e.inval++
-			jobs = append(jobs, job{e, e.inval})
+		if k.query != "" || !e.used.Load() {
+			c.remove(e)
 			continue
 		}
-		c.remove(e)
+		r := c.refreshing[k]
+		if r == nil {
+			r = &refresher{}
+			c.refreshing[k] = r
+		}
+		if r.next == nil {
+			r.next = make(chan struct{})
+		}
+		waits = append(waits, r.next)
+		if !r.running {
+			r.running = true
+			run = append(run, k)
+		}
 	}
 	c.mu.Unlock()
+	for _, k := range run {
+		c.refreshRounds(k)
+	}
+	for _, w := range waits {
+		<-w
+	}
+}
 
-	for _, j := range jobs {
-		c.fills.Add(1)
-		k := j.old.key
-		ne := &entry{ready: make(chan struct{}), fill: j.old.fill, key: k}
-		start := time.Now()
-		ct, err := ne.refill(c.cpu)
-		c.observer.CacheFill(k.kind, time.Since(start), err)
-		close(ne.ready)
-		c.mu.Lock()
-		switch {
-		case c.entries[k] != j.old:
-			// Evicted or replaced meanwhile: nothing to swap.
-		case j.old.inval != j.inval:
-			// A later invalidation is rendering it again and will swap its
-			// own render in; this one may predate that change.
-		case err != nil:
-			c.remove(j.old) // the next request fills it and reports the error
-		default:
-			ne.set(ct, c.gz)
-			c.remove(j.old)
-			c.entries[k] = ne
-			c.admit(ne)
+// polled returns the first pages served since their last render.
+func (c *cache) polled() []key {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var keys []key
+	for _, e := range c.ring {
+		if e.key.query == "" && e.used.Load() {
+			keys = append(keys, e.key)
 		}
+	}
+	return keys
+}
+
+// warm fills k ahead of readers, holding a CPU slot as the renders of
+// invalidate do, and marks it polled (its readers are on their way).
+func (c *cache) warm(k key, fill func() (content, error)) {
+	e, err := c.get(k, func() (content, error) {
+		if c.cpu != nil {
+			c.cpu <- struct{}{}
+			defer func() { <-c.cpu }()
+		}
+		return fill()
+	})
+	if err == nil {
+		e.touch()
+	}
+}
+
+// refresher is the renders ahead of readers of one document: whether a
+// round is running, and the round asked for after it.
+type refresher struct {
+	running bool
+	next    chan struct{} // closed when the next round has swapped its render in; nil: none asked for
+}
+
+// refreshRounds runs the rounds of k's refresher until none is asked for.
+// Each reads the store after it starts, so it holds every change whose
+// invalidation asked for it.
+func (c *cache) refreshRounds(k key) {
+	for {
+		c.mu.Lock()
+		r := c.refreshing[k]
+		done := r.next
+		if done == nil {
+			delete(c.refreshing, k)
+			c.mu.Unlock()
+			return
+		}
+		r.next = nil
+		old := c.entries[k]
 		c.mu.Unlock()
+		if old != nil && old.isReady() { // else dropped, or being filled anew: nothing to refresh
+			c.refreshOnce(k, old)
+		}
+		close(done)
+	}
+}
+
+// refreshOnce renders old's document again and swaps the render in, if old
+// is still the cached one when it is done.
+func (c *cache) refreshOnce(k key, old *entry) {
+	c.fills.Add(1)
+	ne := &entry{ready: make(chan struct{}), fill: old.fill, key: k}
+	start := time.Now()
+	ct, err := ne.refill(c.cpu)
+	c.observer.CacheFill(k.kind, time.Since(start), err)
+	close(ne.ready)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.entries[k] != old:
+		// Evicted or replaced meanwhile: nothing to swap.
+	case err != nil:
+		c.remove(old) // the next request fills it and reports the error
+	default:
+		ne.set(ct, c.gz)
+		c.remove(old)
+		c.entries[k] = ne
+		c.admit(ne)
+	}
+}
+
+func (e *entry) isReady() bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -268,3 +268,72 @@ func TestFront(t *testing.T) {
 		t.Errorf("the mux saw %q, want %q (the cached feed answered in front)", reached, want)
 	}
 }
+
+// TestConcurrentInvalidationsShareRenders: invalidations of a polled topic
+// that arrive while its render waits for a CPU slot share the next render,
+// and every caller still sees its own change once Invalidate returns.
+func TestConcurrentInvalidationsShareRenders(t *testing.T) {
+	cpu := make(chan struct{}, 1)
+	f := newFixtureWith(t, 1, func(o *server.Options) { o.CPU = cpu })
+	const path = "/topics/climate.json"
+	f.get(t, path)
+	f.get(t, path)    // polled: invalidations render it again
+	cpu <- struct{}{} // background work is busy: renders must wait
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	before := f.srv.Stats().Fills
+	for i := range n {
+		s := makeStories("climate", i+2)[i+1]
+		s.Title = fmt.Sprintf("climate update %d", i)
+		s.Published = base.Add(time.Duration(i+1) * time.Minute)
+		if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{s}, base); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			f.srv.Invalidate("climate")
+			// Once Invalidate returns, this change is served.
+			_, body := f.get(t, path)
+			if !bytes.Contains(body, []byte(s.Title)) {
+				errs <- fmt.Errorf("after Invalidate returned, the feed lacks %q", s.Title)
+			}
+		})
+	}
+	<-cpu // let the renders run
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	renders := f.srv.Stats().Fills - before
+	t.Logf("%d invalidations, %d renders", n, renders)
+	if renders > n {
+		t.Errorf("%d renders for %d invalidations", renders, n)
+	}
+}
+
+// TestReconfigurePrewarms: a document readers were polling is rendered
+// under the new configuration before it takes over, so the next reader
+// gets it without a fill; one nobody polled is not.
+func TestReconfigurePrewarms(t *testing.T) {
+	f := newFixture(t, 3)
+	f.get(t, "/topics/climate.atom")
+	f.get(t, "/topics/climate.atom") // polled
+	f.get(t, "/topics/chess.atom")   // made, never polled
+	renamed := site
+	renamed.Title = "The Desk"
+	f.srv.Reconfigure(renamed, f.topics, server.Caching{MaxAge: time.Minute})
+	step := func(path string, wantFills uint64) []byte {
+		t.Helper()
+		before := f.srv.Stats().Fills
+		_, body := f.get(t, path)
+		if fills := f.srv.Stats().Fills - before; fills != wantFills {
+			t.Errorf("GET %s after a reload: %d fills, want %d", path, fills, wantFills)
+		}
+		return body
+	}
+	if body := step("/topics/climate.atom", 0); !bytes.Contains(body, []byte("<name>The Desk</name>")) {
+		t.Errorf("the prewarmed feed is not rendered under the new config")
+	}
+	step("/topics/chess.atom", 1)
+}

@@ -48,31 +48,41 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := "html"
-	var f render.Format
 	if hasExt {
 		i := formatIndex(ext)
 		if i < 0 {
 			s.notFound(w, r, "unknown feed format: want .rss, .atom or .json", "Feeds of "+titleOf(t)+" come as .rss, .atom and .json.")
 			return
 		}
-		f, kind = formats[i].format, formats[i].ext
+		kind = formats[i].ext
 	}
 	p, err := parseParams(r.URL.RawQuery, limitOf(t))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	e, err := st.cache.get(key{slug: t.Slug, kind: kind, query: p.canonical}, func() (content, error) {
-		if !hasExt {
-			return s.renderTopicPage(st, t, p)
-		}
-		return s.renderFeed(st, t, f, p)
-	})
+	k := key{slug: t.Slug, kind: kind, query: p.canonical}
+	e, err := st.cache.get(k, s.filler(st, k, t, p))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	serve(w, r, st, e)
+}
+
+// filler is how the document k of topic t (nil for the index and the OPML)
+// is made, for the query p.
+func (s *Server) filler(st *state, k key, t *topic.Topic, p params) func() (content, error) {
+	switch k.kind {
+	case "index":
+		return func() (content, error) { return s.renderIndex(st, k.slug == statusVariant) }
+	case "opml":
+		return func() (content, error) { return renderOPML(st) }
+	case "html":
+		return func() (content, error) { return s.renderTopicPage(st, t, p) }
+	}
+	f := formats[formatIndex(k.kind)].format
+	return func() (content, error) { return s.renderFeed(st, t, f, p) }
 }
 
 func formatIndex(ext string) int {

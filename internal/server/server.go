@@ -266,10 +266,42 @@ func (s *Server) Invalidate(slugs ...string) { s.state.Load().cache.invalidate(s
 
 // Reconfigure swaps in a reloaded configuration atomically and starts with an
 // empty cache.
+//
+// Before the swap, the documents readers were polling (first pages served
+// since their last render) are rendered under the new configuration, for
+// up to prewarmBudget: a reload does not make every reader of a busy topic
+// wait for a fill at once.
 func (s *Server) Reconfigure(site Site, topics *topic.Set, caching Caching) {
 	st := s.newState(site, topics, caching)
 	st.configured = s.now().UTC().Truncate(time.Second)
+	s.prewarm(s.state.Load(), st)
 	s.state.Store(st)
+}
+
+// prewarmBudget bounds the renders Reconfigure does before the new
+// configuration takes over; what is left is rendered when next asked for.
+const prewarmBudget = 2 * time.Second
+
+// prewarm renders into st's cache the documents of old's that readers were
+// polling and st still has.
+func (s *Server) prewarm(old, st *state) {
+	deadline := time.Now().Add(prewarmBudget)
+	for _, k := range old.cache.polled() {
+		if time.Now().After(deadline) {
+			return
+		}
+		var t *topic.Topic
+		if k.kind != "index" && k.kind != "opml" {
+			if t = st.topics.Lookup(k.slug); t == nil {
+				continue // the topic is gone
+			}
+		}
+		var p params
+		if t != nil {
+			p, _ = parseParams("", limitOf(t)) // a first page: no query to refuse
+		}
+		st.cache.warm(k, s.filler(st, k, t, p))
+	}
 }
 
 // FeedURLs returns the subscription URL of every format of the named topics
