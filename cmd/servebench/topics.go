@@ -39,7 +39,8 @@ func manyTopics(ctx context.Context, o options, stdout io.Writer) error {
 		r.total.Round(time.Millisecond), ms(percentile(r.first, 0.5)), ms(percentile(r.first, 0.99)), float64(r.gzBytes)/1e6)
 	fmt.Fprintf(stdout, "second request of every document: %v in all, p50 %v, p99 %v (fills of what the bound evicted, hits of the rest)\n",
 		r.total2.Round(time.Millisecond), ms(percentile(r.second, 0.5)), ms(percentile(r.second, 0.99)))
-	fmt.Fprintf(stdout, "newsdesk resident memory: %.0f MB before, %.0f MB after the fill\n", float64(r.rssBefore)/1e6, float64(r.rssAfter)/1e6)
+	fmt.Fprintf(stdout, "newsdesk resident memory: %.0f MB before, %.0f MB after the fill (Go heap live after the last GC: %.0f MB)\n",
+		float64(r.rssBefore)/1e6, float64(r.rssAfter)/1e6, float64(r.liveHeap)/1e6)
 	return nil
 }
 
@@ -50,6 +51,7 @@ type topicsResult struct {
 	total, total2       time.Duration
 	gzBytes             int64
 	rssBefore, rssAfter int64
+	liveHeap            int64 // after the last GC of the first pass
 }
 
 func measureTopics(ctx context.Context, o options) (*topicsResult, error) {
@@ -107,7 +109,8 @@ func measureTopics(ctx context.Context, o options) (*topicsResult, error) {
 		return nil, err
 	}
 	start := time.Now()
-	d, err := startDaemon(ctx, bin, cfg, filepath.Join(env.dir, "data", "newsdesk.db"), filepath.Join(env.dir, "newsdesk.log"))
+	// gctrace: the live heap after each GC, to set beside the resident size.
+	d, err := startDaemon(ctx, bin, cfg, filepath.Join(env.dir, "data", "newsdesk.db"), filepath.Join(env.dir, "newsdesk.log"), "GODEBUG=gctrace=1")
 	if err != nil {
 		return nil, err
 	}
@@ -174,12 +177,13 @@ func measureTopics(ctx context.Context, o options) (*topicsResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	live := lastLiveHeap(d.logs)
 	second, total2, _, err := fill()
 	if err != nil {
 		return nil, err
 	}
 	return &topicsResult{docs: len(paths), first: first, second: second, total: total, total2: total2,
-		gzBytes: gzBytes, rssBefore: rssBefore, rssAfter: rssAfter}, nil
+		gzBytes: gzBytes, rssBefore: rssBefore, rssAfter: rssAfter, liveHeap: live}, nil
 }
 
 // mergeFeeds joins one-item RSS documents into one document.
@@ -209,4 +213,21 @@ func residentBytes(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// liveRe reads a gctrace line's heap sizes: "… 12->14->7 MB, …", the last
+// being what the GC found live.
+var liveRe = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
+
+// lastLiveHeap is the live heap the daemon's last GC reported, in bytes.
+func lastLiveHeap(l *lineLog) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.lines) - 1; i >= 0; i-- {
+		if m := liveRe.FindStringSubmatch(l.lines[i]); m != nil && gcRe.MatchString(l.lines[i]) {
+			mb, _ := strconv.ParseInt(m[3], 10, 64)
+			return mb << 20
+		}
+	}
+	return 0
 }
