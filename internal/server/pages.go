@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
-	"encoding/xml"
 	"fmt"
 	"html"
 	"html/template"
@@ -13,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/newsdesk/newsdesk/internal/opml"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
@@ -279,29 +279,6 @@ func clip(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-// OPML 2.0 (opml.org/spec2.opml): one outline per topic, type="rss" pointing
-// at the RSS feed, since that is what feed readers import. The other formats
-// are a click away on the topic page (htmlUrl).
-type opmlDoc struct {
-	XMLName xml.Name     `xml:"opml"`
-	Version string       `xml:"version,attr"`
-	Title   string       `xml:"head>title"`
-	Owner   string       `xml:"head>ownerId,omitempty"`
-	Docs    string       `xml:"head>docs"`
-	Body    []opmlOutine `xml:"body>outline"`
-}
-
-type opmlOutine struct {
-	Text        string `xml:"text,attr"`
-	Title       string `xml:"title,attr"`
-	Type        string `xml:"type,attr"`
-	Version     string `xml:"version,attr"`
-	XMLURL      string `xml:"xmlUrl,attr"`
-	HTMLURL     string `xml:"htmlUrl,attr"`
-	Description string `xml:"description,attr,omitempty"`
-	Language    string `xml:"language,attr,omitempty"`
-}
-
 // opml serves /topics.opml, the whole subscription list for import into a reader.
 func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 	st := s.state.Load()
@@ -313,26 +290,25 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 	serve(w, r, st, e)
 }
 
+// renderOPML writes one outline per topic, type="rss" pointing at the RSS
+// feed, since that is what feed readers import. The other formats are a
+// click away on the topic page (htmlUrl).
 func renderOPML(st *state) (content, error) {
-	doc := opmlDoc{Version: "2.0", Title: st.site.Title, Owner: st.site.PublicURL + "/", Docs: "https://opml.org/spec2.opml"}
+	doc := opml.Document{Title: st.site.Title, OwnerID: st.site.PublicURL + "/"}
 	for _, t := range st.topics.Topics() {
 		lang := t.Language
 		if lang == "" {
 			lang = st.site.Language
 		}
-		doc.Body = append(doc.Body, opmlOutine{
-			Text: titleOf(t), Title: titleOf(t), Type: "rss", Version: "RSS2",
+		doc.Outlines = append(doc.Outlines, opml.Outline{
+			Text: titleOf(t), Title: titleOf(t), Type: "rss",
 			XMLURL: st.feedURL(t.Slug, "rss"), HTMLURL: st.pageURL(t.Slug),
 			Description: t.Description, Language: lang,
 		})
 	}
 	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := opml.Write(&buf, doc); err != nil {
 		return content{}, fmt.Errorf("render opml: %w", err)
 	}
-	buf.WriteByte('\n')
 	return content{body: buf.Bytes(), contentType: "text/x-opml; charset=utf-8"}, nil
 }
