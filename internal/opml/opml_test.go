@@ -115,7 +115,9 @@ func TestWriteRead(t *testing.T) {
 	for i := range out {
 		out[i].Line, out[i].Col = 0, 0
 	}
-	if !slices.EqualFunc(in, out, func(a, b opml.Outline) bool { return a.Text == b.Text && a.Title == b.Title && a.XMLURL == b.XMLURL && a.Type == b.Type && a.Language == b.Language && a.HTMLURL == b.HTMLURL }) {
+	if !slices.EqualFunc(in, out, func(a, b opml.Outline) bool {
+		return a.Text == b.Text && a.Title == b.Title && a.XMLURL == b.XMLURL && a.Type == b.Type && a.Language == b.Language && a.HTMLURL == b.HTMLURL
+	}) {
 		t.Errorf("round trip:\n%+v\n%+v", in, out)
 	}
 }
