@@ -6,6 +6,7 @@
 //	newsdesk serve    [--config F] [--data F] [--addr A]   run the daemon
 //	newsdesk fetch    [--source NAME]... [--force]          fetch now, print a summary, exit
 //	newsdesk validate [--config F]                          check the config, print every problem
+//	newsdesk sources import FILE.opml                       print the YAML sources of an OPML file
 //	newsdesk preview  TOPIC [--explain] [--limit N]         what a topic selects from the store
 //	newsdesk eval     FILE [--min-precision P] [--json]     score the topics on labelled stories
 //	newsdesk status   [--json]                              every source's and topic's health, the config, the process
@@ -61,6 +62,7 @@ commands:
   serve              run the daemon: fetch on schedule, serve topic feeds
   fetch              fetch sources now, print a summary and exit
   validate           check the config and print every problem
+  sources import F   print the YAML sources: block of the feeds in the OPML file F
   preview TOPIC      show what a topic selects from the stored stories
   eval FILE          score the topics against labelled stories (JSON Lines)
   status             show every source's health, every topic, the config and the process
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fetchCmd(ctx, e, rest)
 	case "validate":
 		return validate(e, rest)
+	case "sources":
+		return sourcesCmd(e, rest)
 	case "preview":
 		return previewCmd(ctx, e, rest)
 	case "eval":

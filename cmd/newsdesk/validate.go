@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/topic"
@@ -23,7 +24,11 @@ func validate(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: ok (%d sources, %d topics)\n", o.config, len(cfg.Sources), len(cfg.Topics))
+	from := ""
+	if len(cfg.SourcesFrom) > 0 {
+		from = ", sources also from " + strings.Join(cfg.SourcesFrom, ", ")
+	}
+	fmt.Fprintf(e.stdout, "%s: ok (%d sources, %d topics%s)\n", o.config, len(cfg.Sources), len(cfg.Topics), from)
 	return nil
 }
 

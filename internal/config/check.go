@@ -107,7 +107,7 @@ func (c *checker) check(f *fileConfig) *Config {
 	cfg.LogAccess = c.boolean("log_access", f.LogAccess)
 	cfg.HTTP = c.http(f.HTTP)
 
-	cfg.Sources = c.sources(f.Sources)
+	cfg.Sources = c.allSources(f.Sources, f.SourcesFrom)
 	cfg.Topics, cfg.Set = c.topics(f.Topics, cfg.Sources)
 	return cfg
 }
@@ -368,11 +368,9 @@ func (c *checker) count(path string, v *int, def, least int) int {
 	return *v
 }
 
+// sources checks the YAML sources (allSources adds the OPML ones and says
+// when there are none at all).
 func (c *checker) sources(fs []fileSource) []story.Source {
-	if len(fs) == 0 {
-		c.at("sources", "no `sources` are configured", "add at least one: sources: [{name: wire, url: https://example.org/feed.xml}]")
-		return nil
-	}
 	seen := map[string]int{}
 	out := make([]story.Source, 0, len(fs))
 	for i, f := range fs {
@@ -471,7 +469,8 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 			c.at(path+".title", fmt.Sprintf("topic %s has no `title`", who), "add `title: …`, the name readers see in their feed reader")
 		}
 		for j, s := range f.Sources {
-			if !known[s] {
+			// A refused OPML file's feeds are unknown here, not misnamed.
+			if !known[s] && !c.opmlRefused {
 				hint := "list names from `sources:` at the top level"
 				if near := closest(s, keys(known)); near != "" {
 					hint = fmt.Sprintf("did you mean `%s`? ", near) + hint

@@ -10,8 +10,6 @@ package config
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,8 +44,12 @@ type Config struct {
 	LogLevel  slog.Level
 	LogAccess bool // one log line per HTTP request
 	// Fingerprint names this version of the file: the first 16 hex digits
-	// of the SHA-256 of its bytes, so an admin can tell which edit runs.
+	// of the SHA-256 of its bytes (and of the OPML files of sources_from),
+	// so an admin can tell which edit runs.
 	Fingerprint string
+	// SourcesFrom are the OPML files the sources were also read from, as
+	// sources_from names them joined to the config's directory.
+	SourcesFrom []string
 	LogFormat   LogFormat
 
 	Sources []story.Source     // URLs are absolute: http(s):// or file:// of an absolute path
@@ -147,8 +149,18 @@ func Load(path string) (*Config, error) {
 
 // Parse validates src as if read from path (used in messages and to resolve
 // relative source URLs). Errors are *Errors.
-func Parse(path string, src []byte) (_ *Config, err error) {
-	d := &decoder{src: src, file: path, anchors: map[string]ast.Node{}}
+func Parse(path string, src []byte) (*Config, error) {
+	return newDecoder(path, src).parse()
+}
+
+func newDecoder(path string, src []byte) *decoder {
+	return &decoder{src: src, file: path, anchors: map[string]ast.Node{}}
+}
+
+// parse is Parse of d's document. Afterwards d.inputs holds the OPML files
+// it read, whether or not the config is valid: Watch watches them.
+func (d *decoder) parse() (_ *Config, err error) {
+	path, src := d.file, d.src
 	// A hot reload must never take the daemon down: goccy has had panics on
 	// malformed input, so one becomes a problem like any other.
 	defer func() {
@@ -207,8 +219,10 @@ func Parse(path string, src []byte) (_ *Config, err error) {
 		return nil, d.errors()
 	}
 	cfg.Path = path
-	sum := sha256.Sum256(src)
-	cfg.Fingerprint = hex.EncodeToString(sum[:8])
+	cfg.Fingerprint = fingerprint(src, d.inputs)
+	for _, in := range d.inputs {
+		cfg.SourcesFrom = append(cfg.SourcesFrom, in.path)
+	}
 	return cfg, nil
 }
 
@@ -232,8 +246,16 @@ func within(a, b string) bool {
 // errors returns the problems in file order, as a compiler reports them,
 // at most maxProblems of them.
 func (d *decoder) errors() *Errors {
+	// The config's own problems first, then each OPML file's, in the order
+	// sources_from names them.
+	rank := map[string]int{d.file: 0}
+	for i, in := range d.inputs {
+		if _, ok := rank[in.path]; !ok {
+			rank[in.path] = i + 1
+		}
+	}
 	slices.SortStableFunc(d.probs, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+		return cmp.Or(cmp.Compare(rank[a.File], rank[b.File]), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
 	if n := len(d.probs); n > maxProblems {
 		d.probs = append(d.probs[:maxProblems], Problem{File: d.file,

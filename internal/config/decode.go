@@ -29,7 +29,9 @@ type fileConfig struct {
 	LogAccess scalar        `yaml:"log_access"`
 	HTTP      fileHTTP      `yaml:"http"`
 	Sources   []fileSource  `yaml:"sources"`
-	Topics    []fileTopic   `yaml:"topics"`
+	// SourcesFrom names OPML files whose feeds are sources too (opml.go).
+	SourcesFrom []string    `yaml:"sources_from"`
+	Topics      []fileTopic `yaml:"topics"`
 }
 
 type fileSite struct {
@@ -158,7 +160,14 @@ type decoder struct {
 	file    string
 	anchors map[string]ast.Node
 	probs   Errors
-	visits  int // nodes visited, aliases expanded; see spend
+	visits  int     // nodes visited, aliases expanded; see spend
+	inputs  []input // the OPML files read, in sources_from order
+	// imported are the sources read from OPML, with their folders
+	// (ImportOPML prints them).
+	imported []imported
+	// opmlRefused is set when a file of sources_from could not be read as
+	// OPML: topics naming its feeds are not told the names are unknown.
+	opmlRefused bool
 }
 
 // maxNodes bounds how far aliases may expand: "a1: &a1 [*a0, *a0]" chains

@@ -1,10 +1,10 @@
 package config
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,14 +22,16 @@ const debounce = 250 * time.Millisecond
 // is in place, so a test can edit the file without racing the watcher.
 var testHookWatching func()
 
-// Watch reloads the config at path whenever it changes on disk, until ctx
-// is done. A valid config is passed to apply; an invalid one (or an
-// unreadable file) to refused, and watching goes on, so the caller keeps
-// running with its old config. Saving the same content again is ignored.
+// Watch reloads the config at path whenever it, or an OPML file it takes
+// sources from (sources_from), changes on disk, until ctx is done. A valid
+// config is passed to apply; an invalid one (or an unreadable file) to
+// refused, and watching goes on, so the caller keeps running with its old
+// config. Saving the same content again is ignored.
 //
-// Watch watches path's directory, not the file: editors save by writing a
-// temporary file and renaming it over the old one, which ends a watch on the
-// file itself; Kubernetes ConfigMaps swap a "..data" symlink. SIGHUP is the
+// Watch watches the directories of those files, not the files: editors save
+// by writing a temporary file and renaming it over the old one, which ends a
+// watch on the file itself; Kubernetes ConfigMaps swap a "..data" symlink.
+// An edit that names another OPML file adds its directory. SIGHUP is the
 // caller's business: it calls Load and applies the result itself.
 //
 // apply and refused run on Watch's goroutine, one at a time. Watch returns
@@ -40,19 +42,40 @@ func Watch(ctx context.Context, path string, apply func(*Config), refused func(e
 		return fmt.Errorf("watch %s: %w", path, err)
 	}
 	defer w.Close()
-	dir := filepath.Dir(path)
-	if err := w.Add(dir); err != nil {
-		return fmt.Errorf("watch %s: %w", dir, err)
+	dirs := map[string]bool{}
+	watchDir := func(dir string) error {
+		if dirs[dir] {
+			return nil
+		}
+		if err := w.Add(dir); err != nil {
+			return fmt.Errorf("watch %s: %w", dir, err)
+		}
+		dirs[dir] = true
+		return nil
+	}
+	if err := watchDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	targets := map[string]bool{filepath.Clean(path): true}
+	// follow watches the OPML files a parse read. One in a directory that
+	// cannot be watched is still read on every reload of the config.
+	follow := func(inputs []input) {
+		for _, in := range inputs {
+			targets[filepath.Clean(in.path)] = true
+			if err := watchDir(filepath.Dir(in.path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				refused(err)
+			}
+		}
 	}
 	// What is on disk now is what the caller loaded; only later changes count.
-	last := hashFile(path)
+	last, inputs := snapshot(path)
+	follow(inputs)
 	if testHookWatching != nil {
 		testHookWatching()
 	}
 
 	timer := time.NewTimer(debounce)
 	timer.Stop()
-	target := filepath.Clean(path)
 	for {
 		select {
 		case <-ctx.Done():
@@ -61,15 +84,14 @@ func Watch(ctx context.Context, path string, apply func(*Config), refused func(e
 			if !ok {
 				return nil
 			}
-			name := filepath.Clean(ev.Name)
-			if name == target || strings.HasPrefix(filepath.Base(name), "..") {
+			if targets[filepath.Clean(ev.Name)] || strings.HasPrefix(filepath.Base(ev.Name), "..") {
 				timer.Reset(debounce)
 			}
 		case err, ok := <-w.Errors:
 			if !ok {
 				return nil
 			}
-			refused(fmt.Errorf("watch %s: %w", dir, err))
+			refused(fmt.Errorf("watch: %w", err))
 		case <-timer.C:
 			src, err := os.ReadFile(path)
 			if err != nil {
@@ -78,12 +100,14 @@ func Watch(ctx context.Context, path string, apply func(*Config), refused func(e
 				refused(fmt.Errorf("read config: %w", err))
 				continue
 			}
-			sum := sha256.Sum256(src)
-			if bytes.Equal(sum[:], last) {
+			d := newDecoder(path, src)
+			cfg, err := d.parse()
+			follow(d.inputs)
+			if sum := fingerprint(src, d.inputs); sum == last {
 				continue
+			} else {
+				last = sum
 			}
-			last = sum[:]
-			cfg, err := Parse(path, src)
 			if err != nil {
 				refused(err)
 				continue
@@ -93,11 +117,14 @@ func Watch(ctx context.Context, path string, apply func(*Config), refused func(e
 	}
 }
 
-func hashFile(path string) []byte {
+// snapshot is the fingerprint of the config at path and the OPML files it
+// reads, as they are on disk now, and those files.
+func snapshot(path string) (string, []input) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil
+		return "", nil
 	}
-	sum := sha256.Sum256(src)
-	return sum[:]
+	d := newDecoder(path, src)
+	d.parse()
+	return fingerprint(src, d.inputs), d.inputs
 }

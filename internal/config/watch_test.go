@@ -170,3 +170,57 @@ func TestWatchRefusesFailingExamples(t *testing.T) {
 		t.Errorf("applied examples %+v", c.Topics[0].Examples)
 	}
 }
+
+// TestWatchOPML: an edit of an OPML file of sources_from reloads the config
+// like an edit of the config; a bad one is refused at its file:line and the
+// caller keeps its config; a file an edit adds to sources_from, in another
+// directory, is watched from then on.
+func TestWatchOPML(t *testing.T) {
+	dir := t.TempDir()
+	feeds := func(urls ...string) string {
+		doc := "<opml version=\"2.0\">\n<body>\n"
+		for _, u := range urls {
+			doc += `<outline type="rss" text="` + u + `" xmlUrl="https://` + u + `/feed"/>` + "\n"
+		}
+		return doc + "</body>\n</opml>\n"
+	}
+	cfg := func(from string) string { return "sources_from: " + from + "\ntopics: []\n" }
+	opmlPath := filepath.Join(dir, "subscriptions.opml")
+	writeFile(t, opmlPath, feeds("a.example"))
+	path := filepath.Join(dir, "newsdesk.yaml")
+	writeFile(t, path, cfg("[subscriptions.opml]"))
+	w := startWatch(t, path)
+
+	writeFile(t, opmlPath, feeds("a.example", "b.example"))
+	if c := w.nextApplied(t); len(c.Sources) != 2 || c.Sources[1].Name != "b-example" {
+		t.Errorf("after adding a feed to the OPML: %+v", c.Sources)
+	}
+	writeFile(t, opmlPath, feeds("a.example")+"<outline")
+	err := w.nextRefused(t)
+	if !strings.Contains(err.Error(), "subscriptions.opml:6:") || !strings.Contains(err.Error(), "not an OPML file") {
+		t.Errorf("a broken OPML refused with %q", err)
+	}
+	saveByRename(t, opmlPath, feeds("a.example", "c.example"))
+	if c := w.nextApplied(t); len(c.Sources) != 2 || c.Sources[1].Name != "c-example" {
+		t.Errorf("after fixing the OPML: %+v", c.Sources)
+	}
+
+	// A second list, in a directory of its own, named by an edit.
+	os.Mkdir(filepath.Join(dir, "lists"), 0o755)
+	more := filepath.Join(dir, "lists", "more.opml")
+	writeFile(t, more, feeds("d.example"))
+	writeFile(t, path, cfg("[subscriptions.opml, lists/more.opml]"))
+	if c := w.nextApplied(t); len(c.Sources) != 3 {
+		t.Errorf("after naming a second list: %+v", c.Sources)
+	}
+	writeFile(t, more, feeds("d.example", "e.example"))
+	if c := w.nextApplied(t); len(c.Sources) != 4 {
+		t.Errorf("after editing the second list: %+v", c.Sources)
+	}
+	// Other files beside the lists are not the config's business.
+	writeFile(t, filepath.Join(dir, "lists", "notes.opml"), feeds("z.example"))
+	writeFile(t, more, feeds("d.example"))
+	if c := w.nextApplied(t); len(c.Sources) != 3 {
+		t.Errorf("after the second list lost a feed: %+v", c.Sources)
+	}
+}
