@@ -108,7 +108,11 @@ func (o *ops) guarded() http.Handler {
 	pages := o.pages()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := o.d.config()
-		status.Expose(pages, cfg.Status.Public, cfg.Admin.Token).ServeHTTP(w, r)
+		if !status.Allowed(r, cfg.Status.Public, cfg.Admin.Token) {
+			o.d.srv.NotFound(w, r) // as status.Expose would, in the server's words: hidden is absent
+			return
+		}
+		pages.ServeHTTP(w, r)
 	})
 }
 

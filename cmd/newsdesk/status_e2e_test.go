@@ -114,6 +114,13 @@ func TestStatusAndMetrics(t *testing.T) {
 		if res, _ := get(t, base+path); res.StatusCode != 404 {
 			t.Errorf("public %s with status.public false: %d, want 404", path, res.StatusCode)
 		}
+		// A browser cannot tell the hidden page from one that never was.
+		_, hidden := get(t, base+path, "Accept", "text/html")
+		_, absent := get(t, base+path+"-not-here", "Accept", "text/html")
+		if !bytes.Contains(hidden, []byte("Nothing is published at "+path+".")) ||
+			!bytes.Equal(bytes.ReplaceAll(absent, []byte(path+"-not-here"), []byte(path)), hidden) {
+			t.Errorf("hidden %s differs from an absent page:\n%s", path, hidden)
+		}
 	}
 
 	fams := scrapeMetrics(t, adminBase+"/metrics")

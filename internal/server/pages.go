@@ -233,6 +233,13 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg, human str
 	w.Write(buf.Bytes())
 }
 
+// NotFound answers r as a path that does not exist: what another handler
+// in front of the server (the status pages, to whom they are hidden) sends
+// so that it cannot be told from one.
+func (s *Server) NotFound(w http.ResponseWriter, r *http.Request) {
+	s.notFound(w, r, "404 page not found", "Nothing is published at "+r.URL.Path+".")
+}
+
 // unmatched answers every request no route takes: 405 for a method a path
 // does not allow (as the mux would), else the 404 of notFound.
 // It clears the route the mux recorded: Observe reports no route, as for a
@@ -248,7 +255,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.notFound(w, r, "404 page not found", "Nothing is published at "+r.URL.Path+".")
+	s.NotFound(w, r)
 }
 
 func renderPage(name string, data any, modified time.Time) (content, error) {

@@ -84,6 +84,11 @@ func TestFeedForBrowsers(t *testing.T) {
 			if res.StatusCode != http.StatusPartialContent || res.Header.Get("Content-Type") != "application/xml; charset=utf-8" {
 				t.Errorf("range: %s %q", res.Status, res.Header.Get("Content-Type"))
 			}
+			// (Before, every range answer had the type ServeContent sniffed: text/xml.)
+			res, _ = f.get(t, tc.path, "Range: bytes=0-99")
+			if res.StatusCode != http.StatusPartialContent || res.Header.Get("Content-Type") != tc.feedType {
+				t.Errorf("range for a reader: %s %q", res.Status, res.Header.Get("Content-Type"))
+			}
 		})
 	}
 	// JSON Feed has no stylesheet: one answer for everyone.
