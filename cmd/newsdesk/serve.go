@@ -225,13 +225,14 @@ func (d *daemon) config() *config.Config { return d.cfg.Load() }
 // watch reloads the config when its file changes or on SIGHUP. A config that
 // does not validate is refused and the last good one keeps running.
 func (d *daemon) watch(ctx context.Context, path string) {
+	running := d.config().Fingerprint // what was loaded; an edit since then is applied once the watch is in place
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	var watcher sync.WaitGroup
 	defer watcher.Wait() // it may be applying a reload
 	watcher.Go(func() {
-		if err := config.Watch(ctx, path, d.apply, d.refused); err != nil && ctx.Err() == nil {
+		if err := config.Watch(ctx, path, running, d.apply, d.refused); err != nil && ctx.Err() == nil {
 			d.log.Warn("config watch stopped; SIGHUP still reloads", "err", err)
 		}
 	})

@@ -34,9 +34,15 @@ var testHookWatching func()
 // An edit that names another OPML file adds its directory. SIGHUP is the
 // caller's business: it calls Load and applies the result itself.
 //
+// running is the Fingerprint of the config the caller runs. When what is on
+// disk once the watch is in place differs from it — an edit saved between the
+// caller's Load and the watch — Watch reloads at once rather than waiting for
+// an event that has already passed. An empty running takes what is on disk
+// then as the caller's.
+//
 // apply and refused run on Watch's goroutine, one at a time. Watch returns
 // nil when ctx ends, or an error if the watch cannot be set up.
-func Watch(ctx context.Context, path string, apply func(*Config), refused func(error)) error {
+func Watch(ctx context.Context, path, running string, apply func(*Config), refused func(error)) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", path, err)
@@ -67,15 +73,21 @@ func Watch(ctx context.Context, path string, apply func(*Config), refused func(e
 			}
 		}
 	}
-	// What is on disk now is what the caller loaded; only later changes count.
-	last, inputs := snapshot(path)
+	// Only changes from what the caller runs count.
+	onDisk, inputs := snapshot(path)
 	follow(inputs)
+	last := running
+	if last == "" {
+		last = onDisk
+	}
 	if testHookWatching != nil {
 		testHookWatching()
 	}
 
 	timer := time.NewTimer(debounce)
-	timer.Stop()
+	if onDisk == last {
+		timer.Stop()
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -27,7 +27,7 @@ func startWatch(t *testing.T, path string) *watcher {
 	ready := make(chan struct{})
 	t.Cleanup(config.SetWatchingHook(func() { close(ready) }))
 	go func() {
-		w.done <- config.Watch(t.Context(), path,
+		w.done <- config.Watch(t.Context(), path, "",
 			func(c *config.Config) { w.applied <- c },
 			func(err error) { w.refused <- err })
 	}()
@@ -122,6 +122,47 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestWatchSeesAnEditBeforeItStarted: an edit saved after the caller loaded
+// the config but before the watch was in place (a daemon's start-up) is
+// applied once watching starts, not lost until the next edit.
+func TestWatchSeesAnEditBeforeItStarted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newsdesk.yaml")
+	writeFile(t, path, minimal+"listen: ':8081'\n")
+	loaded, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, minimal+"listen: ':8082'\n")
+	w := &watcher{applied: make(chan *config.Config, 10), refused: make(chan error, 10), done: make(chan error, 1)}
+	go func() {
+		w.done <- config.Watch(t.Context(), path, loaded.Fingerprint,
+			func(c *config.Config) { w.applied <- c },
+			func(err error) { w.refused <- err })
+	}()
+	if c := w.nextApplied(t); c.Listen != ":8082" {
+		t.Errorf("applied listen %q, want :8082", c.Listen)
+	}
+
+	// Started on what it runs, a watch reloads nothing until an edit.
+	same := &watcher{applied: make(chan *config.Config, 10), refused: make(chan error, 10), done: make(chan error, 1)}
+	ready := make(chan struct{})
+	t.Cleanup(config.SetWatchingHook(func() { close(ready) }))
+	current, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		same.done <- config.Watch(t.Context(), path, current.Fingerprint,
+			func(c *config.Config) { same.applied <- c },
+			func(err error) { same.refused <- err })
+	}()
+	<-ready
+	writeFile(t, path, minimal+"listen: ':8083'\n")
+	if c := same.nextApplied(t); c.Listen != ":8083" {
+		t.Errorf("first reload applied listen %q, want the edit's :8083", c.Listen)
+	}
+}
+
 func TestWatchStopsWithContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newsdesk.yaml")
 	writeFile(t, path, minimal)
@@ -129,7 +170,7 @@ func TestWatchStopsWithContext(t *testing.T) {
 	ready := make(chan struct{})
 	t.Cleanup(config.SetWatchingHook(func() { close(ready) }))
 	ctx, cancel := context.WithCancel(t.Context())
-	go func() { w.done <- config.Watch(ctx, path, func(*config.Config) {}, func(error) {}) }()
+	go func() { w.done <- config.Watch(ctx, path, "", func(*config.Config) {}, func(error) {}) }()
 	<-ready
 	cancel()
 	select {
@@ -143,7 +184,7 @@ func TestWatchStopsWithContext(t *testing.T) {
 }
 
 func TestWatchMissingDirectory(t *testing.T) {
-	err := config.Watch(t.Context(), filepath.Join(t.TempDir(), "absent", "newsdesk.yaml"), func(*config.Config) {}, func(error) {})
+	err := config.Watch(t.Context(), filepath.Join(t.TempDir(), "absent", "newsdesk.yaml"), "", func(*config.Config) {}, func(error) {})
 	if err == nil {
 		t.Error("Watch on a missing directory returned nil")
 	}
