@@ -12,7 +12,7 @@ import (
 )
 
 // fields are the story parts a clause's `in` may name.
-var fields = []topic.Field{topic.Title, topic.Summary, topic.Content, topic.Categories,
+var fields = []topic.Field{topic.Title, topic.Lead, topic.Summary, topic.Content, topic.Categories,
 	topic.Author, topic.SourceName, topic.LinkHost}
 
 // rule converts one clause at path. A bare scalar is a term (a phrase when
@@ -178,7 +178,7 @@ var boolHints = map[string]string{
 
 var intHints = map[string]string{
 	"within":    "write e.g. `within: 8`: how many words apart the two sides may be",
-	"min_count": "write e.g. `min_count: 2`: how many times the term must occur",
+	"min_count": "write e.g. `min_count: 2`: how many times the term (or the words of an any) must occur",
 }
 
 // terms converts one side of a near clause: a list of terms (or one), each

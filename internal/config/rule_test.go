@@ -85,7 +85,7 @@ func TestRuleLanguageInvalid(t *testing.T) {
 		{"near without with", topicWith("{near: [a]}"), 4, 31, "with is empty"},
 		{"with without near", topicWith("{term: a, with: [b]}"), 4, 47, "with and within only apply to near"},
 		{"near of a regex", topicWith("{near: [{regex: x}], with: [b]}"), 4, 39, "near and with list terms"},
-		{"min_count beside any", topicWith("{any: [a], min_count: 2}"), 4, 53, "min_count only applies to a term"},
+		{"min_count beside all", topicWith("{all: [a], min_count: 2}"), 4, 53, "min_count only applies to a term, a near or an any"},
 		{"wildcard too short", topicWith("{any: [a, 'de*']}"), 4, 41, "is too short"},
 		{"typo'd near key", topicWith("{near: [a], whith: [b]}"), 4, 43, "unknown key `whith`; did you mean `with`?"},
 	}

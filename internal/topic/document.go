@@ -18,9 +18,21 @@ type fieldMask uint8
 const (
 	defaultFields fieldMask = 1<<0 | 1<<1 | 1<<2 // title, summary, content
 	hostBit       fieldMask = 1 << 6
+	// leadBit is the lead: the title and the opening LeadWords words of
+	// the summary and of the content. It is a place in fields the doc
+	// holds anyway, not a text of its own.
+	leadBit fieldMask = 1 << 7
 )
 
+// LeadWords is how many words of the summary, and of the content, the
+// lead takes: about the first paragraph of a news story, where it states
+// its subject.
+const LeadWords = 50
+
 func fieldBit(f Field) (fieldMask, bool) {
+	if f == Lead {
+		return leadBit, true
+	}
 	for i, g := range fieldOrder {
 		if g == f {
 			return 1 << i, true
@@ -29,15 +41,66 @@ func fieldBit(f Field) (fieldMask, bool) {
 	return 0, false
 }
 
-// String lists the fields in m, comma-separated, in fieldOrder.
+// allFields is every field a clause can name.
+const allFields = fieldMask(1<<len(fieldOrder)-1) | leadBit
+
+// String lists the fields in m, comma-separated, in fieldOrder (the lead
+// after the title).
 func (m fieldMask) String() string {
 	var names []string
 	for i, f := range fieldOrder {
 		if m&(1<<i) != 0 {
 			names = append(names, string(f))
 		}
+		if i == 0 && m&leadBit != 0 {
+			names = append(names, string(Lead))
+		}
 	}
 	return strings.Join(names, ",")
+}
+
+// words returns the fields whose words m reads: the lead's words are the
+// title's, the summary's and the content's.
+func (m fieldMask) words() fieldMask {
+	if m&leadBit != 0 {
+		m = m&^leadBit | defaultFields
+	}
+	return m
+}
+
+// inLead reports whether word i of d is in the lead: in the title, or among
+// the first LeadWords words of the summary or the content.
+func (d *doc) inLead(i int) bool {
+	switch f := d.words[i].field; f {
+	case 0:
+		return true
+	case 1, 2:
+		return int32(i)-d.first[f] < LeadWords
+	}
+	return false
+}
+
+// inScope reports whether word i of d stands in one of fields.
+func (d *doc) inScope(i int, fields fieldMask) bool {
+	return fields&(1<<d.words[i].field) != 0 || fields&leadBit != 0 && d.inLead(i)
+}
+
+// leadText returns the part of field f's text in the lead: all of the
+// title, the opening words of the summary and the content, nothing of the
+// rest.
+func (d *doc) leadText(f int) string {
+	switch f {
+	case 0:
+		return d.text[0]
+	case 1, 2:
+		from, to := d.first[f], d.first[f+1]
+		if from == to {
+			return ""
+		}
+		last := min(to, from+LeadWords) - 1
+		return d.text[f][:d.words[last].end]
+	}
+	return ""
 }
 
 // multiSep joins the values of a multi-valued field (categories, authors,
@@ -61,6 +124,9 @@ type doc struct {
 	// says which fields were split into words at all.
 	inLower   [len(fieldOrder)][2]int32
 	tokenized fieldMask
+	// first[i] is the index in words of field i's first word; its words
+	// end where field i+1's begin.
+	first [len(fieldOrder) + 1]int32
 	// folded holds each field's text case-folded, made on first use by a
 	// regex prefilter.
 	folded [len(fieldOrder)]*string
@@ -144,7 +210,7 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 	}
 	d.text[6] = linkHost(s.Link)
 
-	fields &^= hostBit // hosts are matched by labels, not words
+	fields = fields.words() &^ hostBit // hosts are matched by labels, not words
 	n := 0
 	for i := range d.text {
 		if fields&(1<<i) != 0 {
@@ -161,11 +227,13 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 	d.tokenized = fields
 	for i := range d.text {
 		from := int32(len(d.lower))
+		d.first[i] = int32(len(d.words))
 		if fields&(1<<i) != 0 && d.text[i] != "" {
 			d.lower, d.words = words(d.text[i], uint8(i), d.lower, d.words)
 		}
 		d.inLower[i] = [2]int32{from, int32(len(d.lower))}
 	}
+	d.first[len(fieldOrder)] = int32(len(d.words))
 	if d.stemmed {
 		clear(d.stems)
 		d.stemmed = false

@@ -1,5 +1,7 @@
 package topic
 
+import "slices"
+
 // maxWords caps the snippets an explanation keeps per clause.
 const maxWords = 5
 
@@ -45,9 +47,25 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		res = e.regex(n)
 		matched = res.count > 0
 	case kindNear:
-		res = e.nearby(n)
-		matched = res.count > 0
+		res = e.nearby(n, max(n.minCount, 1))
+		matched = res.count >= max(n.minCount, 1)
 	case kindAny:
+		if n.minCount > 1 {
+			res.count = e.countAny(n, n.minCount)
+			matched = res.count >= n.minCount
+			if e.out == nil {
+				break
+			}
+			for _, k := range n.kids { // recorded for the explanation
+				if ok, _ := e.eval(k); ok {
+					hits++
+				}
+			}
+			if matched {
+				score = n.weight
+			}
+			break
+		}
 		for _, k := range n.kids {
 			if ok, _ := e.eval(k); ok {
 				score += k.weight
@@ -75,7 +93,7 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		ok, _ := e.eval(n.kids[0])
 		matched = !ok
 	}
-	if n.kind != kindAny && n.kind != kindAll && matched {
+	if (n.kind != kindAny || n.minCount > 1) && n.kind != kindAll && matched {
 		score = n.weight
 	}
 	if slot >= 0 {
@@ -85,6 +103,13 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		switch n.kind {
 		case kindAny, kindAll:
 			c.Hits, c.Of = hits, len(n.kids)
+			if n.minCount > 1 {
+				c.Count, c.Need = res.count, n.minCount
+			}
+		case kindNear:
+			if n.minCount > 1 {
+				c.Count, c.Need = res.count, n.minCount
+			}
 		case kindTerm:
 			if n.term.minCount > 1 {
 				c.Count, c.Of = res.count, n.term.minCount
@@ -214,7 +239,7 @@ func (e *evaluator) phraseAt(v *termPattern, p int, fields fieldMask, caseSens, 
 		return 0, false
 	}
 	field := d.words[p].field
-	if fields&(1<<field) == 0 {
+	if !d.inScope(p, fields) {
 		return 0, false
 	}
 	if caseSens && d.isCaseless(field) {
@@ -265,46 +290,34 @@ func (e *evaluator) phraseAt(v *termPattern, p int, fields fieldMask, caseSens, 
 }
 
 // nearby finds the places where a term of one side of n stands within
-// n.near.within words of a term of the other.
-func (e *evaluator) nearby(n *node) found {
+// n.near.within words of a term of the other, stopping at need unless
+// explaining. A place is an occurrence of the near side with a with term
+// close enough.
+func (e *evaluator) nearby(n *node, need int) found {
 	var f found
-	var left, right []span
-	for _, k := range n.near.left {
-		left = e.spans(k, left)
-	}
-	if len(left) == 0 {
-		return f
-	}
-	for _, k := range n.near.right {
-		right = e.spans(k, right)
-	}
+	left, right := e.nearSpans(n)
 	d := e.d
 	for _, a := range left {
 		for _, b := range right {
-			if a.field != b.field {
-				continue
-			}
-			var apart int32 // 1 for adjacent words
-			switch {
-			case b.from >= a.to:
-				apart = b.from - a.to + 1
-			case a.from >= b.to:
-				apart = a.from - b.to + 1
-			default:
-				continue // overlapping: the same words
-			}
-			if int(apart) > n.near.within {
+			close, _ := nearTo(a, b, n.near.within)
+			if !close {
 				continue
 			}
 			from, to := min(a.from, b.from), max(a.to, b.to)
 			f.add(e, a.field, d.text[a.field][d.words[from].start:d.words[to-1].end])
-			if e.out == nil {
+			if f.count >= need && e.out == nil {
 				return f
 			}
+			break // one place per occurrence of the near side
 		}
 	}
-	if f.count == 0 && e.out != nil {
+	if f.count < need && e.out != nil && len(right) == 0 {
 		// Say what one side found: the nearest miss an editor needs.
+		if len(left) == 0 {
+			for _, k := range n.near.left {
+				left = e.spans(k, left)
+			}
+		}
 		for _, a := range left {
 			f.add(e, a.field, d.text[a.field][d.words[a.from].start:d.words[a.to-1].end])
 		}
@@ -313,12 +326,150 @@ func (e *evaluator) nearby(n *node) found {
 	return f
 }
 
+// nearSpans lists where near n's two sides match, or nothing when one side
+// cannot: the with side's words are looked up before either side's places
+// are listed, since a place word alone is common and its context rare.
+func (e *evaluator) nearSpans(n *node) (left, right []span) {
+	if n.near.rightKeys != nil && !e.present(n.near.rightKeys) {
+		return nil, nil
+	}
+	for _, k := range n.near.left {
+		left = e.spans(k, left)
+	}
+	if len(left) == 0 {
+		return nil, nil
+	}
+	for _, k := range n.near.right {
+		right = e.spans(k, right)
+	}
+	return left, right
+}
+
+// countAny counts the places n's children find, each word a match starts
+// at once, up to need.
+func (e *evaluator) countAny(n *node, need int) int {
+	var seen []int32
+	branches := int32(0)
+	var walk func(n *node) bool // reports when need is reached
+	add := func(p int32) bool {
+		if !slices.Contains(seen, p) {
+			seen = append(seen, p)
+		}
+		return len(seen) >= need
+	}
+	walk = func(n *node) bool {
+		if n.keys != nil && !e.present(n.keys) {
+			return false
+		}
+		switch {
+		case n.kind == kindTerm:
+			for _, p := range e.termPlaces(n, need) {
+				if add(p) {
+					return true
+				}
+			}
+		case n.kind == kindNear:
+			for _, p := range e.nearPlaces(n) {
+				if add(p) {
+					return true
+				}
+			}
+		case n.kind == kindAny && n.minCount <= 1 && n.minScore == 0:
+			for _, k := range n.kids {
+				if walk(k) {
+					return true
+				}
+			}
+		default:
+			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); ok {
+				branches--
+				return add(branches) // a place of its own, never a word's
+			}
+		}
+		return false
+	}
+	for _, k := range n.kids {
+		if walk(k) {
+			break
+		}
+	}
+	return len(seen)
+}
+
+// termPlaces returns the words at which term n matches (a host match is
+// place -1), up to need; none when the term has MinCount and matches
+// fewer times.
+func (e *evaluator) termPlaces(n *node, need int) []int32 {
+	t, d := n.term, e.d
+	var out []int32
+	if n.fields&hostBit != 0 && t.host != "" && hostMatch(t.host, d.text[6]) {
+		out = append(out, -1<<30)
+	}
+	for _, v := range t.variants {
+		id := v.first
+		if e.remap != nil {
+			id = e.remap[id]
+		}
+		for _, p := range d.occurrences(id) {
+			if _, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, false); ok {
+				out = append(out, p)
+				if len(out) >= max(need, t.minCount) {
+					return out
+				}
+			}
+		}
+	}
+	if len(out) < t.minCount {
+		return nil
+	}
+	return out
+}
+
+// nearPlaces returns the words at which near n's places start.
+func (e *evaluator) nearPlaces(n *node) []int32 {
+	left, right := e.nearSpans(n)
+	var out []int32
+	for _, a := range left {
+		for _, b := range right {
+			if close, from := nearTo(a, b, n.near.within); close {
+				out = append(out, from)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// nearTo reports whether spans a and b stand in the same field at most
+// within words apart, without overlapping, and where the pair starts.
+func nearTo(a, b span, within int) (bool, int32) {
+	if a.field != b.field {
+		return false, 0
+	}
+	var apart int32 // 1 for adjacent words
+	switch {
+	case b.from >= a.to:
+		apart = b.from - a.to + 1
+	case a.from >= b.to:
+		apart = a.from - b.to + 1
+	default:
+		return false, 0 // overlapping: the same words
+	}
+	return int(apart) <= within, min(a.from, b.from)
+}
+
 // regex runs n's regex over each field in scope, in field order. A
 // case-sensitive regex does not match a field without case information.
 func (e *evaluator) regex(n *node) found {
 	var f found
 	for i, text := range e.d.text {
-		if n.fields&(1<<i) == 0 || text == "" || n.needs != nil && !e.d.contains(i, n.needs) {
+		if n.fields&(1<<i) == 0 {
+			if n.fields&leadBit == 0 {
+				continue
+			}
+			text = e.d.leadText(i)
+		}
+		if text == "" || n.needs != nil && !e.d.contains(i, n.needs) {
 			continue
 		}
 		if n.caseSens && e.d.isCaseless(uint8(i)) {

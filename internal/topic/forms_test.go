@@ -160,6 +160,77 @@ func TestMinCount(t *testing.T) {
 	}
 }
 
+// TestLead: the lead is the title and the opening words of the summary and
+// of the content, where a story says what it is about; a word deeper in a
+// long body is a passing mention.
+func TestLead(t *testing.T) {
+	filler := strings.Repeat("word ", topic.LeadWords-1)
+	lead := topic.Rule{Term: "tenants", In: []topic.Field{topic.Lead}}
+	leadRegex := topic.Rule{Regex: `\btenants\b`, In: []topic.Field{topic.Lead}}
+	nearInLead := topic.Rule{Near: terms("rent"), With: terms("tenants"), Within: 3, In: []topic.Field{topic.Lead}}
+	tests := []struct {
+		name string
+		rule topic.Rule
+		s    story.Story
+		want bool
+	}{
+		{"in the title", lead, story.Story{Title: "Tenants win", ContentText: "A ruling."}, true},
+		{"opening of the summary", lead, story.Story{Title: "A ruling", SummaryText: "Tenants won on Monday."}, true},
+		{"opening of the content", lead, story.Story{Title: "A ruling", ContentText: "Tenants won on Monday."}, true},
+		{"last word of the lead", lead, story.Story{Title: "A ruling", ContentText: filler + "tenants and more"}, true},
+		{"first word past the lead", lead, story.Story{Title: "A ruling", ContentText: filler + "word tenants"}, false},
+		{"deep in the body", lead, story.Story{Title: "A ruling", SummaryText: "A ruling.", ContentText: filler + "word tenants"}, false},
+		{"not the categories", lead, story.Story{Title: "A ruling", Categories: []string{"Tenants"}}, false},
+		{"regex in the lead", leadRegex, story.Story{Title: "A ruling", SummaryText: "Tenants won."}, true},
+		{"regex past the lead", leadRegex, story.Story{Title: "A ruling", ContentText: filler + "word tenants"}, false},
+		{"near in the lead", nearInLead, story.Story{Title: "A ruling", SummaryText: "Rent rises for tenants."}, true},
+		{"near past the lead", nearInLead, story.Story{Title: "A ruling", SummaryText: filler + "word rent rises for tenants"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustNew(t, tt.rule).Match(tt.s); got != tt.want {
+				t.Errorf("Match = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMinCountPlaces: min_count on an any counts the places its clauses
+// find together, each word once; on a near, the places the sides meet.
+func TestMinCountPlaces(t *testing.T) {
+	body := []topic.Field{topic.Summary, topic.Content}
+	three := topic.Rule{Any: terms("rent", "tenants", "landlord", "rent control"), MinCount: 3, In: body}
+	withBranch := topic.Rule{Any: []topic.Rule{term("rent"), {All: terms("eviction", "court")}}, MinCount: 2, In: body}
+	twoPlaces := topic.Rule{Near: terms("grid"), With: terms("power"), Within: 2, MinCount: 2}
+	tests := []struct {
+		name string
+		rule topic.Rule
+		s    story.Story
+		want bool
+	}{
+		{"three words", three, story.Story{ContentText: "Rent rose; tenants and a landlord met."}, true},
+		{"one word three times", three, story.Story{ContentText: "Rent, rents and more rent."}, true},
+		{"two places", three, story.Story{ContentText: "Rent rose; tenants met."}, false},
+		{"a place found by two terms is one place", three, story.Story{ContentText: "Rent control; tenants met."}, false},
+		{"only its fields", three, story.Story{Title: "Rent", ContentText: "Tenants; a landlord."}, false},
+		{"a branch is one place", withBranch, story.Story{ContentText: "Rent rose; eviction court."}, true},
+		{"a branch that does not match counts nothing", withBranch, story.Story{ContentText: "Rent rose; eviction."}, false},
+		{"near twice", twoPlaces, story.Story{Title: "Power grid down; the grid lost power"}, true},
+		{"near once", twoPlaces, story.Story{Title: "Power grid down; the grid"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := mustNew(t, tt.rule)
+			if got := tp.Match(tt.s); got != tt.want {
+				t.Errorf("Match = %v, want %v", got, tt.want)
+			}
+			if ex := tp.Explain(tt.s); ex.Matched != tt.want {
+				t.Errorf("Explain.Matched = %v, want %v: %s", ex.Matched, tt.want, ex.Reason)
+			}
+		})
+	}
+}
+
 // TestCaseInCaselessText: a title in ALL CAPS or all lower case says nothing
 // about case, so a case-sensitive term neither matches every ALL-CAPS "ICE"
 // nor needs the agency's capitals there: near clauses decide.
@@ -241,7 +312,9 @@ func TestNewRefuses(t *testing.T) {
 		{"wildcard too short", term("de*"), "rule.term", `wildcard "de*" is too short`},
 		{"star inside a word", term("de*port"), "rule.term", "has a '*' inside a word"},
 		{"star alone", term("* border"), "rule.term", "follows no word"},
-		{"min_count on a non-term", topic.Rule{Any: terms("a"), MinCount: 2}, "rule.min_count", "only applies to a term"},
+		{"min_count on an all", topic.Rule{All: terms("a"), MinCount: 2}, "rule.min_count", "only applies to a term, a near or an any"},
+		{"min_count on a regex", topic.Rule{Regex: "a+", MinCount: 2}, "rule.min_count", "only applies to a term, a near or an any"},
+		{"min_count with min_score", topic.Rule{Any: terms("a", "b"), MinCount: 2, MinScore: 1}, "rule.min_count", "cannot both apply"},
 		{"with outside near", topic.Rule{Term: "a", With: terms("b")}, "rule.with", "only apply to near"},
 		{"near of a regex", topic.Rule{Near: []topic.Rule{{Regex: "x"}}, With: terms("b")}, "rule.near[0]", "near and with list terms"},
 		{"near without with", topic.Rule{Near: terms("a")}, "rule.with", "with is empty"},

@@ -41,7 +41,7 @@ func TestNewErrors(t *testing.T) {
 		{"empty all deep down", rule(topic.Rule{Not: &topic.Rule{All: []topic.Rule{}}}), "rule.not.all", "all is empty", ""},
 		{"term without words", rule(topic.Rule{Term: "--"}), "rule.term", `term "--" has no letters or digits`, "terms match whole words"},
 		{"unknown field", rule(topic.Rule{Term: "a", In: []topic.Field{"title", "titel"}}), "rule.in[1]", `unknown field "titel"`,
-			"valid fields: title, summary, content, categories, author, source, host"},
+			"valid fields: title, lead, summary, content, categories, author, source, host"},
 		{"empty in", rule(topic.Rule{Term: "a", In: []topic.Field{}}), "rule.in", "in is empty", ""},
 		{"invalid regex", rule(topic.Rule{All: []topic.Rule{term("a"), {Regex: "visa("}}}), "rule.all[1].regex",
 			"invalid regex: missing closing ): `(?i)visa(`", "regexes use Go RE2 syntax"},

@@ -42,6 +42,9 @@ func (c *compiler) compileRegex(n *node, expr string) {
 	}
 	n.re = re
 	n.needs = requiredLiterals(src)
+	if n.fields&leadBit != 0 {
+		c.fields |= leadBit // where the lead ends is counted in words
+	}
 	var notes []string
 	if n.caseSens {
 		notes = append(notes, "case-sensitive")

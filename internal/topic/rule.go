@@ -28,6 +28,7 @@ type node struct {
 	desc     string // `term "border patrol"`
 	weight   float64
 	minScore float64 // kindAny only; 0 means any one child is enough
+	minCount int     // kindAny and kindNear: the places needed; 0 and 1 mean one
 	fields   fieldMask
 	caseSens bool
 	term     *termSpec
@@ -49,6 +50,14 @@ func setKeys(n *node) {
 	for _, k := range n.kids {
 		setKeys(k)
 	}
+	if n.near != nil {
+		for _, k := range n.near.left {
+			setKeys(k)
+		}
+		for _, k := range n.near.right {
+			setKeys(k)
+		}
+	}
 	switch n.kind {
 	case kindTerm:
 		if n.term.host != "" || len(n.term.variants) == 0 {
@@ -59,6 +68,7 @@ func setKeys(n *node) {
 		}
 	case kindNear:
 		n.keys = union(n.near.left)
+		n.near.rightKeys = union(n.near.right)
 	case kindAny:
 		n.keys = union(n.kids)
 	case kindAll:
@@ -94,6 +104,7 @@ func union(nodes []*node) []int32 {
 type nearSpec struct {
 	left, right []*node
 	within      int
+	rightKeys   []int32 // the keys one of which the with side needs; nil when unknown
 }
 
 // scope is what a clause inherits from its parent.
@@ -145,7 +156,7 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 			bit, ok := fieldBit(Field(strings.ToLower(strings.TrimSpace(string(f)))))
 			if !ok {
 				c.fail(fmt.Sprintf("%s.in[%d]", path, i), fmt.Sprintf("unknown field %q", f),
-					"valid fields: "+strings.ReplaceAll(fieldMask(1<<len(fieldOrder)-1).String(), ",", ", "))
+					"valid fields: "+strings.ReplaceAll(allFields.String(), ",", ", "))
 			}
 			m |= bit
 		}
@@ -195,8 +206,16 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 	if r.MinScore != 0 && r.Any == nil {
 		c.fail(path+".min_score", "min_score only applies to any", "move min_score to an any clause")
 	}
-	if r.MinCount != 0 && r.Term == "" {
-		c.fail(path+".min_count", "min_count only applies to a term", "write it beside the term: {term: grid, min_count: 2}")
+	if r.MinCount != 0 && r.Term == "" && r.Any == nil && r.Near == nil {
+		c.fail(path+".min_count", "min_count only applies to a term, a near or an any",
+			"write it beside the term: {term: grid, min_count: 2}, or on an any of words: {any: [rent, tenants], min_count: 3}")
+	}
+	if r.MinCount < 0 {
+		c.fail(path+".min_count", fmt.Sprintf("min_count %d is negative", r.MinCount), "leave min_count out for 1")
+	}
+	if r.MinCount > 1 && r.MinScore != 0 {
+		c.fail(path+".min_count", "min_count and min_score cannot both apply to one any",
+			"count places (min_count) or add up weights (min_score): nest one any inside the other")
 	}
 	if r.Near == nil && (r.With != nil || r.Within != 0) {
 		c.fail(path+".with", "with and within only apply to near", "write {near: [ICE], with: [agents, raids], within: 8}")
@@ -205,9 +224,6 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 	switch set[0] {
 	case "term":
 		n.kind = kindTerm
-		if r.MinCount < 0 {
-			c.fail(path+".min_count", fmt.Sprintf("min_count %d is negative", r.MinCount), "leave min_count out for 1")
-		}
 		c.compileTerm(n, r.Term, sc, max(r.MinCount, 1))
 	case "regex":
 		n.kind = kindRegex
@@ -215,6 +231,10 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 	case "near":
 		n.kind = kindNear
 		c.compileNear(n, r, sc)
+		if r.MinCount > 1 {
+			n.minCount = r.MinCount
+			n.desc += fmt.Sprintf(" (at least %d places)", r.MinCount)
+		}
 	case "any", "all":
 		kids, name := r.Any, "any"
 		n.kind = kindAny
@@ -238,6 +258,14 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 			return nil
 		}
 		n.desc = name
+		if r.MinCount > 1 && n.kind == kindAny {
+			n.minCount = r.MinCount
+			n.desc += fmt.Sprintf(" (at least %d places", r.MinCount)
+			if r.In != nil {
+				n.desc += " in " + sc.fields.String()
+			}
+			n.desc += ")"
+		}
 		if r.MinScore != 0 && n.kind == kindAny {
 			switch {
 			case math.IsNaN(r.MinScore) || math.IsInf(r.MinScore, 0) || r.MinScore < 0:

@@ -22,6 +22,9 @@ func TestSkippedTermsAgreeWithExplain(t *testing.T) {
 		{MinScore: 2, Any: []topic.Rule{term("migrants"), term("border"), term("asylum"), term("boats")}},
 		{Any: []topic.Rule{{Term: "example.com", In: []topic.Field{topic.LinkHost}}, term("grid")}},
 		{All: []topic.Rule{{Any: []topic.Rule{term("Mexico"), term("Haiti")}}, term("gangs")}},
+		{Any: []topic.Rule{{In: []topic.Field{topic.Lead}, Any: terms("migrants", "visa")},
+			{MinCount: 2, Any: []topic.Rule{term("border"), {Near: terms("visa"), With: terms("rules")}}}}},
+		{Near: terms("Japan"), With: terms("navy", "coast guard"), MinCount: 1},
 	}
 	stories := []story.Story{
 		{Title: "Japanese coast guard tracks ships near the Senkakus"},

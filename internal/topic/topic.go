@@ -50,7 +50,13 @@
 // Near matches where one of its terms and one of its With terms stand in the
 // same field at most Within words apart, in either order: adjacent words are
 // 1 apart, "ICE and Border Patrol agents" puts agents 4 words from ICE.
-// MinCount on a term asks for that many occurrences in the clause's fields.
+// MinCount on a term asks for that many occurrences in the clause's fields;
+// on a Near, that many places where the two sides meet; on an Any, that
+// many places found by its children together, each place (the word a match
+// starts at) counted once however many children find it, and a child that
+// is an All, a Not, a Regex or an Any with MinScore or MinCount counting one
+// place when it matches ("three times in the body": {any: [rent, tenants,
+// landlords], min_count: 3}).
 //
 // Regexes are Go RE2 (https://golang.org/s/re2syntax), compiled once by
 // New, run over each field's normalized text (not lowercased), with (?i)
@@ -112,6 +118,9 @@ const (
 	Author     Field = "author"
 	SourceName Field = "source"
 	LinkHost   Field = "host"
+	// Lead is the title and the opening LeadWords words of the summary and
+	// of the content: where a news story states its subject.
+	Lead Field = "lead"
 )
 
 // Definition is a topic as an admin writes it in the config.
@@ -140,7 +149,7 @@ type Rule struct {
 	Case       bool    // case-sensitive (Term, Regex and Near's terms); inherited
 	Exact      bool    // no word forms and no demonyms: the words as written; inherited
 	NoDemonyms bool    // a place name matches only itself, not its adjective and demonym; inherited
-	MinCount   int     // with Term: occurrences needed in the clause's fields; 0 means 1
+	MinCount   int     // with Term, Near or Any: places needed in the clause's fields (see Count); 0 means 1
 	Any        []Rule  // matches when any child matches (or, with MinScore, when matched children's weights reach it)
 	All        []Rule  // matches when every child matches
 	Not        *Rule   // matches when the child does not
@@ -229,6 +238,7 @@ type Clause struct {
 	Words   []string // the text it matched (at most a few snippets)
 	Count   int      `json:",omitempty"` // occurrences found, for a term with MinCount
 	Of      int      `json:",omitempty"` // any and all: their number of clauses; a term with MinCount: the count needed
+	Need    int      `json:",omitempty"` // an any or a near with MinCount: the places needed (Count says how many were found)
 	Hits    int      `json:",omitempty"` // any and all: how many of their clauses matched
 }
 
