@@ -380,6 +380,22 @@ func (e *evaluator) countAny(n *node, need int) int {
 					return true
 				}
 			}
+		case n.kind == kindAll:
+			// A matched all ("visa, and not football") finds the places
+			// its other clauses find.
+			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); !ok {
+				return false
+			}
+			before := len(seen)
+			for _, k := range n.kids {
+				if k.kind != kindNot && walk(k) {
+					return true
+				}
+			}
+			if len(seen) == before {
+				branches--
+				return add(branches)
+			}
 		default:
 			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); ok {
 				branches--

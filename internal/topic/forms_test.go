@@ -201,6 +201,7 @@ func TestMinCountPlaces(t *testing.T) {
 	body := []topic.Field{topic.Summary, topic.Content}
 	three := topic.Rule{Any: terms("rent", "tenants", "landlord", "rent control"), MinCount: 3, In: body}
 	withBranch := topic.Rule{Any: []topic.Rule{term("rent"), {All: terms("eviction", "court")}}, MinCount: 2, In: body}
+	allPlaces := topic.Rule{Any: []topic.Rule{{All: []topic.Rule{term("visa"), {Not: &topic.Rule{Term: "football"}}}}}, MinCount: 2}
 	twoPlaces := topic.Rule{Near: terms("grid"), With: terms("power"), Within: 2, MinCount: 2}
 	tests := []struct {
 		name string
@@ -215,6 +216,8 @@ func TestMinCountPlaces(t *testing.T) {
 		{"only its fields", three, story.Story{Title: "Rent", ContentText: "Tenants; a landlord."}, false},
 		{"a branch is one place", withBranch, story.Story{ContentText: "Rent rose; eviction court."}, true},
 		{"a branch that does not match counts nothing", withBranch, story.Story{ContentText: "Rent rose; eviction."}, false},
+		{"a matched all finds its clauses' places", allPlaces, story.Story{ContentText: "Visa rules; a visa fee."}, true},
+		{"an all kept out by its not counts nothing", allPlaces, story.Story{ContentText: "Visa rules; a visa fee; football."}, false},
 		{"near twice", twoPlaces, story.Story{Title: "Power grid down; the grid lost power"}, true},
 		{"near once", twoPlaces, story.Story{Title: "Power grid down; the grid"}, false},
 	}
