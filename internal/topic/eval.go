@@ -348,68 +348,69 @@ func (e *evaluator) nearSpans(n *node) (left, right []span) {
 // countAny counts the places n's children find, each word a match starts
 // at once, up to need.
 func (e *evaluator) countAny(n *node, need int) int {
-	var seen []int32
 	branches := int32(0)
-	var walk func(n *node) bool // reports when need is reached
-	add := func(p int32) bool {
-		if !slices.Contains(seen, p) {
-			seen = append(seen, p)
-		}
-		return len(seen) >= need
-	}
-	walk = func(n *node) bool {
+	var places func(n *node) []int32
+	places = func(n *node) []int32 {
 		if n.keys != nil && !e.present(n.keys) {
-			return false
+			return nil
 		}
 		switch {
 		case n.kind == kindTerm:
-			for _, p := range e.termPlaces(n, need) {
-				if add(p) {
-					return true
-				}
-			}
+			return e.termPlaces(n, need)
 		case n.kind == kindNear:
-			for _, p := range e.nearPlaces(n) {
-				if add(p) {
-					return true
-				}
-			}
+			return e.nearPlaces(n)
 		case n.kind == kindAny && n.minCount <= 1 && n.minScore == 0:
+			var out []int32
 			for _, k := range n.kids {
-				if walk(k) {
-					return true
+				if out = union32(out, places(k)); len(out) >= need {
+					break
 				}
 			}
+			return out
 		case n.kind == kindAll:
-			// A matched all ("visa, and not football") finds the places
-			// its other clauses find.
+			// A matched all ("Cuba, and sanctions"; "visa, and not
+			// football") is as often there as its rarest clause.
 			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); !ok {
-				return false
+				return nil
 			}
-			before := len(seen)
+			var fewest []int32
+			counted := false
 			for _, k := range n.kids {
-				if k.kind != kindNot && walk(k) {
-					return true
+				if k.kind == kindNot {
+					continue
+				}
+				if p := places(k); !counted || len(p) < len(fewest) {
+					fewest, counted = p, true
 				}
 			}
-			if len(seen) == before {
-				branches--
-				return add(branches)
+			if len(fewest) > 0 {
+				return fewest
 			}
 		default:
-			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); ok {
-				branches--
-				return add(branches) // a place of its own, never a word's
+			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); !ok {
+				return nil
 			}
 		}
-		return false
+		branches--
+		return []int32{branches} // a place of its own, never a word's
 	}
+	var seen []int32
 	for _, k := range n.kids {
-		if walk(k) {
+		if seen = union32(seen, places(k)); len(seen) >= need {
 			break
 		}
 	}
 	return len(seen)
+}
+
+// union32 appends to a the values of b it lacks.
+func union32(a, b []int32) []int32 {
+	for _, v := range b {
+		if !slices.Contains(a, v) {
+			a = append(a, v)
+		}
+	}
+	return a
 }
 
 // termPlaces returns the words at which term n matches (a host match is

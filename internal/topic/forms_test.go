@@ -202,6 +202,7 @@ func TestMinCountPlaces(t *testing.T) {
 	three := topic.Rule{Any: terms("rent", "tenants", "landlord", "rent control"), MinCount: 3, In: body}
 	withBranch := topic.Rule{Any: []topic.Rule{term("rent"), {All: terms("eviction", "court")}}, MinCount: 2, In: body}
 	allPlaces := topic.Rule{Any: []topic.Rule{{All: []topic.Rule{term("visa"), {Not: &topic.Rule{Term: "football"}}}}}, MinCount: 2}
+	allRarest := topic.Rule{Any: []topic.Rule{{All: terms("Cuba", "sanctions")}}, MinCount: 2}
 	twoPlaces := topic.Rule{Near: terms("grid"), With: terms("power"), Within: 2, MinCount: 2}
 	tests := []struct {
 		name string
@@ -217,6 +218,8 @@ func TestMinCountPlaces(t *testing.T) {
 		{"a branch is one place", withBranch, story.Story{ContentText: "Rent rose; eviction court."}, true},
 		{"a branch that does not match counts nothing", withBranch, story.Story{ContentText: "Rent rose; eviction."}, false},
 		{"a matched all finds its clauses' places", allPlaces, story.Story{ContentText: "Visa rules; a visa fee."}, true},
+		{"an all is as often there as its rarest clause", allRarest, story.Story{ContentText: "Cuba, Cuba and Cuba under sanctions."}, false},
+		{"an all found twice", allRarest, story.Story{ContentText: "Cuba under sanctions; Cuba's sanctions bite."}, true},
 		{"an all kept out by its not counts nothing", allPlaces, story.Story{ContentText: "Visa rules; a visa fee; football."}, false},
 		{"near twice", twoPlaces, story.Story{Title: "Power grid down; the grid lost power"}, true},
 		{"near once", twoPlaces, story.Story{Title: "Power grid down; the grid"}, false},

@@ -53,10 +53,11 @@
 // MinCount on a term asks for that many occurrences in the clause's fields;
 // on a Near, that many places where the two sides meet; on an Any, that
 // many places found by its children together, each place (the word a match
-// starts at) counted once however many children find it; a matched All
-// finds the places of its clauses other than Not, and a Not, a Regex or an
-// Any with MinScore or MinCount counts one place when it matches ("three
-// times in the body": {any: [rent, tenants, landlords], min_count: 3}).
+// starts at) counted once however many children find it; a matched All is
+// as often there as the clause of it (other than a Not) found least often,
+// and a Not, a Regex or an Any with MinScore or MinCount counts one place
+// when it matches ("three times in the body": {any: [rent, tenants,
+// landlords], min_count: 3}).
 //
 // Regexes are Go RE2 (https://golang.org/s/re2syntax), compiled once by
 // New, run over each field's normalized text (not lowercased), with (?i)
