@@ -206,11 +206,32 @@ func note(r ingest.Report) string {
 		return "a refresh of this source is already running"
 	}
 	if r.MovedTo != "" {
-		moved := "moved permanently to " + r.MovedTo + ": polled there; update the source's url in the config"
-		if n == "" {
-			return moved
-		}
-		return n + "; " + moved
+		n = join(n, "moved permanently to "+r.MovedTo+": polled there; update the source's url in the config")
+	}
+	if w := warnings(r.Warnings); w != "" {
+		n = join(n, w)
 	}
 	return n
+}
+
+// warnings is the NOTE's account of a source's parse warnings: the first
+// one whole (cut, it would keep the item's name and lose what is wrong
+// with it) and how many there are; `newsdesk status` lists them all.
+func warnings(ws []string) string {
+	switch n := ingest.WarningCount(ws); n {
+	case 0:
+		return ""
+	case 1:
+		return "skipped as malformed: " + ws[0]
+	default:
+		return fmt.Sprintf("%d parts skipped as malformed (newsdesk status lists them), the first: %s", n, ws[0])
+	}
+}
+
+// join joins two parts of a note.
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }

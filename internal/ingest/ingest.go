@@ -14,9 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/parse"
@@ -170,6 +173,11 @@ type Report struct {
 	// MovedTo (password hidden) is where the source now lives, after a
 	// 301/308 chain: it is polled there until the config's url is updated.
 	MovedTo string `json:"moved_to,omitempty"`
+	// Warnings are the source's parse warnings after this refresh (see
+	// store.SourceState.Warnings): the new document's when it was parsed,
+	// else the last parsed document's, which still describe what is
+	// stored.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Failed reports whether the refresh ended in an error.
@@ -227,6 +235,7 @@ func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool,
 		rep.Why = c.why
 		in.mu.Unlock()
 		rep.LastErr, rep.Cause = prev.LastError, Cause(prev.LastError)
+		rep.Warnings = prev.Warnings
 		if prev.MovedTo != "" && prev.MovedFrom == src.URL {
 			rep.MovedTo = fetch.Redact(prev.MovedTo)
 		}
@@ -235,7 +244,7 @@ func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool,
 
 	st, changed, err := in.refresh(ctx, c, src, prev, start, slot, &rep)
 	rep.Took = in.opts.Now().Sub(start)
-	rep.Next, rep.Failures = st.NextFetch, st.Failures
+	rep.Next, rep.Failures, rep.Warnings = st.NextFetch, st.Failures, st.Warnings
 	if st.MovedTo != "" {
 		rep.MovedTo = fetch.Redact(st.MovedTo)
 		if st.MovedTo != prev.MovedTo || st.MovedFrom != prev.MovedFrom { // once per move, not per poll
@@ -285,6 +294,16 @@ func (in *Ingester) logOutcome(rep Report, prev store.SourceState) {
 			"failures", rep.Failures, "next", rep.Next.Round(time.Second))
 	case rep.Err == "" && (wasFailing || prev.Failures > 0):
 		in.log.Info("source recovered", "source", rep.Source, "status", rep.Status, "after_failures", prev.Failures)
+	}
+	// Parse warnings change only with a parse, so comparing with the state
+	// the refresh started from logs each new set once, even across restarts.
+	switch {
+	case slices.Equal(prev.Warnings, rep.Warnings):
+	case len(rep.Warnings) > 0:
+		in.log.Info("parts of the document skipped as malformed", "source", rep.Source,
+			"count", len(rep.Warnings), "warnings", strings.Join(rep.Warnings, "; "))
+	default:
+		in.log.Info("document no longer malformed", "source", rep.Source)
 	}
 }
 
@@ -363,6 +382,7 @@ func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, pr
 	rep.Stories = len(feed.Stories)
 	st, why = in.succeeded(st, now, slot, res, max(res.MaxAge, feed.TTL), story.StatusOK)
 	st.BodyHash, st.Title, st.Link, st.TTL = hash, feed.Title, feed.Link, feed.TTL
+	st.Warnings = keepWarnings(feed.Warnings)         // a parse replaces them; nothing else does
 	st.FeedID, st.FeedUpdated = feed.ID, feed.Updated // what an Atom <source> credits
 
 	put, took, err := in.classifyAndPut(ctx, c, src.Name, st, why, feed.Stories, now)
@@ -543,3 +563,52 @@ const topicsKey = TopicsKey
 // fingerprint of the topics the stored stories were classified with: what
 // a replica's status compares its own topics with.
 const TopicsKey = "topics-fingerprint"
+
+// Bounds of the parse warnings a source state keeps: a document with a
+// thousand malformed items (or one whose item ids are megabytes long) must
+// not make every state write, log line and status page that large. What is
+// kept names the first problems, and how many more there were.
+const (
+	maxWarnings    = 20
+	maxWarningSize = 300 // bytes
+)
+
+// keepWarnings is what a source state keeps of a parse's warnings: at most
+// maxWarnings, each at most maxWarningSize bytes, the last saying how many
+// more there were; nil for none.
+func keepWarnings(ws []string) []string {
+	if len(ws) == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(len(ws), maxWarnings))
+	for i, w := range ws {
+		if i == maxWarnings-1 && len(ws) > maxWarnings {
+			out = append(out, fmt.Sprintf(moreWarnings, len(ws)-i))
+			break
+		}
+		if len(w) > maxWarningSize {
+			cut := maxWarningSize
+			for cut > 0 && !utf8.RuneStart(w[cut]) {
+				cut--
+			}
+			w = w[:cut] + "…"
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// moreWarnings is the last of the warnings kept when there were more.
+const moreWarnings = "and %d more"
+
+// WarningCount is how many problems the kept warnings ws stand for: those
+// named, and those the last one ("and 12 more") counts.
+func WarningCount(ws []string) int {
+	var more int
+	if len(ws) == maxWarnings {
+		if _, err := fmt.Sscanf(ws[len(ws)-1], moreWarnings, &more); err == nil {
+			return len(ws) - 1 + more
+		}
+	}
+	return len(ws)
+}

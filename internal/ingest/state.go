@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -142,7 +143,7 @@ func (in *Ingester) keep(c *cached, prev, st store.SourceState, why Why) {
 // by more than min_interval is written too (an upstream that shortened its
 // ttl, a forced fetch), or a restart would poll that much late.
 func (in *Ingester) mustSave(prev, st store.SourceState, savedNext time.Time) bool {
-	if material(prev) != material(st) {
+	if !reflect.DeepEqual(material(prev), material(st)) { // == cannot compare Warnings
 		return true
 	}
 	floor := savedNext

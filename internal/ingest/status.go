@@ -228,6 +228,9 @@ type SourceStatus struct {
 	// MovedTo (password hidden) is where a 301/308 chain led: the source
 	// is polled there until the config's url is updated.
 	MovedTo string `json:"moved_to,omitempty"`
+	// Warnings name what the last parsed document had that was malformed
+	// and skipped (store.SourceState.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
 	// Next is the next poll and Why what set it. While no scheduler runs,
 	// Next is the earliest time the source may be polled (its not-before).
 	// Zero for a gone source.
@@ -259,7 +262,7 @@ func (in *Ingester) Status(ctx context.Context) (Status, error) {
 		ss := SourceStatus{Name: src.Name, Title: src.Title, URL: redact(src.URL), Status: st.Status,
 			HTTPStatus: st.LastStatus, LastAttempt: st.LastAttempt, LastSuccess: st.LastSuccess,
 			LastError: st.LastError, Cause: Cause(st.LastError), Failures: st.Failures,
-			MovedTo: redact(st.MovedTo), Next: st.NextFetch, Why: why, Running: running}
+			MovedTo: redact(st.MovedTo), Warnings: st.Warnings, Next: st.NextFetch, Why: why, Running: running}
 		if st.MovedFrom != src.URL {
 			ss.MovedTo = "" // the config changed since: the move no longer applies
 		}

@@ -28,6 +28,7 @@ type Page struct {
 // shows made into text, times relative to the report.
 type sourceRow struct {
 	Name, Title, URL, Word, Class, HTTP, Why, Error, MovedTo string
+	Warnings                                                 []string
 	Attempt, Success, Next                                   when
 	Failures, Stored                                         int
 	Chart                                                    template.HTML
@@ -90,7 +91,7 @@ func HTML(r Report, p Page) ([]byte, error) {
 	}
 	for _, s := range r.Sources {
 		row := sourceRow{Name: s.Name, URL: s.URL, Word: word(s.Status), Class: class(s.Status),
-			HTTP: "–", Why: reason(s.NextWhy), Error: s.LastError, MovedTo: s.MovedTo,
+			HTTP: "–", Why: reason(s.NextWhy), Error: s.LastError, MovedTo: s.MovedTo, Warnings: s.Warnings,
 			Attempt: at(s.LastAttempt, ago(s.LastAttempt, now)), Success: at(s.LastSuccess, ago(s.LastSuccess, now)),
 			Next: at(s.NextPoll, until(s.NextPoll, now)), Failures: s.Failures, Stored: s.Stored,
 			Chart: Chart(s.NewPerDay, r.DaysFrom, Sparkline)}

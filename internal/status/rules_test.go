@@ -148,7 +148,8 @@ func TestTextIsTerminalSafe(t *testing.T) {
 	rep := status.Report{
 		Generated: time.Now(),
 		Sources: []status.Source{{Name: "evil\x1b]0;owned\x07", URL: "http://x.example/\x1b[2J",
-			LastError: "parse: bad byte \x1b[31mRED\x1b[0m\r\x9b1m at line 1\nsecond line\tkept", NewPerDay: make([]int, status.Days)}},
+			LastError: "parse: bad byte \x1b[31mRED\x1b[0m\r\x9b1m at line 1\nsecond line\tkept", NewPerDay: make([]int, status.Days),
+			Warnings: []string{"item 1 (id \"\x1b[2Jwiped\"): \"tags\" is a string, not an array; field ignored"}}},
 		Topics: []status.Topic{{Slug: "t\x1bc", NewPerDay: make([]int, status.Days)}},
 		Config: status.Config{File: "c.yaml", Refused: &status.Refusal{Messages: "c.yaml:1:1: \x1b[1mbold\n> 1 | x\n      ^"}},
 	}
@@ -162,7 +163,7 @@ func TestTextIsTerminalSafe(t *testing.T) {
 			t.Errorf("status text holds control character %q:\n%q", c, out)
 		}
 	}
-	for _, want := range []string{"second line\tkept", "\uFFFD[31mRED", "> 1 | x\n      ^"} {
+	for _, want := range []string{"second line\tkept", "\uFFFD[31mRED", "> 1 | x\n      ^", "skipped as malformed: item 1 (id \"\uFFFD[2Jwiped\")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status text lacks %q:\n%s", want, out)
 		}

@@ -98,8 +98,12 @@ type Source struct {
 	NextPoll    time.Time    `json:"next_poll,omitzero"`
 	NextWhy     Why          `json:"next_why"`
 	MovedTo     string       `json:"moved_to,omitempty"` // a 301/308 target polled instead of URL; credentials hidden
-	Stored      int          `json:"stories_stored"`
-	NewPerDay   []int        `json:"new_per_day"`
+	// Warnings name what the last parsed document had that was malformed
+	// and skipped (an item's field of the wrong type): the stories were
+	// stored without it. A source can be ok and have them.
+	Warnings  []string `json:"warnings,omitempty"`
+	Stored    int      `json:"stories_stored"`
+	NewPerDay []int    `json:"new_per_day"`
 }
 
 // Why says what decides a source's next poll.
@@ -295,6 +299,9 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 		}
 		if st.MovedTo != "" && st.MovedFrom == src.URL {
 			s.MovedTo = hideCredentials(st.MovedTo)
+		}
+		for _, w := range st.Warnings {
+			s.Warnings = append(s.Warnings, hideCredentials(w)) // item ids are often URLs
 		}
 		s.NextPoll, s.NextWhy = nextPoll(cfg, src, st, now)
 		if p, ok := planned[src.Name]; ok {

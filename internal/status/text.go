@@ -50,6 +50,9 @@ func Text(w io.Writer, r Report) error {
 		if s.LastError != "" {
 			fmt.Fprintf(ew, "\n%s (%s): %s", s.Name, s.URL, s.LastError)
 		}
+		for _, w := range s.Warnings {
+			fmt.Fprintf(ew, "\n%s: skipped as malformed: %s", s.Name, w)
+		}
 	}
 
 	fmt.Fprintln(ew)
@@ -162,6 +165,10 @@ func terminalSafe(r Report) Report {
 		s := &r.Sources[i]
 		s.Name, s.Title, s.URL, s.LastError, s.MovedTo = safe(s.Name), safe(s.Title), safe(s.URL), safe(s.LastError), safe(s.MovedTo)
 		s.Status, s.NextWhy = story.Status(safe(string(s.Status))), Why(safe(string(s.NextWhy)))
+		s.Warnings = slices.Clone(s.Warnings)
+		for j, w := range s.Warnings {
+			s.Warnings[j] = safe(w)
+		}
 	}
 	r.Topics = slices.Clone(r.Topics)
 	for i := range r.Topics {

@@ -281,6 +281,14 @@ type SourceState struct {
 	Status             story.Status
 	NextFetch          time.Time // not before this
 	MovedFrom, MovedTo string    // a 301/308 chain from the configured URL MovedFrom ends at MovedTo, polled instead
+	// Warnings name what the last parsed document had that was malformed
+	// and skipped (parse.Feed.Warnings: an item with a string where a list
+	// belongs keeps its other fields, and this says so). They describe the
+	// stored stories' document, so a parse replaces them and a 304 or the
+	// same bytes again keep them; a fetch or parse failure keeps them too.
+	// nil when the document had none. (SourceState is therefore not
+	// comparable with ==.)
+	Warnings []string `json:",omitempty"`
 }
 
 // PutResult counts what a Put did.

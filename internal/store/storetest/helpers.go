@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -81,12 +82,14 @@ func testReopenKeepsStoriesAndSources(t *testing.T, h harness) {
 	db := open()
 	st := store.SourceState{ETag: `"abc"`, LastModified: "Sun, 01 Nov 2026 12:00:00 GMT", Status: "ok",
 		LastSuccess: t0, NextFetch: t0.Add(time.Hour), Failures: 2, LastStatus: 200,
-		MovedFrom: "http://old.example/feed", MovedTo: "https://new.example/feed"}
+		MovedFrom: "http://old.example/feed", MovedTo: "https://new.example/feed",
+		Warnings: []string{`item 2 (id "b-2"): "tags" is a string, not an array; field ignored`, "item 5 is a number, not an object; skipped"}}
 	s := mk("wire", "a", t0, "politics")
 	if _, err := db.Put(t.Context(), "wire", st, []story.Story{s}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutSource(t.Context(), "other", store.SourceState{Status: "failing", LastError: "timeout"}); err != nil {
+	if err := db.PutSource(t.Context(), "other", store.SourceState{Status: "failing", LastError: "timeout",
+		Warnings: []string{"feed: \"title\" is a number, not a string; field ignored"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -101,17 +104,18 @@ func testReopenKeepsStoriesAndSources(t *testing.T, h harness) {
 		t.Fatal(err)
 	}
 	if got.ETag != st.ETag || got.LastModified != st.LastModified || !got.NextFetch.Equal(st.NextFetch) || got.Failures != 2 ||
-		got.MovedFrom != st.MovedFrom || got.MovedTo != st.MovedTo {
+		got.MovedFrom != st.MovedFrom || got.MovedTo != st.MovedTo || !slices.Equal(got.Warnings, st.Warnings) {
 		t.Errorf("Source(wire) = %+v, want %+v", got, st)
 	}
 	all, err := db.Sources(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 2 || all["other"].LastError != "timeout" {
+	if len(all) != 2 || all["other"].LastError != "timeout" || len(all["other"].Warnings) != 1 ||
+		!slices.Equal(all["wire"].Warnings, st.Warnings) {
 		t.Errorf("Sources() = %+v", all)
 	}
-	if unknown, err := db.Source(t.Context(), "nope"); err != nil || unknown != (store.SourceState{}) {
+	if unknown, err := db.Source(t.Context(), "nope"); err != nil || !reflect.DeepEqual(unknown, store.SourceState{}) {
 		t.Errorf("Source(nope) = %+v, %v; want zero state", unknown, err)
 	}
 	gs := get(t, db, s.ID)

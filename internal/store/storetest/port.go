@@ -34,7 +34,7 @@ func Fill(t testing.TB, db store.Store) (slugs, pruned []string) {
 	edited.Title = "an edited title"
 	put(t, db, "wire", t0.Add(3*time.Hour), edited)
 	if err := db.PutSource(ctx, "broken", store.SourceState{Status: story.StatusFailing, LastError: "timeout", Failures: 3,
-		NextFetch: t0.Add(4 * time.Hour), ETag: `"e"`}); err != nil {
+		NextFetch: t0.Add(4 * time.Hour), ETag: `"e"`, Warnings: []string{"item 1 is a string, not an object; skipped"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, kv := range [][2]string{{"topics-fingerprint", "abc"}, {"other", "value"}} {
