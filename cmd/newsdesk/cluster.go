@@ -69,17 +69,14 @@ func (d *daemon) scheduler() *ingest.Scheduler {
 	return d.sched
 }
 
-// lead makes this process the one that fetches and classifies: stored
-// stories re-classified if the topics changed since the last leader
-// classified them, then the scheduler started from every source's stored
-// state (validators, backoff, next poll).
+// lead makes this process the one that fetches and classifies: the
+// scheduler started from every source's stored state (validators, backoff,
+// next poll), and the stored stories re-classified in the background if
+// the topics changed since the last leader classified them (see refile).
 func (d *daemon) lead(ctx context.Context) error {
 	d.reload.Lock()
 	defer d.reload.Unlock()
 	cfg := d.config()
-	if err := d.in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
-		return err
-	}
 	if err := d.db.SetMeta(ctx, leaderConfigKey, cfg.Fingerprint); err != nil {
 		return err
 	}
@@ -91,6 +88,7 @@ func (d *daemon) lead(ctx context.Context) error {
 	d.sched = sched
 	d.schedMu.Unlock()
 	d.leading.Store(true)
+	d.startRefile(ctx, cfg)
 	return nil
 }
 
@@ -104,6 +102,7 @@ func (d *daemon) unlead() {
 	d.sched = nil
 	d.schedMu.Unlock()
 	d.leading.Store(false)
+	d.stopRefile() // first: refreshes wait for it between fetching and classifying
 	if sched != nil {
 		sched.Stop()
 	}

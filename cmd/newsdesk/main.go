@@ -48,6 +48,9 @@ func main() {
 type env struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
+	// classifying, set by tests only, runs before each stored story is
+	// re-classified (see classifyHook).
+	classifying func(context.Context)
 }
 
 // options are the flags every subcommand shares.

@@ -88,7 +88,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	iopts := ingestOptions(cfg, d.changed)
 	iopts.Observe = d.ops.fetched
 	iopts.CPU = cpu
-	in := ingest.New(d.fc, db, cfg.Set, log, iopts)
+	in := ingest.New(d.fc, ingestStore(e, db), cfg.Set, log, iopts)
 	d.in = in
 	defer func() {
 		if err := in.Close(); err != nil {
@@ -102,8 +102,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	if !shared {
 		if err := d.lead(ctx); err != nil {
 			if ctx.Err() != nil {
-				log.Info("re-classification cancelled; the next start does it again")
-				return nil
+				return nil // stopped while starting
 			}
 			return err
 		}
@@ -218,6 +217,8 @@ type daemon struct {
 	self    string         // this replica's name, on a shared store
 	reloads sync.WaitGroup // the watcher, and the reload it runs
 	cfg     atomic.Pointer[config.Config]
+
+	refiling *refile // the leader's background re-classification; guarded by reload
 }
 
 func (d *daemon) config() *config.Config { return d.cfg.Load() }
@@ -309,6 +310,7 @@ func (d *daemon) apply(cfg *config.Config) {
 	// as the leader re-files the stories, and drops its renders as the
 	// store's change counter says (follow).
 	if sched != nil {
+		d.settleRefile(cfg)
 		if err := d.in.SyncTopics(d.ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
 			if d.ctx.Err() != nil {
 				d.log.Info("re-classification cancelled by shutdown; the next start does it again")

@@ -100,7 +100,8 @@ topics:
 	}()
 	line, next := logs.waitFor(t, 0, "msg=serving")
 	base := "http://" + regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)[1]
-	_, next = logs.waitFor(t, next, `msg="refresh run" trigger=start-up`)
+	_, ran := logs.waitFor(t, 0, `msg="refresh run" trigger=start-up`) // may come before "serving"
+	next = max(next, ran)
 	const skipped = `msg="parts of the document skipped as malformed" source=harbour count=1`
 	logs.waitFor(t, 0, skipped)
 

@@ -64,6 +64,7 @@ type Store interface {
 	Prune(ctx context.Context, r store.Retention, now time.Time) (int, error)
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
+	Stats(ctx context.Context) (store.Stats, error)
 }
 
 // Ingester runs refreshes. Its methods are safe for concurrent use; two
@@ -82,6 +83,9 @@ type Ingester struct {
 	// feed classified with the old topics could commit into the new index
 	// generation, where nothing would ever re-file it.
 	classify sync.RWMutex
+	// refiling is the re-classification running now, nil when none is:
+	// what Status reports of it.
+	refiling atomic.Pointer[refiling]
 
 	mu       sync.Mutex
 	busy     map[string]bool    // sources being refreshed now
@@ -465,21 +469,80 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 // Refreshes wait meanwhile between fetching and classifying (see
 // Ingester.classify). Cancelling ctx stops the re-classification, keeps the
 // old indexes and the old topic set, and returns ctx's error.
+//
+// Readers are not held up: the store serves the previous filing until the
+// new one is complete and swaps them whole, and only then are the changed
+// topics' cached renders invalidated (Options.Changed), after refreshes
+// may go on again.
 func (in *Ingester) SetTopics(ctx context.Context, set *topic.Set) error {
+	changed, err := in.setTopics(ctx, set)
+	if err != nil {
+		return err
+	}
+	in.opts.Changed(changed)
+	return nil
+}
+
+func (in *Ingester) setTopics(ctx context.Context, set *topic.Set) ([]string, error) {
 	in.classify.Lock()
 	defer in.classify.Unlock()
 	old := in.topics.Swap(set)
 	var changed []string
 	var err error
-	in.withCPU(func() { changed, err = in.db.Reclassify(ctx, set.Classify) }) // the store re-files on this one goroutine
+	in.withCPU(func() {
+		r := &refiling{started: in.opts.Now()}
+		if stats, err := in.db.Stats(ctx); err == nil { // a count for the progress only: no reason to fail
+			r.stories = stats.Stories
+		}
+		in.refiling.Store(r)
+		defer in.refiling.Store(nil)
+		changed, err = in.db.Reclassify(ctx, func(s story.Story) []string { // the store re-files on this one goroutine
+			r.done.Add(1)
+			return set.Classify(s)
+		})
+	})
 	if err != nil {
 		// The store kept the old indexes: classify new stories as they are,
 		// or they would be the only ones filed under the new topics.
 		in.topics.Store(old)
-		return fmt.Errorf("reclassify: %w", err)
+		return nil, fmt.Errorf("reclassify: %w", err)
 	}
-	in.opts.Changed(changed)
-	return nil
+	return changed, nil
+}
+
+// refiling is a running re-classification.
+type refiling struct {
+	started time.Time
+	stories int          // stored as it began (duplicates included)
+	done    atomic.Int64 // stories classified so far
+}
+
+// Reclassification is a running re-classification of the stored stories,
+// as Status reports it: readers are served the previous filing until it
+// ends.
+type Reclassification struct {
+	Started time.Time `json:"started"`
+	// Stories is how many stories were stored as it began (duplicates
+	// included); Done how many of them are classified so far, at most
+	// Stories.
+	Stories int `json:"stories"`
+	Done    int `json:"done"`
+}
+
+// Reclassifying reports the re-classification running now; false when
+// none is.
+func (in *Ingester) Reclassifying() (Reclassification, bool) {
+	r := in.refiling.Load()
+	if r == nil {
+		return Reclassification{}, false
+	}
+	// An engine classifies a group's duplicates again with their
+	// representative, so the calls can outnumber the stories.
+	done := int(r.done.Load())
+	if r.stories > 0 {
+		done = min(done, r.stories)
+	}
+	return Reclassification{Started: r.started, Stories: r.stories, Done: done}, true
 }
 
 // Prune applies the retention policy.

@@ -205,8 +205,12 @@ type Status struct {
 	// sources (with several replicas, it is the leader).
 	Scheduled bool `json:"scheduled"`
 	// LastRun is the last Run that ended; zero before the first.
-	LastRun Run            `json:"last_run"`
-	Sources []SourceStatus `json:"sources"`
+	LastRun Run `json:"last_run"`
+	// Reclassifying is the re-classification of the stored stories
+	// running now (after a topic edit, or at start-up when the topics or
+	// the matching engine changed since they were filed); nil when none is.
+	Reclassifying *Reclassification `json:"reclassifying,omitempty"`
+	Sources       []SourceStatus    `json:"sources"`
 }
 
 // SourceStatus is one source's condition and next poll.
@@ -247,6 +251,9 @@ func (in *Ingester) Status(ctx context.Context) (Status, error) {
 	sched, plan, last := in.sched, in.plan, in.lastRun
 	in.mu.Unlock()
 	out := Status{Scheduled: sched != nil, LastRun: last, Sources: make([]SourceStatus, 0, len(plan))}
+	if r, ok := in.Reclassifying(); ok {
+		out.Reclassifying = &r
+	}
 	var next map[string]entryTimes
 	if sched != nil {
 		next = sched.times()

@@ -59,6 +59,7 @@ func HTML(r Report, p Page) ([]byte, error) {
 		R                                                        Report
 		Site, Home, Summary, Generated, Applied                  string
 		Uptime, StoreSize, FreeSize, LastFetch, LastRun, NextRun string
+		Refiling                                                 string
 		Days                                                     int
 		Sources                                                  []sourceRow
 		Topics                                                   []topicRow
@@ -85,6 +86,9 @@ func HTML(r Report, p Page) ([]byte, error) {
 	if run := r.Process.LastRun; run != nil {
 		data.LastRun = fmt.Sprintf("%s (%s, %s): %s; %d new, %d updated, took %s", ago(run.Finished, now), run.Trigger,
 			date(run.Finished), run.Summary, run.New, run.Updated, duration(run.Finished.Sub(run.Started)))
+	}
+	if rc := r.Process.Reclassifying; rc != nil {
+		data.Refiling = fmt.Sprintf("%d of %d stories (%d%%), started %s (%s)", rc.Done, rc.Stories, rc.percent(), ago(rc.Started, now), date(rc.Started))
 	}
 	if !r.Process.NextRun.IsZero() {
 		data.NextRun = until(r.Process.NextRun, now) + " (" + date(r.Process.NextRun) + ")"
@@ -128,7 +132,18 @@ func summary(r Report) string {
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
 	}
-	return fmt.Sprintf("%s. %d topics, %d stories.", s, len(r.Topics), r.Process.Listed)
+	s = fmt.Sprintf("%s. %d topics, %d stories.", s, len(r.Topics), r.Process.Listed)
+	if rc := r.Process.Reclassifying; rc != nil {
+		s += " " + refiling(*rc)
+	}
+	return s
+}
+
+// refiling says how far a re-classification is, and what readers get
+// meanwhile.
+func refiling(rc Reclassification) string {
+	return fmt.Sprintf("Re-classifying the stored stories: %d of %d (%d%%); the feeds serve the previous topics until it ends.",
+		rc.Done, rc.Stories, rc.percent())
 }
 
 // word is the status word a person reads.

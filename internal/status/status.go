@@ -165,6 +165,26 @@ type Process struct {
 	LastFetch     *Fetch    `json:"last_fetch,omitempty"`
 	LastRun       *Run      `json:"last_run,omitempty"` // the last batch of refreshes that ended
 	NextRun       time.Time `json:"next_run,omitzero"`  // the next scheduled refresh of any source
+	// Reclassifying is set while the stored stories are re-classified
+	// (after a topic edit, or at start-up when the topics or the matching
+	// engine changed since they were filed): the feeds serve the previous
+	// filing until it ends, and then the new one whole.
+	Reclassifying *Reclassification `json:"reclassifying,omitempty"`
+}
+
+// Reclassification is a re-classification under way.
+type Reclassification struct {
+	Started time.Time `json:"started"`
+	Stories int       `json:"stories"` // stored as it began
+	Done    int       `json:"done"`    // classified so far
+}
+
+// percent is how far r is, 0–99 until it ends.
+func (r Reclassification) percent() int {
+	if r.Stories <= 0 {
+		return 0
+	}
+	return min(99, r.Done*100/r.Stories)
 }
 
 // Run is one batch of refreshes (ingest.Run): the sources that came due at
@@ -269,10 +289,14 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 
 	planned := map[string]ingest.SourceStatus{}
 	var lastRun *Run
+	var refiling *Reclassification
 	if g.o.Schedule != nil {
 		is, err := g.o.Schedule(ctx)
 		if err != nil {
 			return Report{}, fmt.Errorf("status: %w", err)
+		}
+		if r := is.Reclassifying; r != nil {
+			refiling = &Reclassification{Started: r.Started.UTC(), Stories: r.Stories, Done: r.Done}
 		}
 		for _, s := range is.Sources {
 			if is.Scheduled {
@@ -338,7 +362,7 @@ func (g *Gatherer) Gather(ctx context.Context) (Report, error) {
 	rep.Config = Config{File: cfg.Path, Fingerprint: cfg.Fingerprint}
 	rep.Process = Process{Version: g.o.Version, Store: g.o.StorePath, StoreBytes: stats.FileSize, FreeBytes: stats.FreeBytes,
 		FreePages: stats.FreePages, Stories: stats.Stories, Listed: all.Count, Tombstones: stats.Tombstones}
-	rep.Process.LastRun = lastRun
+	rep.Process.LastRun, rep.Process.Reclassifying = lastRun, refiling
 	if g.o.Cluster != nil {
 		c, err := g.o.Cluster(ctx)
 		if err != nil {

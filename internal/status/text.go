@@ -100,6 +100,10 @@ func Text(w io.Writer, r Report) error {
 	if run := p.LastRun; run != nil {
 		fmt.Fprintf(ew, "run      last %s (%s): %s; %d new, %d updated\n", ago(run.Finished, now), run.Trigger, run.Summary, run.New, run.Updated)
 	}
+	if rc := p.Reclassifying; rc != nil {
+		fmt.Fprintf(ew, "refile   re-classifying since %s: %d of %d stories (%d%%); the feeds serve the previous topics until it ends\n",
+			ago(rc.Started, now), rc.Done, rc.Stories, rc.percent())
+	}
 	if f := p.LastFetch; f != nil {
 		fmt.Fprintf(ew, "refresh  last %s (%s %s)", ago(f.At, now), f.Source, f.Status)
 		if !p.NextRun.IsZero() {
