@@ -99,15 +99,6 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	// and classifies from the start. On a shared one (PostgreSQL) it leads
 	// only while it holds the lease (see lead), and serves either way.
 	sh, shared := db.(sharedStore)
-	if !shared {
-		if err := d.lead(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil // stopped while starting
-			}
-			return err
-		}
-		defer d.unlead() // runs before in.Close and db.Close: writers stop first
-	}
 	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview, Backup: db.Backup}
 
 	aln, err := admin.Listen(cfg.Admin.Listen)
@@ -163,15 +154,23 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	ready.Store(true)
 	attrs := []any{"addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
 		"status", "http://" + aln.Addr().String() + "/status", "sources", len(cfg.Sources), "topics", len(cfg.Topics)}
-	if sched := d.scheduler(); sched != nil {
-		if next := sched.Next(); !next.IsZero() { // zero while every source is in the start-up run
-			attrs = append(attrs, "next_fetch", next)
-		}
-	}
 	if shared {
 		attrs = append(attrs, "replica", d.replica(ln.Addr().String()), "lease", o.lease)
 	}
 	log.Info("serving", attrs...)
+	// Leading starts once the listener serves, so the start-up refresh and
+	// re-classification run while readers are answered from the store, and
+	// "serving" is logged before anything the refresh logs.
+	if !shared {
+		if err := d.lead(ctx); err != nil {
+			hs.Close()
+			if ctx.Err() != nil {
+				return nil // stopped while starting
+			}
+			return err
+		}
+		defer d.unlead() // runs before in.Close and db.Close: writers stop first
+	}
 	if shared {
 		var cluster sync.WaitGroup
 		defer cluster.Wait() // the lease is given up, and the scheduler stopped, before the store closes
