@@ -51,7 +51,7 @@ func newServed(t *testing.T) *served {
 	}
 	t.Cleanup(func() { db.Close() })
 	topics := topic.NewSet(mustTopic(t, topic.Definition{Slug: "all", Title: "Everything",
-		Rule: topic.Rule{Regex: "(?s).", In: []topic.Field{topic.Title}}}))
+		Rule: topic.Rule{In: []topic.Field{topic.SourceName}, Any: []topic.Rule{{Term: "wire"}, {Term: "pod"}}}}))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	fc := fetch.New(fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	in := ingest.New(fc, db, topics, log, ingest.Options{MinInterval: time.Second})
