@@ -3,9 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -34,6 +36,23 @@ func (c *checker) at(path, msg, hint string) {
 	c.add(c.node(path), path, msg, hint)
 }
 
+// problemAt is a Problem located at n, for a warning found later.
+func (c *checker) problemAt(n ast.Node) Problem {
+	line, col := position(n)
+	return Problem{File: c.file, Line: line, Col: col, Snippet: snippetAt(c.src, lineStarts(c.src), line, col)}
+}
+
+// lineOf says where path is written (" on line 12"), or nothing when it is
+// not in the file.
+func (c *checker) lineOf(path string) string {
+	n, ok := c.nodes[path]
+	if !ok {
+		return ""
+	}
+	line, _ := position(n)
+	return fmt.Sprintf(" on line %d", line)
+}
+
 func (c *checker) node(path string) ast.Node {
 	for p := path; ; {
 		if p == "" {
@@ -57,8 +76,14 @@ func (c *checker) check(f *fileConfig) *Config {
 		Refresh: or(f.Refresh, DefaultRefresh),
 		Admin:   Admin{Listen: or(f.Admin.Listen, DefaultAdmin), Token: f.Admin.Token},
 	}
-	c.site(f.Site, &cfg.Site)
-	c.hostPort("listen", cfg.Listen)
+	if _, ok := c.hostPort("listen", cfg.Listen); ok {
+		c.site(f.Site, &cfg.Site, cfg.Listen)
+	} else {
+		c.site(f.Site, &cfg.Site, DefaultListen)
+	}
+	if n, ok := c.nodes["site.public_url"]; ok {
+		cfg.publicURLAt = c.problemAt(n)
+	}
 
 	loc, err := time.LoadLocation(or(f.Timezone, "UTC"))
 	if err != nil {
@@ -106,15 +131,24 @@ func (c *checker) check(f *fileConfig) *Config {
 	cfg.Status.Public = c.exposure("status.public", f.Status.Public)
 	cfg.LogAccess = c.boolean("log_access", f.LogAccess)
 	cfg.HTTP = c.http(f.HTTP)
+	cfg.Limits = Limits{PerClientConnections: c.count("limits.per_client_connections", f.Limits.PerClientConnections, 256, 0)}
 
 	cfg.Sources = c.allSources(f.Sources, f.SourcesFrom)
 	cfg.Topics, cfg.Set = c.topics(f.Topics, cfg.Sources)
 	return cfg
 }
 
-func (c *checker) site(f fileSite, s *Site) {
-	*s = Site{Title: f.Title, Description: f.Description, PublicURL: or(f.PublicURL, DefaultPublicURL),
+func (c *checker) site(f fileSite, s *Site, listen string) {
+	*s = Site{Title: f.Title, Description: f.Description, PublicURL: f.PublicURL,
 		Language: or(f.Language, "en"), TagAuthority: f.TagAuthority, Hubs: f.Hubs}
+	if s.PublicURL == "" {
+		// Links follow the address the daemon serves on (see FollowListen),
+		// and ids keep one authority whatever that address is.
+		s.PublicURL, s.FollowsListen = listenURL(listen), true
+		if s.TagAuthority == "" {
+			s.TagAuthority = "localhost"
+		}
+	}
 	c.language("site.language", f.Language)
 	if s.Title == "" {
 		s.Title = "newsdesk"
@@ -377,7 +411,8 @@ func (c *checker) sources(fs []fileSource) []story.Source {
 		path := fmt.Sprintf("sources[%d]", i)
 		c.name(path+".name", f.Name, "source")
 		if j, dup := seen[f.Name]; dup && f.Name != "" {
-			c.at(path+".name", fmt.Sprintf("source name %q is already used by sources[%d]", f.Name, j), "give each source a unique name")
+			c.at(path+".name", fmt.Sprintf("source name %q is already used by sources[%d]%s", f.Name, j, c.lineOf(fmt.Sprintf("sources[%d].name", j))),
+				"give each source a unique name")
 		}
 		seen[f.Name] = i
 		src := story.Source{Name: f.Name, Title: or(f.Title, f.Name), Schedule: f.Schedule,
@@ -405,6 +440,7 @@ func (c *checker) sourceURL(path, raw string) string {
 		case (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
 			return raw
 		case u.Scheme == "file" && strings.HasPrefix(u.Path, "/"):
+			c.localFile(path, raw, filepath.FromSlash(u.Path))
 			return raw
 		case u.Scheme == "file":
 			c.at(path, fmt.Sprintf("`url` %q is not an absolute file URL", raw), "write file:///absolute/path, or a plain path relative to this file")
@@ -426,7 +462,26 @@ func (c *checker) sourceURL(path, raw string) string {
 		c.at(path, fmt.Sprintf("resolve `url` %q: %v", raw, err), "write an absolute file:// URL")
 		return ""
 	}
+	c.localFile(path, raw, abs)
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+}
+
+// localFile reports a file source that cannot be read now: a daemon started
+// with it would report it failing at every fetch, so validate says so first.
+func (c *checker) localFile(path, raw, file string) {
+	fi, err := os.Stat(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		hint := "check the path"
+		if dir, err := filepath.Abs(filepath.Dir(c.file)); err == nil && !filepath.IsAbs(filepath.FromSlash(raw)) && !strings.Contains(raw, "://") {
+			hint = fmt.Sprintf("a relative path is read from the config file's directory, %s", dir)
+		}
+		c.at(path, fmt.Sprintf("`url` %q: no such file %s", raw, file), hint)
+	case err != nil:
+		c.at(path, fmt.Sprintf("`url` %q: %v", raw, err), "check the file's permissions")
+	case fi.IsDir():
+		c.at(path, fmt.Sprintf("`url` %q is a directory, not a feed file", raw), "name the feed file inside it")
+	}
 }
 
 // name checks a source name or topic slug: they appear in URLs and store
@@ -458,7 +513,8 @@ func (c *checker) topics(fs []fileTopic, sources []story.Source) ([]topic.Defini
 		before := len(c.probs)
 		c.name(path+".slug", f.Slug, "topic")
 		if j, dup := seen[f.Slug]; dup && f.Slug != "" {
-			c.at(path+".slug", fmt.Sprintf("topic slug %q is already used by topics[%d]", f.Slug, j), "give each topic a unique slug")
+			c.at(path+".slug", fmt.Sprintf("topic slug %q is already used by topics[%d]%s", f.Slug, j, c.lineOf(fmt.Sprintf("topics[%d].slug", j))),
+				"give each topic a unique slug")
 		}
 		seen[f.Slug] = i
 		who := path

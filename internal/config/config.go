@@ -12,12 +12,14 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +43,7 @@ type Config struct {
 	Admin     Admin
 	Status    Status
 	HTTP      HTTP // how the feeds are served to readers and HTTP caches
+	Limits    Limits
 	LogLevel  slog.Level
 	LogAccess bool // one log line per HTTP request
 	// Fingerprint names this version of the file: the first 16 hex digits
@@ -55,6 +58,8 @@ type Config struct {
 	Sources []story.Source     // URLs are absolute: http(s):// or file:// of an absolute path
 	Topics  []topic.Definition // as compiled by topic.New, defaults filled
 	Set     *topic.Set         // the compiled topics, in config order
+
+	publicURLAt Problem // where site.public_url is written, for Warnings
 }
 
 // LogFormat is how log lines are written.
@@ -71,6 +76,7 @@ const (
 type Site struct {
 	Title, Description string
 	PublicURL          string // absolute http(s) URL without a trailing slash; self links are built from it
+	FollowsListen      bool   // public_url is not set: PublicURL is the listen address (see FollowListen)
 	Language           string // default "en"
 	TagAuthority       string // tag: URI authority for feed and item ids; default the host of PublicURL
 	Hubs               []string
@@ -100,6 +106,11 @@ type Retention struct {
 	MaxStories int
 }
 
+// Limits bounds what one client may take from the public listener.
+type Limits struct {
+	PerClientConnections int // connections held at once by one IPv4 address or IPv6 /64; 0: no limit
+}
+
 // Admin configures the admin listener, which is loopback-only unless a token
 // is set.
 type Admin struct {
@@ -126,7 +137,7 @@ const (
 
 // Defaults used when a key is absent.
 const (
-	DefaultPublicURL = "http://localhost:8080"
+	DefaultPublicURL = "http://localhost:8080" // what the default listen address gives
 	DefaultListen    = ":8080"
 	DefaultRefresh   = "@every 15m"
 	DefaultAdmin     = "127.0.0.1:0"
@@ -140,11 +151,27 @@ const maxProblems = 50
 // resolved against path's directory. Errors are *Errors, except when the
 // file cannot be read.
 func Load(path string) (*Config, error) {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// readFile reads a config, but never more than one byte past MaxFileSize:
+// a wrong path (a disk image, /dev/zero) must not be read into memory
+// before Parse refuses it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, src)
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return src, nil
 }
 
 // Parse validates src as if read from path (used in messages and to resolve
@@ -154,7 +181,7 @@ func Parse(path string, src []byte) (*Config, error) {
 }
 
 func newDecoder(path string, src []byte) *decoder {
-	return &decoder{src: src, file: path, anchors: map[string]ast.Node{}}
+	return &decoder{src: src, file: path, anchors: anchors{}}
 }
 
 // parse is Parse of d's document. Afterwards d.inputs holds the OPML files
@@ -170,9 +197,15 @@ func (d *decoder) parse() (_ *Config, err error) {
 			err = d.errors()
 		}
 	}()
-	f, err := parser.ParseBytes(src, 0)
+	// The parser's cost grows faster than the file: measure first.
+	scanned := scan(src)
+	if p := scanned.prob; p != nil {
+		d.addAt(p.Line, p.Col, "", p.Msg, p.Hint)
+		return nil, d.errors()
+	}
+	f, err := parser.ParseBytes(scanned.withoutComments(src), 0)
 	if err != nil {
-		d.yamlError(err)
+		d.syntaxError(err, scanned)
 		return nil, d.errors()
 	}
 	var body ast.Node
@@ -186,10 +219,13 @@ func (d *decoder) parse() (_ *Config, err error) {
 		d.add(nil, "", "the config is empty", "start from the bundled config/newsdesk.yaml")
 		return nil, d.errors()
 	}
-	collectAnchors(body, d.anchors)
+	if !d.resolve(body) {
+		return nil, d.errors()
+	}
+	body = d.merge(body)
+	d.pass()
 	if d.walk(body, reflect.TypeFor[fileConfig](), "") || d.visits > maxNodes {
-		// Nothing sensible is left to decode, or aliases expand too far
-		// for the decoder to be let loose on them.
+		// Nothing sensible is left to decode.
 		return nil, d.errors()
 	}
 	// The walk reported every key and value of the wrong shape and nulled the
@@ -201,7 +237,7 @@ func (d *decoder) parse() (_ *Config, err error) {
 		opts = append(opts, yaml.Strict())
 	}
 	var fc fileConfig
-	// goccy expands aliases too; the walk above has bounded that expansion.
+	// goccy expands aliases too; resolve has bounded that expansion.
 	if err := yaml.NodeToValue(body, &fc, opts...); err != nil {
 		if shape == 0 {
 			d.yamlError(err)
@@ -209,7 +245,9 @@ func (d *decoder) parse() (_ *Config, err error) {
 		return nil, d.errors()
 	}
 	nodes := map[string]ast.Node{}
+	d.pass()
 	d.index(body, "", nodes)
+	d.pass()
 	c := &checker{decoder: d, nodes: nodes}
 	cfg := c.check(&fc)
 	if shape > 0 {
@@ -257,11 +295,57 @@ func (d *decoder) errors() *Errors {
 	slices.SortStableFunc(d.probs, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(rank[a.File], rank[b.File]), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
+	// A value reached twice (through an alias or a merge) is reported once.
+	d.probs = slices.CompactFunc(d.probs, func(a, b Problem) bool {
+		return a.Line == b.Line && a.Col == b.Col && a.Msg == b.Msg && a.Line > 0
+	})
 	if n := len(d.probs); n > maxProblems {
 		d.probs = append(d.probs[:maxProblems], Problem{File: d.file,
 			Msg: fmt.Sprintf("and %d more problems", n-maxProblems), Hint: "fix the ones above first"})
 	}
+	// Snippets only for what is listed: a file of 10,000 bad sources must
+	// not split itself into lines 10,000 times.
+	lines := lineStarts(d.src)
+	for i := range d.probs {
+		if p := &d.probs[i]; p.Line > 0 && p.Snippet == "" {
+			p.Snippet = snippetAt(d.src, lines, p.Line, p.Col)
+		}
+	}
 	return &d.probs
+}
+
+// syntaxError reports the parser's error, unless the scan explains it
+// better: a bracket never closed is reported where it opens, not at the end
+// of the file where the parser gives up; a closer of the wrong kind names
+// the bracket it fails to close.
+func (d *decoder) syntaxError(err error, scanned scanResult) {
+	line, col := 1<<31-1, 0
+	if ye, ok := errors.AsType[yaml.Error](err); ok && ye.GetToken() != nil && ye.GetToken().Position != nil {
+		line, col = ye.GetToken().Position.Line, ye.GetToken().Position.Column
+	}
+	after := func(m mark) bool { return line > m.line || (line == m.line && col >= m.col) }
+	switch {
+	case scanned.stray != nil && after(scanned.stray.opener.at(d.src)):
+		c, o := scanned.stray.closer.at(d.src), scanned.stray.opener.at(d.src)
+		d.addAt(c.line, c.col, "", fmt.Sprintf("`%c` does not close the `%c` opened at %d:%d", scanned.stray.closer.ch, scanned.stray.opener.ch, o.line, o.col),
+			fmt.Sprintf("close `%c` with `%c`", scanned.stray.opener.ch, closerOf(scanned.stray.opener.ch)))
+	case scanned.unclosed != nil && after(scanned.unclosed.at(d.src)):
+		o := scanned.unclosed.at(d.src)
+		msg := fmt.Sprintf("this `%c` is never closed", scanned.unclosed.ch)
+		if line != o.line && line < 1<<31-1 {
+			msg += fmt.Sprintf(" (the parser gave up at line %d)", line)
+		}
+		d.addAt(o.line, o.col, "", msg, fmt.Sprintf("close it with `%c`; a bracketed list or map may span lines, but needs its closer", closerOf(scanned.unclosed.ch)))
+	default:
+		d.yamlError(err)
+	}
+}
+
+func closerOf(c byte) byte {
+	if c == '[' {
+		return ']'
+	}
+	return '}'
 }
 
 // yamlError turns goccy's first syntax or type error into a Problem.
@@ -273,6 +357,35 @@ func (d *decoder) yamlError(err error) {
 	}
 	pos := ye.GetToken().Position
 	msg := strings.ReplaceAll(ye.GetMessage(), "'\t'", "tab")
-	d.probs = append(d.probs, Problem{File: d.file, Line: pos.Line, Col: pos.Column,
-		Msg: msg, Hint: syntaxHint(err, msg), Snippet: snippet(d.src, pos.Line, pos.Column)})
+	hint := syntaxHint(err, msg)
+	if q := quoteHint(d.src, pos.Line, pos.Column); q != "" && strings.Contains(msg, "not allowed in this context") {
+		hint = q
+	}
+	d.probs = append(d.probs, Problem{File: d.file, Line: pos.Line, Col: pos.Column, Msg: msg, Hint: hint})
+}
+
+// quoteHint explains "mapping value is not allowed" when the parser stopped
+// at the value of a key and that value holds ": " (`title: Asia: Security`):
+// unquoted, the second ": " starts another key. The same message for a key
+// at the wrong indentation stops at the key itself, not after one.
+func quoteHint(src []byte, line, col int) string {
+	lines := strings.Split(string(src), "\n")
+	if line < 1 || line > len(lines) {
+		return ""
+	}
+	text := []rune(strings.TrimRight(lines[line-1], "\r"))
+	if col < 2 || col > len(text) {
+		return ""
+	}
+	before, value := string(text[:col-1]), string(text[col-1:])
+	if c, _, found := strings.Cut(value, " #"); found {
+		value = c
+	}
+	value = strings.TrimSpace(value)
+	key := strings.TrimSpace(before)
+	if !strings.HasSuffix(key, ":") || !strings.Contains(value, ": ") {
+		return ""
+	}
+	key = strings.TrimSpace(strings.TrimLeft(key, "-{, "))
+	return fmt.Sprintf("quote the value: `%s %s`; unquoted, the `: ` inside it starts another key", key, strconv.Quote(value))
 }

@@ -52,7 +52,7 @@ func TestInvalid(t *testing.T) {
 		{"map where a list is expected", "sources: {name: x}\n", 1, 10, "`sources` expects a list"},
 		{"scalar where a list is expected", minimal + "topics:\n  - {slug: a, title: A, sources: wire, rule: x}\n", 4, 34, "`sources` expects a list"},
 		{"unclosed double quote", "site:\n  title: \"World desk\n" + minimal, 2, 10, "double-quoted"},
-		{"unclosed bracket", "refresh: [a\n", 1, 10, "']' not found"},
+		{"unclosed bracket", "refresh: [a\n", 1, 10, "this `[` is never closed"},
 		{"duplicate key", minimal + "listen: a\nlisten: b\n", 4, 1, "already defined"},
 		{"wrong type", minimal + "topics:\n  - slug: a\n    title: A\n    limit: fifty\n    rule: x\n", 6, 12, "`limit` expects a whole number, got \"fifty\""},
 		{"negative count", minimal + "fetch: {workers: 0}\n", 3, 18, "`workers` is 0; it must be at least 1"},
@@ -235,9 +235,14 @@ retention: {max_age: 30d}
 admin: {listen: "127.0.0.1:9000", token: s3cret}
 sources:
   - {name: a, url: "https://example.org/a.xml", max_body: 2048, timeout: 5s, schedule: "@hourly"}
-  - {name: b, url: "file:///srv/feeds/b.xml"}
+  - {name: b, url: "%s"}
 `
-	cfg, err := config.Parse("newsdesk.yaml", []byte(src))
+	feed := filepath.Join(t.TempDir(), "b.xml")
+	if err := os.WriteFile(feed, []byte("<rss/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fileURL := "file://" + filepath.ToSlash(feed)
+	cfg, err := config.Parse("newsdesk.yaml", []byte(fmt.Sprintf(src, fileURL)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +263,7 @@ sources:
 		{"int size", cfg.Sources[0].MaxBody, int64(2048)},
 		{"source timeout", cfg.Sources[0].Timeout, 5 * time.Second},
 		{"source schedule", cfg.Sources[0].Schedule, "@hourly"},
-		{"file URL passes through", cfg.Sources[1].URL, "file:///srv/feeds/b.xml"},
+		{"file URL passes through", cfg.Sources[1].URL, fileURL},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -276,6 +281,7 @@ func TestRelativeSourceURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			touch(t, tt.wantFile)
 			cfg, err := config.Parse(tt.configPath, []byte("sources:\n  - {name: w, url: '"+tt.url+"'}\n"))
 			if err != nil {
 				t.Fatal(err)
@@ -287,6 +293,8 @@ func TestRelativeSourceURL(t *testing.T) {
 		})
 	}
 	// A relative config path resolves against the working directory.
+	t.Chdir(dir)
+	touch(t, filepath.Join("feeds", "x.xml"))
 	cfg, err := config.Parse(filepath.Join("conf", "newsdesk.yaml"), []byte("sources:\n  - {name: w, url: ../feeds/x.xml}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +302,17 @@ func TestRelativeSourceURL(t *testing.T) {
 	abs, _ := filepath.Abs(filepath.Join("feeds", "x.xml"))
 	if want := "file://" + filepath.ToSlash(abs); cfg.Sources[0].URL != want {
 		t.Errorf("URL = %q, want %q", cfg.Sources[0].URL, want)
+	}
+}
+
+// touch creates an empty feed file at path.
+func touch(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -352,7 +371,7 @@ func TestAliasBomb(t *testing.T) {
 		fmt.Fprintf(&b, "- {slug: t%d, title: T, rule: &r%d {any: [*r%d, *r%d]}}\n", i, i, i-1, i-1)
 	}
 	errs := problems(t, b.String())
-	if !strings.Contains(errs.Error(), "expands to more than") {
+	if !strings.Contains(errs.Error(), "aliases expand the config to more than") {
 		t.Errorf("alias bomb not reported:\n%v", &errs)
 	}
 	if len(errs) > 51 {

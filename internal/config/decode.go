@@ -28,6 +28,7 @@ type fileConfig struct {
 	Status    fileStatus    `yaml:"status"`
 	LogAccess scalar        `yaml:"log_access"`
 	HTTP      fileHTTP      `yaml:"http"`
+	Limits    fileLimits    `yaml:"limits"`
 	Sources   []fileSource  `yaml:"sources"`
 	// SourcesFrom names OPML files whose feeds are sources too (opml.go).
 	SourcesFrom []string    `yaml:"sources_from"`
@@ -69,6 +70,10 @@ type fileAdmin struct {
 
 type fileStatus struct {
 	Public scalar `yaml:"public"`
+}
+
+type fileLimits struct {
+	PerClientConnections *int `yaml:"per_client_connections"`
 }
 
 type fileSource struct {
@@ -158,9 +163,9 @@ var (
 type decoder struct {
 	src     []byte
 	file    string
-	anchors map[string]ast.Node
+	anchors anchors
 	probs   Errors
-	visits  int     // nodes visited, aliases expanded; see spend
+	visits  int     // nodes visited in this pass, aliases expanded; see spend
 	inputs  []input // the OPML files read, in sources_from order
 	// imported are the sources read from OPML, with their folders
 	// (ImportOPML prints them).
@@ -172,24 +177,32 @@ type decoder struct {
 
 // maxNodes bounds how far aliases may expand: "a1: &a1 [*a0, *a0]" chains
 // double at every step (the billion-laughs attack), and a config never needs
-// more than a few thousand nodes.
+// more than a few thousand nodes. resolve refuses a document that expands
+// further before any pass over it begins.
 const maxNodes = 200_000
 
-// spend counts one visit to node and reports false, once, when the document
-// has expanded past maxNodes.
+// spend counts one visit to node in the current pass (walk, index or check)
+// and reports false, once, past maxNodes. resolve has bounded the expanded
+// document already, so this is a backstop, not the limit.
 func (d *decoder) spend(node ast.Node) bool {
 	d.visits++
 	if d.visits == maxNodes+1 {
 		d.add(node, "", fmt.Sprintf("the config expands to more than %d YAML nodes", maxNodes),
-			"aliases (*name) here repeat anchors that themselves repeat others; write the values out")
+			"write out the values that aliases (*name) repeat")
 	}
 	return d.visits <= maxNodes
 }
 
+// pass starts a new pass over the document for spend.
+func (d *decoder) pass() { d.visits = 0 }
+
 func (d *decoder) add(node ast.Node, path, msg, hint string) {
 	line, col := position(node)
-	d.probs = append(d.probs, Problem{File: d.file, Line: line, Col: col, Path: path,
-		Msg: msg, Hint: hint, Snippet: snippet(d.src, line, col)})
+	d.addAt(line, col, path, msg, hint)
+}
+
+func (d *decoder) addAt(line, col int, path, msg, hint string) {
+	d.probs = append(d.probs, Problem{File: d.file, Line: line, Col: col, Path: path, Msg: msg, Hint: hint})
 }
 
 func position(node ast.Node) (line, col int) {
@@ -203,8 +216,9 @@ func position(node ast.Node) (line, col int) {
 	return tk.Position.Line, tk.Position.Column
 }
 
-// unwrap strips anchors and tags and resolves aliases (when anchors is known).
-func unwrap(node ast.Node, anchors map[string]ast.Node) ast.Node {
+// unwrap strips anchors and tags and resolves aliases (when their targets
+// are known: see resolve).
+func unwrap(node ast.Node, targets anchors) ast.Node {
 	for {
 		switch n := node.(type) {
 		case *ast.AnchorNode:
@@ -212,37 +226,13 @@ func unwrap(node ast.Node, anchors map[string]ast.Node) ast.Node {
 		case *ast.TagNode:
 			node = n.Value
 		case *ast.AliasNode:
-			target, ok := anchors[scalarText(n.Value)]
+			target, ok := targets[n]
 			if !ok {
 				return node
 			}
 			node = target
 		default:
 			return node
-		}
-	}
-}
-
-// collectAnchors records every &anchor so aliases can be followed.
-func collectAnchors(node ast.Node, into map[string]ast.Node) {
-	if node == nil || reflect.ValueOf(node).IsNil() {
-		return
-	}
-	switch n := node.(type) {
-	case *ast.AnchorNode:
-		into[scalarText(n.Name)] = n.Value
-		collectAnchors(n.Value, into)
-	case *ast.TagNode:
-		collectAnchors(n.Value, into)
-	case *ast.MappingNode:
-		for _, mv := range n.Values {
-			collectAnchors(mv.Value, into)
-		}
-	case *ast.MappingValueNode:
-		collectAnchors(n.Value, into)
-	case *ast.SequenceNode:
-		for _, v := range n.Values {
-			collectAnchors(v, into)
 		}
 	}
 }

@@ -55,23 +55,57 @@ func (e *Errors) Error() string {
 	return b.String()
 }
 
-// snippet renders line of src with a caret under col, in the shape goccy's
-// AnnotateSource uses, so decode and semantic errors look alike.
+// lineStarts returns the offset of every line of src.
+func lineStarts(src []byte) []int {
+	starts := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// snippet is snippetAt for a file read once, such as an OPML file of
+// sources_from.
 func snippet(src []byte, line, col int) string {
-	if line <= 0 {
+	return snippetAt(src, lineStarts(src), line, col)
+}
+
+// snippetAt renders line of src with a caret under col, in the shape goccy's
+// AnnotateSource uses, so decode and semantic errors look alike. starts are
+// src's lineStarts.
+func snippetAt(src []byte, starts []int, line, col int) string {
+	if line <= 0 || line > len(starts) {
 		return ""
 	}
-	lines := strings.Split(string(src), "\n")
-	if line > len(lines) {
-		return ""
+	end := len(src)
+	if line < len(starts) {
+		end = starts[line] - 1
 	}
-	text := strings.TrimRight(lines[line-1], "\r")
+	text := []rune(strings.TrimRight(string(src[starts[line-1]:end]), "\r"))
 	prefix := fmt.Sprintf("> %3d | ", line)
 	if col < 1 {
 		col = 1
 	}
+	// A long line (a hostile one can be megabytes) shows the part around
+	// the column.
+	const window = 60
+	if len(text) > 2*window {
+		from := max(col-1-window, 0)
+		to := min(from+2*window, len(text))
+		cut := string(text[from:to])
+		if from > 0 {
+			cut = "…" + cut
+			col = col - from + 1
+		}
+		if to < len(text) {
+			cut += "…"
+		}
+		text = []rune(cut)
+	}
 	// Keep tabs in the padding so the caret lines up under tab-indented text.
-	pad := make([]byte, 0, col)
+	pad := make([]rune, 0, col)
 	for i := 0; i < col-1 && i < len(text); i++ {
 		if text[i] == '\t' {
 			pad = append(pad, '\t')
@@ -79,7 +113,7 @@ func snippet(src []byte, line, col int) string {
 			pad = append(pad, ' ')
 		}
 	}
-	return prefix + text + "\n" + strings.Repeat(" ", len(prefix)) + string(pad) + "^"
+	return prefix + string(text) + "\n" + strings.Repeat(" ", len(prefix)) + string(pad) + "^"
 }
 
 // closest returns the candidate nearest to word by edit distance, or "" when
