@@ -78,7 +78,10 @@ func (d *daemon) lead(ctx context.Context) error {
 	defer d.reload.Unlock()
 	cfg := d.config()
 	if err := d.db.SetMeta(ctx, leaderConfigKey, cfg.Fingerprint); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		d.log.Error("record the config this leader runs", "err", err)
 	}
 	sched, err := d.in.Schedule(ctx, plan(cfg))
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 func compact(e env, args []string) error {
 	var o options
 	fs := e.flags("compact", &o)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if isDatabaseURL(o.data) {

@@ -40,7 +40,7 @@ func fetchCmd(ctx context.Context, e env, args []string) error {
 	fs := e.flags("fetch", &o)
 	fs.Var(&only, "source", "fetch only the source `NAME` (repeatable, or comma-separated)")
 	force := fs.Bool("force", false, "fetch even sources that asked to be left alone for now (backoff, Retry-After, ttl, gone)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(o.config)

@@ -16,7 +16,7 @@ import (
 func health(ctx context.Context, e env, args []string) error {
 	var o options
 	fs := e.flags("health", &o)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	addr := cmp.Or(o.addr, listenOf(o.config))

@@ -38,6 +38,9 @@ func main() {
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
+	if _, ok := errors.AsType[usageError](err); ok {
+		os.Exit(2) // the flag package has printed the error and the usage
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "newsdesk:", err)
 		os.Exit(1)
@@ -118,6 +121,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// usageError is a command-line mistake the FlagSet has already printed,
+// with the command's usage: main must not print it again.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// parseFlags parses args, marking a mistake in them as already reported.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{err}
+	}
+	return err
 }
 
 // flags returns a FlagSet for command with the shared flags, their defaults

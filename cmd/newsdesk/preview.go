@@ -29,7 +29,7 @@ func previewCmd(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		slug, args = args[0], args[1:]
 	}
-	if err := fl.Parse(args); err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
 	if slug == "" && fl.NArg() > 0 {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -32,7 +33,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	var o options
 	fs := e.flags("serve", &o)
 	fs.DurationVar(&o.lease, "lease", envDuration(e, "NEWSDESK_LEASE", 0), "on a PostgreSQL store, how long replicas wait for a leader that died before one of them leads instead (env NEWSDESK_LEASE; default min(15s, the refresh interval))")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(o.config)
@@ -63,14 +64,32 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	defer stopProfiling()
 	started := time.Now()
 
+	// Bind first: a second daemon on a busy port fails here, before it
+	// opens a store or fetches anything.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close() // Serve owns it once it runs; this covers the returns before
+	aln, err := admin.Listen(cfg.Admin.Listen)
+	if err != nil {
+		return err
+	}
+	defer aln.Close()
+	cfg.FollowListen(ln.Addr().String())
+	warn(log, cfg)
+
 	db, err := openStore(o.data, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// A full disk does not stop the daemon: it serves what is stored, and
+	// fetches fail (and are retried) until there is room again.
+	diskFull(log, o.data)
 
 	var ready atomic.Bool
-	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr}
+	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr, bound: ln.Addr().String()}
 	d.cfg.Store(cfg)
 	d.ops = newOps(d, db, o.data, started)
 	cpu := backgroundCPU()
@@ -101,10 +120,6 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	sh, shared := db.(sharedStore)
 	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview, Backup: db.Backup}
 
-	aln, err := admin.Listen(cfg.Admin.Listen)
-	if err != nil {
-		return err
-	}
 	token := admin.NewToken()
 	adminMux := d.ops.pages() // status and metrics, unguarded: only this machine reaches the admin listener
 	adminMux.Handle("/admin/", admin.Handler(actions, token))
@@ -128,11 +143,12 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	// through the file beside it. Every process opens a PostgreSQL store
 	// itself, so there is nothing to announce.
 	if !isDatabaseURL(o.data) {
-		unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token)
-		if err != nil {
-			return err
+		if unannounce, err := admin.Announce(o.data, "http://"+aln.Addr().String(), token); err != nil {
+			// Serving matters more than the command line finding us.
+			log.Error("cannot announce the admin address; fetch and preview will not reach this daemon", "err", err)
+		} else {
+			defer unannounce()
 		}
-		defer unannounce()
 	}
 
 	mux := http.NewServeMux()
@@ -144,13 +160,9 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	}
 	mux.Handle("/", d.srv)
 	handler := d.ops.observe(d.srv.Front(mux)) // cached feeds first: they are nearly every request
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	hs := server.HTTPServer(cfg.Listen, handler)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(server.PerClient(ln, cfg.Limits.PerClientConnections, log)) }()
 	ready.Store(true)
 	attrs := []any{"addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
 		"status", "http://" + aln.Addr().String() + "/status", "sources", len(cfg.Sources), "topics", len(cfg.Topics)}
@@ -196,18 +208,26 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	return hs.Shutdown(shutdown)
 }
 
+// warn logs what the config allows but probably does not mean.
+func warn(log *slog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings() {
+		log.Warn(strings.TrimPrefix(w.Msg, "warning: "), "at", fmt.Sprintf("%s:%d:%d", w.File, w.Line, w.Col), "hint", w.Hint)
+	}
+}
+
 // daemon is the running state that a config reload and the admin endpoints
 // act on.
 type daemon struct {
-	ctx  context.Context // ends when the daemon shuts down
-	log  *slog.Logger
-	db   store.Store
-	in   *ingest.Ingester
-	fc   *fetch.Client // the ingester's, so a reload can change its allow-list
-	srv  *server.Server
-	ops  *ops
-	hub  *websub.Publisher
-	addr string // --addr, which overrides every config's listen
+	ctx   context.Context // ends when the daemon shuts down
+	log   *slog.Logger
+	db    store.Store
+	in    *ingest.Ingester
+	fc    *fetch.Client // the ingester's, so a reload can change its allow-list
+	srv   *server.Server
+	ops   *ops
+	hub   *websub.Publisher
+	addr  string // --addr, which overrides every config's listen
+	bound string // the address the public listener is bound to
 
 	reload  sync.Mutex // one reload, or one start or end of leading, at a time
 	schedMu sync.Mutex
@@ -284,12 +304,14 @@ func (d *daemon) apply(cfg *config.Config) {
 	if d.addr != "" {
 		cfg.Listen = d.addr
 	}
-	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.HTTP.RenderCache != old.HTTP.RenderCache {
-		d.log.Warn("listen, admin and http.render_cache change only on restart")
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.HTTP.RenderCache != old.HTTP.RenderCache || cfg.Limits != old.Limits {
+		d.log.Warn("listen, admin, limits and http.render_cache change only on restart")
 	}
 	if fetchRestartOnly(old.Fetch) != fetchRestartOnly(cfg.Fetch) {
 		d.log.Warn("fetch settings other than allow_networks change only on restart")
 	}
+	cfg.FollowListen(d.bound)
+	warn(d.log, cfg)
 	sched := d.scheduler()
 	if sched != nil {
 		if err := sched.Replace(plan(cfg)); err != nil {

@@ -14,7 +14,7 @@ import (
 func validate(e env, args []string) error {
 	var o options
 	fs := e.flags("validate", &o)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -23,6 +23,16 @@ func validate(e env, args []string) error {
 	cfg, err := config.Load(o.config)
 	if err != nil {
 		return err
+	}
+	if o.addr != "" {
+		cfg.Listen = o.addr // what serve --addr would listen on
+		cfg.FollowListen(o.addr)
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(e.stderr, w.String())
+		if w.Snippet != "" {
+			fmt.Fprintln(e.stderr, w.Snippet)
+		}
 	}
 	from := ""
 	if len(cfg.SourcesFrom) > 0 {
