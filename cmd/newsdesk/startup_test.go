@@ -29,7 +29,8 @@ func runCLI(t *testing.T, args ...string) (string, string, error) {
 func minimalConfig(t *testing.T, dir, url, extra string) string {
 	t.Helper()
 	path := filepath.Join(dir, "newsdesk.yaml")
-	src := fmt.Sprintf("refresh: \"@every 1h\"\nsources:\n  - {name: wire, url: %q}\ntopics:\n  - {slug: all, title: All, rule: {any: [the, a]}}\n%s", url, extra)
+	src := fmt.Sprintf("refresh: \"@every 1h\"\nfetch: {allow_networks: [127.0.0.1/32]} # the upstreams are httptest servers\n"+
+		"sources:\n  - {name: wire, url: %q}\ntopics:\n  - {slug: all, title: All, rule: {any: [the, a]}}\n%s", url, extra)
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestValidateWarnsLocalhostPublicURL(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "ok") {
 		t.Fatalf("validate --addr = %q, %v; want ok", stdout, err)
 	}
-	if !strings.Contains(stderr, cfg+":6:20: warning: `public_url` \"http://localhost:8080\" is this machine only") {
+	if !strings.Contains(stderr, cfg+":7:20: warning: `public_url` \"http://localhost:8080\" is this machine only") {
 		t.Errorf("no warning about the localhost public_url:\n%s", stderr)
 	}
 }
