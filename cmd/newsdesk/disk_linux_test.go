@@ -36,9 +36,9 @@ func mountTmpfs(t *testing.T, size int) string {
 	return dir
 }
 
-// fill writes a file into dir until the file system has no room left, and
+// fillDisk writes a file into dir until the file system has no room left, and
 // returns a function that frees the space again.
-func fill(t *testing.T, dir string) (free func()) {
+func fillDisk(t *testing.T, dir string) (free func()) {
 	t.Helper()
 	path := filepath.Join(dir, "filler")
 	f, err := os.Create(path)
@@ -152,7 +152,7 @@ func TestStartsOnFullDisk(t *testing.T) {
 	// An edited topic set makes the start re-classify, which must write.
 	src, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append(src, "  - {slug: news, title: News, rule: {any: [news]}}\n"...), 0o644)
-	fill(t, disk)
+	fillDisk(t, disk)
 
 	addr, logs := startServe(t, "--config", cfg, "--data", data)
 	for _, want := range []string{"disk full: serving what is stored", "cannot announce the admin address"} {
@@ -200,7 +200,7 @@ sources:
 	waitUntil(t, logs, "stored the first version", func() bool { return len(jsonTitles(t, feed)) == feeds*perFeed })
 	before := jsonTitles(t, feed)
 
-	free := fill(t, disk)
+	free := fillDisk(t, disk)
 	from := logs.count()
 	for f := range feeds {
 		ups.set(fmt.Sprintf("/f%d.xml", f), wordyFeed(f, 1, perFeed)) // six new stories each, ~8 KB apiece

@@ -163,6 +163,11 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	hs := server.HTTPServer(cfg.Listen, handler)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(server.PerClient(ln, cfg.Limits.PerClientConnections, log)) }()
+	// SIGHUP reloads from the moment the daemon says it is serving: left
+	// to its default until the watcher starts, it would kill the daemon.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	ready.Store(true)
 	attrs := []any{"addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
 		"status", "http://" + aln.Addr().String() + "/status", "sources", len(cfg.Sources), "topics", len(cfg.Topics)}
@@ -194,7 +199,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	// re-classifying when the daemon is told to stop is cancelled by ctx,
 	// and waited for here.
 	defer d.reloads.Wait()
-	d.reloads.Go(func() { d.watch(ctx, o.config) })
+	d.reloads.Go(func() { d.watch(ctx, o.config, hup) })
 
 	select {
 	case err := <-errc:
@@ -244,11 +249,8 @@ func (d *daemon) config() *config.Config { return d.cfg.Load() }
 
 // watch reloads the config when its file changes or on SIGHUP. A config that
 // does not validate is refused and the last good one keeps running.
-func (d *daemon) watch(ctx context.Context, path string) {
+func (d *daemon) watch(ctx context.Context, path string, hup <-chan os.Signal) {
 	running := d.config().Fingerprint // what was loaded; an edit since then is applied once the watch is in place
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	var watcher sync.WaitGroup
 	defer watcher.Wait() // it may be applying a reload
 	watcher.Go(func() {
