@@ -63,6 +63,9 @@ type fetchLine struct {
 	Done   bool           `json:"done,omitempty"`
 }
 
+// maxRequest bounds an admin request's body.
+const maxRequest = 1 << 20
+
 // Handler serves the admin endpoints to callers that present token. An empty
 // token refuses every call.
 func Handler(a Actions, token string) http.Handler {
@@ -74,6 +77,9 @@ func Handler(a Actions, token string) http.Handler {
 				http.Error(w, "admin: missing or wrong token", http.StatusUnauthorized)
 				return
 			}
+			// A request is a few names or one topic definition: even a
+			// caller with the token cannot make the daemon buffer more.
+			r.Body = http.MaxBytesReader(w, r.Body, maxRequest)
 			h(w, r)
 		}
 	}
