@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/topic"
 )
 
 // minimal is the smallest valid config: one source, no topics (so it loads
@@ -337,9 +339,19 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal)
 	f.Add(minimal + "topics:\n  - {slug: a, title: A, rule: {any: [x, {regex: '('}, {all: [y, {not: z}]}]}}\n")
 	f.Add("a: &x [1, *x]\n")
+	f.Add("sources: [&s {name: a, url: 'https://x.org/f'}, {<<: *s, name: b}]\nsite: {title: [[[a]]]}\n")
+	f.Add("a: |\n  x\n\n\n# c\nb: [1, {c: d}] # e\n")
 	f.Fuzz(func(t *testing.T, src string) {
-		_, err := config.Parse("f.yaml", []byte(src))
+		cfg, err := config.Parse("f.yaml", []byte(src))
+		// The same bytes give the same answer: messages must not depend
+		// on map order.
+		again, err2 := config.Parse("f.yaml", []byte(src))
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("two parses disagree:\n%v\n---\n%v", err, err2)
+		}
 		if err == nil {
+			checkAccepted(t, cfg)
+			_ = again
 			return
 		}
 		errs, ok := errors.AsType[*config.Errors](err)
@@ -352,6 +364,28 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkAccepted fails on a config that Parse should not have let through.
+func checkAccepted(t *testing.T, cfg *config.Config) {
+	t.Helper()
+	for _, s := range cfg.Sources {
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") || !topic.ValidSlug(s.Name) {
+			t.Fatalf("accepted source %+v", s)
+		}
+	}
+	for _, d := range cfg.Topics {
+		if !topic.ValidSlug(d.Slug) || strings.TrimSpace(d.Title) == "" {
+			t.Fatalf("accepted topic %+v", d)
+		}
+	}
+	if u, err := url.Parse(cfg.Site.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		t.Fatalf("accepted public URL %q", cfg.Site.PublicURL)
+	}
+	if cfg.Limits.PerClientConnections < 0 || cfg.Fetch.Workers < 1 || cfg.Set == nil {
+		t.Fatalf("accepted %+v", cfg)
+	}
 }
 
 func BenchmarkLoadDefault(b *testing.B) {
