@@ -73,21 +73,6 @@ func fillDisk(t *testing.T, dir string) (free func()) {
 	}
 }
 
-// waitUntil re-checks cond each time the daemon logs a line, up to a minute.
-func waitUntil(t *testing.T, logs *logWatch, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(time.Minute)
-	for !cond() {
-		select {
-		case <-logs.added:
-		case <-deadline:
-			logs.mu.Lock()
-			defer logs.mu.Unlock()
-			t.Fatalf("never %s; log:\n%s", what, strings.Join(logs.lines, ""))
-		}
-	}
-}
-
 // jsonTitles reads a topic's JSON feed (up to 200 items) and returns its
 // titles, or nil when the request fails.
 func jsonTitles(t *testing.T, url string) map[string]int {
