@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -175,5 +176,38 @@ func TestValidateWarnsLocalhostPublicURL(t *testing.T) {
 	}
 	if !strings.Contains(stderr, cfg+":7:20: warning: `public_url` \"http://localhost:8080\" is this machine only") {
 		t.Errorf("no warning about the localhost public_url:\n%s", stderr)
+	}
+}
+
+// TestHostileReloadRefused: configs that once killed the daemon on a live
+// reload (a self-referencing alias grew the path index until the process
+// died) are refused at their line, and the daemon keeps serving its last
+// good config.
+func TestHostileReloadRefused(t *testing.T) {
+	up := httptest.NewServer(http.FileServer(http.Dir("../../feeds")))
+	defer up.Close()
+	dir := t.TempDir()
+	cfg := minimalConfig(t, dir, up.URL+"/world-desk.rss.xml", "")
+	good, _ := os.ReadFile(cfg)
+	addr, logs := startServe(t, "--config", cfg, "--data", filepath.Join(dir, "newsdesk.db"), "--addr", "127.0.0.1:0")
+	logs.waitFor(t, 0, `msg="refresh run"`)
+	before := feedTitles(t, "http://"+addr+"/topics/all.rss")
+	if len(before) == 0 {
+		t.Fatal("nothing served before the reloads")
+	}
+	hostile := []struct{ name, src, want string }{
+		{"self-referencing alias", string(good) + "  - slug: loop\n    title: Loop\n    rule: &r {any: [x, *r]}\n", "alias *r is inside the value"},
+		{"100k nested brackets", string(good) + "site: {title: " + strings.Repeat("[", 100_000) + "}\n", "deeper than 128 levels"},
+		{"a block scalar ending in 100k blank lines", string(good) + "site:\n  description: |\n    x\n" + strings.Repeat("\n", 100_000) + "log_level: info\n", "blank lines in a row"},
+		{"17 MiB", string(good) + strings.Repeat("# filler\n", 17<<20/9), "larger than 16 MiB"},
+	}
+	for _, h := range hostile {
+		from := logs.count()
+		writeAtomically(t, cfg, []byte(h.src))
+		_, next := logs.waitFor(t, from, "config refused")
+		logs.waitFor(t, next-1, h.want) // the problem, in the lines the refusal starts
+		if got := feedTitles(t, "http://"+addr+"/topics/all.rss"); !slices.Equal(got, before) {
+			t.Errorf("after %s the feed lists %q, want %q", h.name, got, before)
+		}
 	}
 }

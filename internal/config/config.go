@@ -167,7 +167,10 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, &Errors{tooLarge(path)}
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1)) // a pipe or device says no size
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}

@@ -122,8 +122,8 @@ func (l level) depth() int {
 func scan(src []byte) scanResult {
 	s := &scanner{src: src, line: 1}
 	if len(src) > MaxFileSize {
-		s.fail(mark{}, fmt.Sprintf("the config is larger than %s, the most newsdesk reads", mib(MaxFileSize)),
-			"a config needs a few hundred KiB even for thousands of sources; check that this is the right file")
+		p := tooLarge("")
+		s.res.prob = &p
 		return s.res
 	}
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
@@ -131,6 +131,12 @@ func scan(src []byte) scanResult {
 	}
 	s.lines()
 	return s.res
+}
+
+// tooLarge is the problem of a file over MaxFileSize.
+func tooLarge(file string) Problem {
+	return Problem{File: file, Msg: fmt.Sprintf("the config is larger than %s, the most newsdesk reads", mib(MaxFileSize)),
+		Hint: "a config needs a few hundred KiB even for thousands of sources; check that this is the right file"}
 }
 
 func mib(n int) string { return fmt.Sprintf("%g MiB", float64(n)/(1<<20)) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -105,11 +104,11 @@ func Watch(ctx context.Context, path, running string, apply func(*Config), refus
 			}
 			refused(fmt.Errorf("watch: %w", err))
 		case <-timer.C:
-			src, err := os.ReadFile(path)
+			src, err := readFile(path)
 			if err != nil {
 				// Mid-rename or deleted: the next event brings it back, and
-				// the caller keeps its config meanwhile.
-				refused(fmt.Errorf("read config: %w", err))
+				// the caller keeps its config meanwhile. (Or too large.)
+				refused(err)
 				continue
 			}
 			d := newDecoder(path, src)
@@ -132,7 +131,7 @@ func Watch(ctx context.Context, path, running string, apply func(*Config), refus
 // snapshot is the fingerprint of the config at path and the OPML files it
 // reads, as they are on disk now, and those files.
 func snapshot(path string) (string, []input) {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
 	if err != nil {
 		return "", nil
 	}
