@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -149,21 +148,6 @@ func newCrashRun(t *testing.T, seed uint64) *crashRun {
 	}
 	c.writeConfig("A")
 	return c
-}
-
-// buildNewsdesk builds the command under test into a temporary directory.
-func buildNewsdesk(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "newsdesk")
-	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func crashTitle(f, i int) string {
