@@ -145,7 +145,8 @@ func TestScanAcceptsShippedConfigs(t *testing.T) {
 		if s.res.prob != nil {
 			t.Fatalf("%s refused: %+v", path, s.res.prob)
 		}
-		if s.nodes > maxWritten/20 || s.weight > maxWeight/20 || s.text > maxText/20 {
+		// A tenth of each limit: the default topics grow as they are tuned.
+		if s.nodes > maxWritten/10 || s.weight > maxWeight/10 || s.text > maxText/10 {
 			t.Errorf("%s is close to a limit: %d nodes, weight %d, %d bytes of text", path, s.nodes, s.weight, s.text)
 		}
 		t.Logf("%s: %d nodes, weight %d, %d bytes of text, %d lines", path, s.nodes, s.weight, s.text, s.line)
