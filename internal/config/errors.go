@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Problem is one mistake in a config file, located at the YAML node that
@@ -83,27 +85,39 @@ func snippetAt(src []byte, starts []int, line, col int) string {
 	if line < len(starts) {
 		end = starts[line] - 1
 	}
-	text := []rune(strings.TrimRight(string(src[starts[line-1]:end]), "\r"))
+	raw := bytes.TrimRight(src[starts[line-1]:end], "\r")
 	prefix := fmt.Sprintf("> %3d | ", line)
-	if col < 1 {
-		col = 1
-	}
+	col = max(col, 1)
 	// A long line (a hostile one can be megabytes) shows the part around
-	// the column.
+	// the column, cut from the bytes before anything is copied.
 	const window = 60
-	if len(text) > 2*window {
-		from := max(col-1-window, 0)
-		to := min(from+2*window, len(text))
-		cut := string(text[from:to])
+	var before, after string
+	if len(raw) > 2*window {
+		at := 0 // the column's byte offset
+		for i := 1; i < col && at < len(raw); i++ {
+			_, n := utf8.DecodeRune(raw[at:])
+			at += n
+		}
+		from := at
+		for n := 0; n < window && from > 0; n++ {
+			_, size := utf8.DecodeLastRune(raw[:from])
+			from -= size
+		}
+		to := at
+		for n := 0; n < window && to < len(raw); n++ {
+			_, size := utf8.DecodeRune(raw[to:])
+			to += size
+		}
 		if from > 0 {
-			cut = "…" + cut
-			col = col - from + 1
+			before = "…"
 		}
-		if to < len(text) {
-			cut += "…"
+		if to < len(raw) {
+			after = "…"
 		}
-		text = []rune(cut)
+		col = utf8.RuneCount(raw[from:at]) + 1 + utf8.RuneCountInString(before)
+		raw = raw[from:to]
 	}
+	text := []rune(before + string(raw) + after)
 	// Keep tabs in the padding so the caret lines up under tab-indented text.
 	pad := make([]rune, 0, col)
 	for i := 0; i < col-1 && i < len(text); i++ {
