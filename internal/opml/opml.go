@@ -53,7 +53,8 @@ const MaxDepth = 64
 // the folder of the outlines inside. Errors are *SyntaxError, except when r
 // fails.
 func Read(r io.Reader) ([]Outline, error) {
-	d := xml.NewDecoder(r)
+	src := &readErr{r: r}
+	d := xml.NewDecoder(src)
 	d.CharsetReader = charsetReader
 	// Entities beyond XML's five are not defined in OPML; HTML's (&nbsp;)
 	// appear in hand-written files and are read as their characters.
@@ -84,10 +85,12 @@ func Read(r io.Reader) ([]Outline, error) {
 				}
 				return nil, fail(l, c, "%s", se.Msg)
 			}
-			if _, ok := errors.AsType[*charsetError](err); ok {
-				return nil, fail(line, col, "%v", err)
+			if src.err != nil && errors.Is(err, src.err) {
+				return nil, err // r failed, not the document
 			}
-			return nil, err
+			// Anything else the decoder refuses is the document's fault too:
+			// an unknown charset, an XML declaration of another version.
+			return nil, fail(line, col, "%s", strings.TrimPrefix(err.Error(), "xml: "))
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -231,4 +234,19 @@ func Write(w io.Writer, doc Document) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// readErr remembers the error its reader returned, so Read can tell a
+// failing reader from a document the decoder refuses.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
 }

@@ -3,9 +3,11 @@ package opml_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/newsdesk/newsdesk/internal/opml"
 )
@@ -71,6 +73,10 @@ func TestReadRefuses(t *testing.T) {
 		{"encoding", "<?xml version='1.0' encoding='Shift_JIS'?><opml/>", 1, `encoded in "Shift_JIS"; save it as UTF-8`},
 		{"too deep", deep, 1, "nest more than 64 deep"},
 		{"truncated", "<opml><body><outline text='a'/>", 1, "unexpected EOF"},
+		// encoding/xml refuses these with plain errors, not *xml.SyntaxError
+		// (found by FuzzRead in CI's fuzz step).
+		{"xml version", "<?xml version='0'?>", 1, `unsupported version "0"`},
+		{"xml version later", "<opml>\n<body/><?xml version='2'?></opml>", 2, `unsupported version "2"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := opml.Read(strings.NewReader(tc.doc))
@@ -82,6 +88,18 @@ func TestReadRefuses(t *testing.T) {
 				t.Errorf("error %q at line %d, want %q at line %d", se.Msg, se.Line, tc.msg, tc.line)
 			}
 		})
+	}
+}
+
+// TestReadFailingReader: a reader that fails is the caller's error, not
+// the document's, and comes back as it is.
+func TestReadFailingReader(t *testing.T) {
+	broken := errors.New("disk on fire")
+	r := io.MultiReader(strings.NewReader("<opml><body>"), iotest.ErrReader(broken))
+	if _, err := opml.Read(r); !errors.Is(err, broken) {
+		t.Fatalf("Read = %v, want %v", err, broken)
+	} else if _, ok := errors.AsType[*opml.SyntaxError](err); ok {
+		t.Fatalf("Read = %T, a reader's failure is not a syntax error", err)
 	}
 }
 
