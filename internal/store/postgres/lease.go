@@ -21,9 +21,18 @@ var ErrNotLeader = errors.New("this replica no longer holds the leader lease")
 // checked the lease to commit.
 type fence struct{ epoch int64 }
 
+// A process that campaigns (Lead) writes only while it leads: between
+// leaderships, and after it lost the lease, every write is refused with
+// ErrNotLeader, so nothing it still holds in memory (a source state it
+// polled as leader) can reach the store behind the new leader's back. A
+// process that never campaigns (`newsdesk fetch`, migrate-store) is not
+// fenced.
 func (db *DB) checkFence(ctx context.Context, tx pgx.Tx) error {
 	f := db.fence.Load()
 	if f == nil {
+		if db.campaigning.Load() {
+			return ErrNotLeader
+		}
 		return nil
 	}
 	var one int
@@ -72,11 +81,15 @@ func (db *DB) Self() string { return db.me }
 // While this process holds the lease, lead runs with a context that ends
 // when the lease is lost: a renewal finds another holder, or renewals fail
 // (the database unreachable) until the lease would expire within a fifth of
-// a period, well before any other replica could take it. Writes are fenced
-// meanwhile (see fence). Lead waits for lead to return before campaigning
+// a period, well before any other replica could take it. The context's
+// cause (context.Cause) is then ErrNotLeader; it is context.Canceled when
+// the lease was given up (ctx ended, or lead returned). Writes are fenced
+// meanwhile (see fence), and from the first call on, this process's writes
+// outside a lease it holds are refused. Lead waits for lead to return before campaigning
 // again; when ctx ends it then gives the lease up, so another replica takes
 // over at once.
 func (db *DB) Lead(ctx context.Context, period time.Duration, info string, lead func(context.Context)) error {
+	db.campaigning.Store(true)
 	step := max(period/5, 10*time.Millisecond)
 	ttl := 3 * step
 	tick := time.NewTicker(step)
@@ -131,7 +144,7 @@ WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires > now()`, lockLeader,
 // holds, renewing it every step.
 func (db *DB) hold(ctx context.Context, epoch int64, start time.Time, step, ttl time.Duration, lead func(context.Context)) {
 	db.fence.Store(&fence{epoch: epoch})
-	leadCtx, cancel := context.WithCancel(ctx)
+	leadCtx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -169,7 +182,11 @@ loop:
 		}
 	}
 	tick.Stop()
-	cancel()
+	if lost {
+		cancel(ErrNotLeader)
+	} else {
+		cancel(nil)
+	}
 	<-done // lead's writes end (or fail, fenced) before the lease goes
 	if !lost {
 		// Given up (shutdown, or lead returned): another replica may take

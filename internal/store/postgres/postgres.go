@@ -76,6 +76,12 @@ type Options struct {
 	MaxConns int32
 }
 
+// The idle-in-transaction limit newsdesk sets on its sessions (see Open).
+const (
+	idleInTx        = "idle_in_transaction_session_timeout"
+	defaultIdleInTx = "30s"
+)
+
 // DB is an open store. Its methods are safe for concurrent use, and any
 // number of processes may open the same database.
 type DB struct {
@@ -89,6 +95,12 @@ type DB struct {
 	// writers are kept apart by nd_state's row lock and rebuild flag.
 	mu    sync.RWMutex
 	fence atomic.Pointer[fence] // set while this process leads: writes check the lease
+	// campaigning is set by the first Lead: from then on this process
+	// writes only while it holds the lease (see checkFence).
+	campaigning atomic.Bool
+	// afterBatch, set by tests only, runs between two transactions of a
+	// Reclassify.
+	afterBatch func()
 }
 
 var _ store.Store = (*DB)(nil)
@@ -139,6 +151,17 @@ func Open(ctx context.Context, data string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(data)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", shown, errors.New(redactAll(err.Error(), data)))
+	}
+	// A process paused in the middle of a write transaction (SIGSTOP, a
+	// VM frozen, a starved machine) holds the writers' lock, which every
+	// other process's writes wait for: the replica that takes the lead over
+	// could not write until the paused one resumed. PostgreSQL ends such a
+	// session once it has sat idle in its transaction this long, and the
+	// lock with it; newsdesk's own transactions never idle for more than
+	// the time to classify one re-classification batch. A URL that sets the
+	// parameter itself keeps its value.
+	if _, ok := cfg.ConnConfig.RuntimeParams[idleInTx]; !ok {
+		cfg.ConnConfig.RuntimeParams[idleInTx] = defaultIdleInTx
 	}
 	cfg.MaxConns = max(cfg.MaxConns, 8)
 	if opts.MaxConns > 0 {
@@ -327,11 +350,13 @@ func (db *DB) tryWrite(ctx context.Context, fn func(pgx.Tx, *state) error) (wait
 	if err != nil {
 		return false, err
 	}
-	if st.rebuildLive && st.rebuildBy != db.me {
-		return true, nil
-	}
+	// The fence first: a process that may not write has nothing to wait
+	// for.
 	if err := db.checkFence(ctx, tx); err != nil {
 		return false, err
+	}
+	if st.rebuildLive && st.rebuildBy != db.me {
+		return true, nil
 	}
 	if err := fn(tx, st); err != nil {
 		return false, err

@@ -64,16 +64,10 @@ WHERE id = 1`, rebuildLease.Milliseconds()); err != nil {
 			return err
 		})
 		if err != nil {
-			// The half-built generation is never read; drop it now. A
-			// cancelled ctx does not stop the drop.
-			drop := context.WithoutCancel(ctx)
-			if _, derr := db.pool.Exec(drop, `DELETE FROM nd_topics WHERE gen = $1`, newGen); derr != nil {
-				err = errors.Join(err, derr)
-			}
-			if _, derr := db.pool.Exec(drop, `DELETE FROM nd_index WHERE gen = $1`, newGen); derr != nil {
-				err = errors.Join(err, derr)
-			}
-			return nil, reclassifyError(ctx, err)
+			return nil, reclassifyError(ctx, errors.Join(err, db.dropHalfBuilt(ctx, newGen)))
+		}
+		if db.afterBatch != nil {
+			db.afterBatch()
 		}
 	}
 
@@ -136,6 +130,28 @@ SELECT $1, * FROM unnest($2::BYTEA[], $3::BIGINT[], $4::BIGINT[])`, newGen, slug
 		return changed, fmt.Errorf("reclassify: drop generation %d: %w", oldGen, err)
 	}
 	return changed, nil
+}
+
+// dropHalfBuilt deletes the rows of generation gen that a failed Reclassify
+// of this process built, in a write of its own: fenced like every write, and
+// only while gen is still unused. Another process may have taken the
+// re-classification over meanwhile (this one paused past its flag, or lost
+// the lead): its generation then has the same number, and is being built
+// or already active, so it is left alone. Rows left behind are dropped by
+// the next Reclassify or Open. A cancelled ctx does not stop the drop.
+func (db *DB) dropHalfBuilt(ctx context.Context, gen int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := db.write(ctx, func(tx pgx.Tx, st *state) error {
+		if st.gen >= gen || (st.rebuildLive && st.rebuildBy != db.me) {
+			return nil
+		}
+		return dropGenerations(ctx, tx, `gen = $1`, gen)
+	})
+	if err != nil && !errors.Is(err, ErrNotLeader) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("drop the half-built generation %d: %w", gen, err)
+	}
+	return nil
 }
 
 func reclassifyError(ctx context.Context, err error) error {

@@ -179,10 +179,12 @@ func (db *DB) bootstrap(ctx context.Context) error {
 }
 
 // isDuplicate reports a unique violation or an object that exists: what a
-// concurrent CREATE leaves the loser of the race.
+// concurrent CREATE leaves the loser of the race. A table's row type is
+// created with it, so the loser may be told of the type (42710) rather
+// than the table (42P07).
 func isDuplicate(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07")
+	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710")
 }
 
 // Lock row names in nd_lock.
