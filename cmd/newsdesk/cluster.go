@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -28,6 +29,12 @@ type sharedStore interface {
 // fingerprint of the config file it runs, so every replica's status page
 // can say whether it runs the same file.
 const leaderConfigKey = "leader-config-fingerprint"
+
+// saveEvery is how often the leader of a shared store writes the source
+// state that only its ingester holds (the times of polls that changed
+// nothing else), so that every replica's status page, which reads the
+// store, shows the leader's polls this much behind at most.
+const saveEvery = 3 * time.Second
 
 // followEvery is how often a replica that does not lead asks the store what
 // changed: its cached renders are at most this much behind the leader's.
@@ -96,8 +103,10 @@ func (d *daemon) lead(ctx context.Context) error {
 }
 
 // unlead stops fetching: running refreshes cancelled, source state
-// written.
-func (d *daemon) unlead() {
+// written; or, when the lease was lost, dropped (the store refuses this
+// process's writes now, and the sources belong to the new leader, which
+// polls them from the state it reads).
+func (d *daemon) unlead(lost bool) {
 	d.reload.Lock()
 	defer d.reload.Unlock()
 	d.schedMu.Lock()
@@ -106,7 +115,11 @@ func (d *daemon) unlead() {
 	d.schedMu.Unlock()
 	d.leading.Store(false)
 	d.stopRefile() // first: refreshes wait for it between fetching and classifying
-	if sched != nil {
+	switch {
+	case sched == nil:
+	case lost:
+		sched.Abandon()
+	default:
 		sched.Stop()
 	}
 }
@@ -122,7 +135,7 @@ func (d *daemon) campaign(ctx context.Context, sh sharedStore, lease time.Durati
 		} else {
 			<-ctx.Done()
 		}
-		d.unlead()
+		d.unlead(errors.Is(context.Cause(ctx), postgres.ErrNotLeader))
 		if d.ctx.Err() == nil {
 			d.log.Warn("no longer leading: another replica may fetch now", "replica", d.self)
 		}

@@ -31,19 +31,31 @@ type replica struct {
 	mu   sync.Mutex
 	log  strings.Builder
 	addr string
-	seen map[string]chan struct{} // log message → closed when first logged
+	// status is the admin listener's /status URL, from the serving line.
+	status string
+	seen   map[string]chan struct{} // log message → closed when first logged
 }
 
-var serveAddr = regexp.MustCompile(`msg=serving addr=(\S+)`)
+var (
+	serveAddr   = regexp.MustCompile(`msg=serving addr=(\S+)`)
+	serveStatus = regexp.MustCompile(`msg=serving .* status=(\S+)`)
+)
 
-// startReplica runs the binary as `serve` on the shared database.
+// startReplica runs the binary as `serve` on the shared database, with a
+// lease of 2 s.
 func startReplica(t *testing.T, bin, name, cfg, data string, waitFor ...string) *replica {
+	t.Helper()
+	return startReplicaLease(t, bin, name, cfg, data, 2*time.Second, waitFor...)
+}
+
+// startReplicaLease is startReplica with the lease given.
+func startReplicaLease(t *testing.T, bin, name, cfg, data string, lease time.Duration, waitFor ...string) *replica {
 	t.Helper()
 	r := &replica{t: t, name: name, seen: map[string]chan struct{}{}}
 	for _, m := range append([]string{"msg=serving", "leading: this replica fetches"}, waitFor...) {
 		r.seen[m] = make(chan struct{})
 	}
-	r.cmd = exec.Command(bin, "serve", "--config", cfg, "--data", data, "--lease", "2s")
+	r.cmd = exec.Command(bin, "serve", "--config", cfg, "--data", data, "--lease", lease.String())
 	r.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
@@ -71,6 +83,9 @@ func startReplica(t *testing.T, bin, name, cfg, data string, waitFor ...string) 
 			r.log.WriteString(line + "\n")
 			if m := serveAddr.FindStringSubmatch(line); m != nil {
 				r.addr = m[1]
+			}
+			if m := serveStatus.FindStringSubmatch(line); m != nil {
+				r.status = m[1]
 			}
 			for m, ch := range r.seen {
 				if strings.Contains(line, m) {

@@ -107,6 +107,13 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	iopts := ingestOptions(cfg, d.changed)
 	iopts.Observe = d.ops.fetched
 	iopts.CPU = cpu
+	// On a store of its own (bbolt) this process always leads: it fetches
+	// and classifies from the start. On a shared one (PostgreSQL) it leads
+	// only while it holds the lease (see lead), and serves either way.
+	sh, shared := db.(sharedStore)
+	if shared {
+		iopts.SaveEvery = saveEvery // the other replicas' status pages read the source state from the store
+	}
 	in := ingest.New(d.fc, ingestStore(e, db), cfg.Set, log, iopts)
 	d.in = in
 	defer func() {
@@ -114,10 +121,6 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 			log.Error("save source state", "err", err)
 		}
 	}()
-	// On a store of its own (bbolt) this process always leads: it fetches
-	// and classifies from the start. On a shared one (PostgreSQL) it leads
-	// only while it holds the lease (see lead), and serves either way.
-	sh, shared := db.(sharedStore)
 	actions := admin.Actions{Fetch: d.fetch, Preview: d.preview, Backup: db.Backup}
 
 	token := admin.NewToken()
@@ -186,7 +189,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 			}
 			return err
 		}
-		defer d.unlead() // runs before in.Close and db.Close: writers stop first
+		defer d.unlead(false) // runs before in.Close and db.Close: writers stop first
 	}
 	if shared {
 		var cluster sync.WaitGroup

@@ -44,6 +44,13 @@ type Options struct {
 	Observe func(Report)
 	// ObserveRun, if set, sees every Run as its last source ends.
 	ObserveRun func(Run)
+	// SaveEvery, when set, is how often a running Scheduler writes the
+	// source state that only its cache holds: the times of polls that
+	// changed nothing else, which are otherwise written at Stop or Close so
+	// that an unchanged pass costs no write. A store that other processes
+	// read (the replicas of a shared store, whose status pages show the
+	// leader's polls) sets it; one process's own store leaves it 0.
+	SaveEvery time.Duration
 	// Now is the clock [time.Now].
 	Now func() time.Time
 	// CPU, when set, bounds the CPU-heavy work of ingest: a parse and

@@ -145,6 +145,9 @@ func (in *Ingester) Schedule(ctx context.Context, plan Plan) (*Scheduler, error)
 	in.sched = s
 	in.mu.Unlock()
 	go s.dispatch()
+	if in.opts.SaveEvery > 0 {
+		s.jobs.Go(s.saveLoop)
+	}
 	return s, nil
 }
 
@@ -431,19 +434,56 @@ func (s *Scheduler) Next() time.Time {
 // Stop cancels running refreshes, waits for them to return and writes the
 // source state they left in memory, so that whoever polls next (this
 // process after another Schedule, another replica) starts from it. Calling
-// it again does nothing.
+// it again, or Abandon, does nothing.
 func (s *Scheduler) Stop() {
 	s.stop.Do(func() {
-		s.cancel()
-		<-s.done
-		s.jobs.Wait()
-		s.in.mu.Lock()
-		if s.in.sched == s {
-			s.in.sched = nil
-		}
-		s.in.mu.Unlock()
+		s.end()
 		if err := s.in.flush(); err != nil {
 			s.in.log.Error("save source state", "err", err)
 		}
 	})
+}
+
+// Abandon stops like Stop but, instead of writing the source state the
+// store does not have yet, drops it: for a replica that lost the lead of a
+// shared store, whose writes the store now refuses, and whose sources the
+// new leader polls from the state it reads. What the store holds is kept;
+// the next Schedule reads every source afresh. Calling it again, or Stop,
+// does nothing.
+func (s *Scheduler) Abandon() {
+	s.stop.Do(func() {
+		s.end()
+		s.in.discard()
+	})
+}
+
+// end cancels running refreshes and waits for them and the dispatcher.
+func (s *Scheduler) end() {
+	s.cancel()
+	<-s.done
+	s.jobs.Wait()
+	s.in.mu.Lock()
+	if s.in.sched == s {
+		s.in.sched = nil
+	}
+	s.in.mu.Unlock()
+}
+
+// saveLoop writes, every Options.SaveEvery while the scheduler runs, the
+// source state that only the cache holds (the times of polls that changed
+// nothing else), so that other processes reading the store (the replicas'
+// status pages) see the polls within that period.
+func (s *Scheduler) saveLoop() {
+	tick := time.NewTicker(s.in.opts.SaveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return // Stop writes the rest, or Abandon drops it
+		case <-tick.C:
+		}
+		if err := s.in.flush(); err != nil && s.ctx.Err() == nil {
+			s.in.log.Warn("save source state", "err", err)
+		}
+	}
 }

@@ -32,7 +32,9 @@ import (
 //     min_interval (the common case) still costs no write at all.
 //   - Timestamps alone (LastAttempt, LastSuccess, a NextFetch that moved less
 //     than that) wait for Close or Scheduler.Stop: a kill -9 forgets them,
-//     which only makes the status page show an older last attempt.
+//     which only makes the status page show an older last attempt. With
+//     Options.SaveEvery set (a store other processes read: the replicas of
+//     a shared one), a running Scheduler also writes them that often.
 
 // cached is one source's state as the ingester knows it.
 type cached struct {
@@ -331,6 +333,19 @@ func (in *Ingester) flush() error {
 	}
 	in.mu.Unlock()
 	return in.write(names)
+}
+
+// discard drops the cache entries whose state the store does not have (see
+// Scheduler.Abandon), so the next read of those sources goes to the store.
+// Entries being refreshed are kept: none are once the scheduler has ended.
+func (in *Ingester) discard() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for name, c := range in.states {
+		if c.ver != c.saved && !in.busy[name] {
+			delete(in.states, name)
+		}
+	}
 }
 
 // succeeded is st after the good answer res: its validators and final URL

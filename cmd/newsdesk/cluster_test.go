@@ -1,0 +1,432 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/postgres"
+	"github.com/newsdesk/newsdesk/internal/store/postgres/pgtest"
+	"github.com/newsdesk/newsdesk/internal/story"
+)
+
+// hits is a loopback upstream of RSS documents that records when each path
+// was asked for, and can answer a path with another status.
+type hits struct {
+	mu     sync.Mutex
+	docs   map[string]string
+	code   map[string]int // path → status to answer instead of the document
+	at     map[string][]time.Time
+	notify chan struct{}
+	// hold, when set for a path, is called for its next request instead
+	// of serving it: the test decides when and what it answers.
+	hold map[string]func(w http.ResponseWriter)
+}
+
+func newHits() *hits {
+	return &hits{docs: map[string]string{}, code: map[string]int{}, at: map[string][]time.Time{},
+		notify: make(chan struct{}, 1), hold: map[string]func(http.ResponseWriter){}}
+}
+
+func (h *hits) set(path, doc string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.docs[path] = doc
+}
+
+func (h *hits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	h.at[r.URL.Path] = append(h.at[r.URL.Path], time.Now())
+	doc, ok := h.docs[r.URL.Path]
+	code := h.code[r.URL.Path]
+	held := h.hold[r.URL.Path]
+	delete(h.hold, r.URL.Path)
+	h.mu.Unlock()
+	select {
+	case h.notify <- struct{}{}:
+	default:
+	}
+	switch {
+	case held != nil:
+		held(w)
+	case code != 0:
+		w.WriteHeader(code)
+	case !ok:
+		http.NotFound(w, r)
+	default:
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, doc)
+	}
+}
+
+// waitHits waits until path was asked for n times in all and returns when
+// the nth request arrived.
+func (h *hits) waitHits(t *testing.T, path string, n int, d time.Duration) time.Time {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		h.mu.Lock()
+		at := h.at[path]
+		h.mu.Unlock()
+		if len(at) >= n {
+			return at[n-1]
+		}
+		select {
+		case <-h.notify:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("%s was asked for %d times in %v, want %d", path, len(at), d, n)
+		}
+	}
+}
+
+func (h *hits) count(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.at[path])
+}
+
+// harbourItems is n RSS items about the harbour from wire s.
+func harbourItems(s, n int) []string {
+	var items []string
+	for i := range n {
+		items = append(items, fmt.Sprintf(`<item><title>Harbour news %d-%d</title><link>https://wire%d.example/%d</link><guid>%d</guid>`+
+			`<pubDate>Mon, 19 Jan 2026 %02d:%02d:00 GMT</pubDate><description>The harbour.</description></item>`, s, i, s, i, i, s%24, i%60))
+	}
+	return items
+}
+
+// clusterConfig writes a config of sources wire0…wire(n-1) on up, polled
+// every second, with one topic (harbour), and returns its path.
+func clusterConfig(t *testing.T, up string, n int) string {
+	t.Helper()
+	var srcs strings.Builder
+	for s := range n {
+		fmt.Fprintf(&srcs, "  - {name: wire%d, title: Wire %d, url: \"%s/wire%d.xml\"}\n", s, s, up, s)
+	}
+	cfg := filepath.Join(t.TempDir(), "newsdesk.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`site: {title: replicas, public_url: "http://newsdesk.test"}
+listen: "127.0.0.1:0"
+refresh: "@every 1s"
+fetch: {min_interval: 1s, max_interval: 1h, allow_networks: [127.0.0.1/32]}
+sources:
+%stopics:
+  - {slug: harbour, title: Harbour, limit: 200, rule: {any: [harbour]}}
+`, srcs.String())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// statusOf reads a replica's /status.json.
+func statusOf(t *testing.T, r *replica) (rep struct {
+	Sources []struct {
+		Name        string       `json:"name"`
+		Status      story.Status `json:"status"`
+		LastAttempt time.Time    `json:"last_attempt"`
+		LastSuccess time.Time    `json:"last_success"`
+		NextPoll    time.Time    `json:"next_poll"`
+	} `json:"sources"`
+	Cluster *struct {
+		Leading bool   `json:"leading"`
+		Leader  string `json:"leader"`
+	} `json:"cluster"`
+}) {
+	t.Helper()
+	res, err := http.Get(r.status + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s.json: %s", r.status, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestFollowerStatusFollowsLeader runs a leader and a follower on one
+// PostgreSQL database, the leader polling an unchanged upstream every
+// second. The follower's status page must show the leader's polls as they
+// happen (within a few seconds), though a poll of an unchanged upstream
+// changes nothing but times.
+func TestFollowerStatusFollowsLeader(t *testing.T) {
+	data := pgtest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs two daemons")
+	}
+	bin := buildNewsdesk(t)
+	up := newHits()
+	for s := range 2 {
+		up.set(fmt.Sprintf("/wire%d.xml", s), rss(fmt.Sprintf("Wire%d", s), harbourItems(s, 3)...))
+	}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := clusterConfig(t, srv.URL, 2)
+
+	a := startReplica(t, bin, "A", cfg, data)
+	a.wait("leading: this replica fetches", 10*time.Second)
+	b := startReplica(t, bin, "B", cfg, data)
+	n := up.count("/wire0.xml")
+	// The leader's poll n+3 began after request n+2 arrived.
+	after := up.waitHits(t, "/wire0.xml", n+2, 20*time.Second)
+	up.waitHits(t, "/wire0.xml", n+3, 20*time.Second)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		rep := statusOf(t, b)
+		if rep.Cluster == nil || rep.Cluster.Leading {
+			t.Fatalf("B's status: cluster %+v, want a follower's", rep.Cluster)
+		}
+		var got time.Time
+		for _, s := range rep.Sources {
+			if s.Name == "wire0" {
+				got = s.LastAttempt
+				if s.Status != story.StatusOK || s.LastSuccess.Before(s.LastAttempt) {
+					t.Fatalf("B shows wire0 %+v, want ok and succeeded at its last attempt", s)
+				}
+			}
+		}
+		if got.After(after) {
+			t.Logf("B shows the leader's poll of %v", got.Format(time.StampMilli))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B shows wire0 last attempted %v; the leader polled it since %v (%d polls)",
+				got.Format(time.StampMilli), after.Format(time.StampMilli), up.count("/wire0.xml"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestFollowerRevalidates is the shared-cache promise on two replicas: a
+// reader (or a cache) revalidating a topic feed on the follower with the
+// validators it holds gets 304 while nothing changed, and the new feed,
+// with new validators, soon after the leader stored a new story. Both
+// replicas answer the same validators, so a revalidation may go to either.
+func TestFollowerRevalidates(t *testing.T) {
+	data := pgtest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs two daemons")
+	}
+	bin := buildNewsdesk(t)
+	up := newHits()
+	up.set("/wire0.xml", rss("Wire0", harbourItems(0, 2)...))
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := clusterConfig(t, srv.URL, 1)
+
+	a := startReplica(t, bin, "A", cfg, data)
+	a.wait("leading: this replica fetches", 10*time.Second)
+	b := startReplica(t, bin, "B", cfg, data)
+	get := func(r *replica, etag, lastMod string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+r.addr+"/topics/harbour.rss", nil)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		if lastMod != "" {
+			req.Header.Set("If-Modified-Since", lastMod)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(body)
+	}
+	var etag, lastMod string
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, body := get(b, "", "")
+		if res.StatusCode == 200 && strings.Count(body, "<item>") == 2 {
+			etag, lastMod = res.Header.Get("ETag"), res.Header.Get("Last-Modified")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B never served the two stories: %s\n%s", res.Status, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if etag == "" || lastMod == "" {
+		t.Fatalf("B's feed has ETag %q and Last-Modified %q; a cache needs both", etag, lastMod)
+	}
+	for _, r := range []*replica{a, b} {
+		if res, _ := get(r, etag, ""); res.StatusCode != http.StatusNotModified {
+			t.Fatalf("%s answers If-None-Match with B's ETag: %s, want 304", r.name, res.Status)
+		}
+		if res, _ := get(r, "", lastMod); res.StatusCode != http.StatusNotModified {
+			t.Fatalf("%s answers If-Modified-Since: %s, want 304", r.name, res.Status)
+		}
+	}
+
+	up.set("/wire0.xml", rss("Wire0", harbourItems(0, 3)...))
+	changed := time.Now()
+	seen := map[string]time.Duration{}
+	var newTag string
+	deadline = changed.Add(20 * time.Second)
+	for len(seen) < 2 {
+		for _, r := range []*replica{a, b} {
+			if _, ok := seen[r.name]; ok {
+				continue
+			}
+			res, body := get(r, etag, "")
+			switch res.StatusCode {
+			case http.StatusNotModified:
+			case http.StatusOK:
+				if strings.Count(body, "<item>") != 3 {
+					t.Fatalf("%s answers the revalidation with 200 and %d items, want 3", r.name, strings.Count(body, "<item>"))
+				}
+				seen[r.name] = time.Since(changed)
+				if newTag == "" {
+					newTag = res.Header.Get("ETag")
+				} else if res.Header.Get("ETag") != newTag {
+					t.Errorf("the replicas answer the new feed with ETags %q and %q", newTag, res.Header.Get("ETag"))
+				}
+			default:
+				t.Fatalf("%s: %s", r.name, res.Status)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the upstream changed, the replicas served the new feed after %v (A, B), within 20s", seen)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the new story reached the leader's feed after %v and the follower's after %v (polls every 1s, follower checks every %v)",
+		seen["A"].Round(10*time.Millisecond), seen["B"].Round(10*time.Millisecond), followEvery)
+	if newTag == etag {
+		t.Errorf("the new feed kept the old ETag %q", etag)
+	}
+	if res, _ := get(b, newTag, ""); res.StatusCode != http.StatusNotModified {
+		t.Errorf("B answers If-None-Match with the new ETag: %s, want 304", res.Status)
+	}
+}
+
+// TestPausedLeaderCannotWrite stops the leader (SIGSTOP) while the
+// upstream holds its request open, lets the follower take over and poll
+// (it finds wire1 gone, and wire0 unchanged), then resumes the old leader
+// past its lease (SIGCONT) with an answer only it gets, and finally stops
+// it (SIGTERM), when a leader writes what it holds. The old leader must
+// write nothing after the takeover: not the story only it was sent, and not
+// its stale account of wire1 over the new leader's.
+func TestPausedLeaderCannotWrite(t *testing.T) {
+	// A leader paused inside a write transaction holds the writers' lock
+	// until PostgreSQL ends its idle session: 3 s here, not the default
+	// 30 s, so that B writes soon after it leads.
+	data := pgtest.URL(t) + "&idle_in_transaction_session_timeout=3s"
+	if testing.Short() {
+		t.Skip("builds the binary and runs two daemons")
+	}
+	bin := buildNewsdesk(t)
+	up := newHits()
+	for s := range 3 {
+		up.set(fmt.Sprintf("/wire%d.xml", s), rss(fmt.Sprintf("Wire%d", s), harbourItems(s, 3)...))
+	}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := clusterConfig(t, srv.URL, 3)
+
+	// A lease long enough that a loaded machine does not move it before
+	// the pause: the held request must be A's, as leader.
+	const lease = 4 * time.Second
+	a := startReplicaLease(t, bin, "A", cfg, data, lease, "no longer leading")
+	a.wait("leading: this replica fetches", 10*time.Second)
+	b := startReplicaLease(t, bin, "B", cfg, data, lease)
+	// A polls every source a few times: its cache holds times the store
+	// may not have yet.
+	for s := range 3 {
+		up.waitHits(t, fmt.Sprintf("/wire%d.xml", s), 3, 20*time.Second)
+	}
+
+	// A's next request for wire0 is held; A is stopped while it waits, and
+	// then sent a story no one else is.
+	asked := make(chan http.ResponseWriter)
+	answered := make(chan struct{})
+	up.mu.Lock()
+	up.hold["/wire0.xml"] = func(w http.ResponseWriter) {
+		asked <- w
+		<-answered
+	}
+	up.mu.Unlock()
+	var w http.ResponseWriter
+	select {
+	case w = <-asked:
+	case <-time.After(20 * time.Second):
+		t.Fatal("A did not ask for wire0 again")
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if b.logged("leading: this replica fetches") || a.logged("no longer leading") {
+		t.Fatal("the lease moved before A was paused (a starved leader?): the held request may not be A's")
+	}
+	stale := harbourItems(0, 3)
+	stale = append(stale, `<item><title>Harbour stale</title><link>https://wire0.example/stale</link><guid>stale</guid><description>The harbour.</description></item>`)
+	w.Header().Set("Content-Type", "application/rss+xml")
+	io.WriteString(w, rss("Wire0", stale...))
+	close(answered)
+	up.mu.Lock()
+	up.code["/wire1.xml"] = http.StatusGone
+	up.mu.Unlock()
+
+	b.wait("leading: this replica fetches", 20*time.Second)
+	db, err := postgres.Open(context.Background(), data, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := db.Source(t.Context(), "wire1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status == story.StatusGone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B never recorded wire1 gone: %+v", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A resumes long after its lease ended, finds it lost and stops
+	// leading; then it is stopped, writing what it holds on the way out.
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	a.wait("no longer leading", 20*time.Second)
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Wait()
+
+	page, err := db.Recent(t.Context(), store.Query{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range page.Stories {
+		if s.Title == "Harbour stale" {
+			t.Error("the paused leader stored the story only it was sent, after B took over")
+		}
+	}
+	if st, err := db.Source(t.Context(), "wire1"); err != nil || st.Status != story.StatusGone {
+		t.Errorf("wire1 in the store after A stopped: %s, %v; want B's gone (A wrote its stale state over it)", st.Status, err)
+	}
+	if err := db.Check(t.Context()); err != nil {
+		t.Error(err)
+	}
+}
