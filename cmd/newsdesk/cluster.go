@@ -20,6 +20,7 @@ import (
 // so no coordinator is needed.
 type sharedStore interface {
 	Lead(ctx context.Context, period time.Duration, info string, lead func(context.Context)) error
+	LeadOnce(ctx context.Context, period time.Duration, info string, lead func(context.Context)) (bool, error)
 	Leader(ctx context.Context) (postgres.Leadership, error)
 	Changes(ctx context.Context, after int64) (int64, []string, error)
 	Self() string
@@ -145,12 +146,13 @@ func (d *daemon) campaign(ctx context.Context, sh sharedStore, lease time.Durati
 	}
 }
 
-// follow keeps the render cache of a replica that does not lead in step
-// with the store: every followEvery it reads the store's change counter
-// and drops the renders of the topics that changed. The leader learns of
-// its own changes as it makes them (daemon.changed). A replica that was
-// leading, or has just started, drops every render once, since it cannot
-// know what it missed.
+// follow keeps the render cache in step with the store: every followEvery
+// it reads the store's change counter and drops the renders of the topics
+// that changed. A replica that does not lead learns of every change so;
+// the leader learns of its own as it makes them (daemon.changed), and of a
+// second writer's (`newsdesk fetch` beside it) here, at the cost of
+// dropping its own changes' renders once more. A replica that has just
+// started drops every render once, since it cannot know what it missed.
 func (d *daemon) follow(ctx context.Context, sh sharedStore) {
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
@@ -161,10 +163,6 @@ func (d *daemon) follow(ctx context.Context, sh sharedStore) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if d.leading.Load() {
-			synced = false
-			continue
 		}
 		after := at
 		if !synced {

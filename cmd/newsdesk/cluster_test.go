@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -428,5 +429,181 @@ func TestPausedLeaderCannotWrite(t *testing.T) {
 	}
 	if err := db.Check(t.Context()); err != nil {
 		t.Error(err)
+	}
+}
+
+// runFetch runs `newsdesk fetch` and returns its output and error.
+func runFetch(t *testing.T, bin, cfg, data string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"fetch", "--config", cfg, "--data", data}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestFetchBesideLeader runs `newsdesk fetch` on a database a replica
+// leads. With topics other than those the stored stories were classified
+// with, it refuses and writes nothing (it would re-classify behind the
+// leader's back, or file stories under topics no replica serves). With the
+// same topics it fetches into the database beside the leader, and every
+// replica serves what it stored, without a re-classification.
+func TestFetchBesideLeader(t *testing.T) {
+	data := pgtest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs a daemon")
+	}
+	bin := buildNewsdesk(t)
+	up := newHits()
+	for s := range 3 {
+		up.set(fmt.Sprintf("/wire%d.xml", s), rss(fmt.Sprintf("Wire%d", s), harbourItems(s, 3)...))
+	}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := clusterConfig(t, srv.URL, 2)
+	a := startReplica(t, bin, "A", cfg, data)
+	a.wait("leading: this replica fetches", 10*time.Second)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if ids, _ := a.items(t, "harbour"); len(ids) == 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("A never served the six stories")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	db, err := postgres.Open(context.Background(), data, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fp, err := db.Meta(t.Context(), "topics-fingerprint")
+	if err != nil || fp == "" {
+		t.Fatalf("topics fingerprint %q, %v", fp, err)
+	}
+	reclassified := func() int { // the leader's re-classifications so far
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return strings.Count(a.log.String(), "msg=reclassified")
+	}
+	before := reclassified()
+
+	// Three sources (wire2 is new) and another topic.
+	body, _ := os.ReadFile(clusterConfig(t, srv.URL, 3))
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	os.WriteFile(other, append(body, []byte("  - {slug: ports, title: Ports, rule: {any: [port]}}\n")...), 0o644)
+	out, err := runFetch(t, bin, other, data)
+	if err == nil || !strings.Contains(out, "classified with other topics") {
+		t.Fatalf("fetch with other topics beside the leader: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "xxxxx") || !strings.Contains(out, "leads") {
+		t.Errorf("the refusal should name the leader:\n%s", out)
+	}
+	if up.count("/wire2.xml") != 0 {
+		t.Error("the refused fetch fetched wire2")
+	}
+	if now, _ := db.Meta(t.Context(), "topics-fingerprint"); now != fp {
+		t.Errorf("the refused fetch changed the topics fingerprint from %s to %s", fp, now)
+	}
+
+	// The same topics, and wire2 that only this config lists.
+	same := filepath.Join(t.TempDir(), "same.yaml")
+	os.WriteFile(same, body, 0o644)
+	out, err = runFetch(t, bin, same, data, "--source", "wire2")
+	if err != nil || !strings.Contains(out, "this fetch writes into the database beside it") {
+		t.Fatalf("fetch beside the leader: %v\n%s", err, out)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		if ids, _ := a.items(t, "harbour"); len(ids) == 9 {
+			break
+		}
+		if time.Now().After(deadline) {
+			ids, _ := a.items(t, "harbour")
+			t.Fatalf("after the fetch beside it, A serves %d stories, want 9", len(ids))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := reclassified(); n != before {
+		t.Errorf("the leader re-classified %d times during the test", n-before)
+	}
+	if st, err := db.Source(t.Context(), "wire2"); err != nil || st.Status != story.StatusOK {
+		t.Errorf("wire2's state: %+v, %v", st, err)
+	}
+	if err := db.Check(t.Context()); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestFetchLeadsWhenNoneDoes runs `newsdesk fetch` on a database no
+// replica leads: the fetch holds the leader lease for its run, so a
+// replica started meanwhile serves but does not lead (and so neither
+// fetches nor re-classifies) until the fetch has ended.
+func TestFetchLeadsWhenNoneDoes(t *testing.T) {
+	data := pgtest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs a daemon")
+	}
+	bin := buildNewsdesk(t)
+	up := newHits()
+	up.set("/wire0.xml", rss("Wire0", harbourItems(0, 3)...))
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := clusterConfig(t, srv.URL, 1)
+	asked, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	releaseHeld := func() { releaseOnce.Do(func() { close(release) }) }
+	defer releaseHeld() // before srv.Close, which waits for the held request
+	up.mu.Lock()
+	up.hold["/wire0.xml"] = func(w http.ResponseWriter) {
+		close(asked)
+		<-release
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, rss("Wire0", harbourItems(0, 3)...))
+	}
+	up.mu.Unlock()
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := runFetch(t, bin, cfg, data)
+		done <- result{out, err}
+	}()
+	select {
+	case <-asked:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the fetch never asked for wire0")
+	}
+	a := startReplica(t, bin, "A", cfg, data)
+	db, err := postgres.Open(context.Background(), data, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Several of A's lease periods (2 s) pass with the fetch holding it.
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		l, err := db.Leader(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(l.Info, "newsdesk fetch on ") {
+			t.Fatalf("while the fetch runs, the lease is held by %q", l.Info)
+		}
+		if a.logged("leading: this replica fetches") {
+			t.Fatal("A leads while the fetch runs")
+		}
+	}
+	releaseHeld()
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("fetch: %v\n%s", r.err, r.out)
+	}
+	ended := time.Now()
+	a.wait("leading: this replica fetches", 10*time.Second)
+	t.Logf("A led %v after the fetch ended", time.Since(ended).Round(10*time.Millisecond))
+	if ids, err := a.items(t, "harbour"); err != nil || len(ids) != 3 {
+		t.Errorf("A serves %d stories (%v), want the fetch's 3", len(ids), err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/postgres"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
@@ -63,13 +65,22 @@ func fetchCmd(ctx context.Context, e env, args []string) error {
 		reports, err = daemon.Fetch(ctx, admin.FetchRequest{Sources: only, Force: *force}, prog.report)
 	default:
 		defer db.Close()
-		log := newLogger(io.Discard, cfg)
-		in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, func(...string) {}))
-		if err := in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
-			return err
+		run := func(ctx context.Context, sync bool) ([]ingest.Report, error) {
+			log := newLogger(io.Discard, cfg)
+			in := ingest.New(fetch.New(fetchOptions(cfg)), db, cfg.Set, log, ingestOptions(cfg, func(...string) {}))
+			if sync { // else the leader's topics, which are cfg's (fetchShared)
+				if err := in.SyncTopics(ctx, cfg.Set, topicsFingerprint(cfg)); err != nil {
+					return nil, err
+				}
+			}
+			reports := in.RefreshAll(ctx, srcs, *force, prog.report)
+			return reports, errors.Join(in.Prune(ctx), in.Close())
 		}
-		reports = in.RefreshAll(ctx, srcs, *force, prog.report)
-		err = errors.Join(in.Prune(ctx), in.Close())
+		if sh, ok := db.(sharedStore); ok {
+			reports, err = fetchShared(ctx, e, sh, db, cfg, run)
+		} else {
+			reports, err = run(ctx, true)
+		}
 	}
 	prog.done()
 	printSummary(e.stdout, reports)
@@ -86,6 +97,55 @@ func fetchCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("all %d sources failed", failed)
 	}
 	return nil
+}
+
+// fetchShared runs a fetch on a store replicas share. When a replica
+// leads, the fetch writes beside it (story ids and per-feed transactions
+// keep that from duplicating anything), but only with the topics the
+// stored stories were classified with: re-classifying behind the leader's
+// back, or filing stories under topics no replica serves, is refused.
+// When none leads, the fetch holds the leader lease for its run, so that a
+// replica starting meanwhile serves but neither fetches nor re-classifies
+// until it is done; it re-classifies first if the topics changed, as a
+// leader does.
+func fetchShared(ctx context.Context, e env, sh sharedStore, db store.Store, cfg *config.Config,
+	run func(ctx context.Context, sync bool) ([]ingest.Report, error)) ([]ingest.Report, error) {
+	host, _ := os.Hostname()
+	info := fmt.Sprintf("newsdesk fetch on %s pid %d", host, os.Getpid())
+	lease := envDuration(e, "NEWSDESK_LEASE", defaultLease(cfg))
+	for {
+		l, err := sh.Leader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if l.Holder != "" {
+			classified, err := db.Meta(ctx, ingest.TopicsKey)
+			if err != nil {
+				return nil, fmt.Errorf("read the topics fingerprint: %w", err)
+			}
+			if classified != "" && classified != topicsFingerprint(cfg) {
+				return nil, fmt.Errorf("%s leads, and the stored stories were classified with other topics than this config's: "+
+					"run the fetch with the config the replicas run (a topic edit belongs in their config, where the leader re-classifies)", l.Info)
+			}
+			fmt.Fprintf(e.stderr, "%s leads; this fetch writes into the database beside it\n", l.Info)
+			return run(ctx, false)
+		}
+		var reports []ingest.Report
+		var runErr error
+		led, err := sh.LeadOnce(ctx, lease, info, func(ctx context.Context) {
+			reports, runErr = run(ctx, true)
+			if cause := context.Cause(ctx); errors.Is(cause, postgres.ErrNotLeader) {
+				runErr = errors.Join(runErr, fmt.Errorf("fetch: %w (paused longer than the lease, or the database unreachable)", cause))
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if led {
+			return reports, runErr
+		}
+		// A replica took the lease between the two reads: ask again.
+	}
 }
 
 // pickSources returns the named sources of cfg, all when names is empty.

@@ -111,6 +111,28 @@ func (db *DB) Lead(ctx context.Context, period time.Duration, info string, lead 
 	}
 }
 
+// LeadOnce is Lead for a one-shot writer (`newsdesk fetch`): it takes the
+// leader lease if no process holds it, runs lead while holding it (renewed,
+// fenced and ended on loss as Lead does), then gives it up. It reports
+// false, without running lead, when another process leads. Once it has
+// led, this process's writes outside the lease are refused, as after Lead:
+// lead must do every write.
+func (db *DB) LeadOnce(ctx context.Context, period time.Duration, info string, lead func(context.Context)) (bool, error) {
+	step := max(period/5, 10*time.Millisecond)
+	ttl := 3 * step
+	start := time.Now()
+	epoch, ok, err := db.take(ctx, ttl, info)
+	if err != nil {
+		return false, fmt.Errorf("take the leader lease: %w", err)
+	}
+	if !ok {
+		return false, nil
+	}
+	db.campaigning.Store(true)
+	db.hold(ctx, epoch, start, step, ttl, lead)
+	return true, nil
+}
+
 // take acquires the leader lease when it is free or expired.
 func (db *DB) take(ctx context.Context, ttl time.Duration, info string) (int64, bool, error) {
 	var epoch int64
