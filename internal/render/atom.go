@@ -28,19 +28,18 @@ type atomFeed struct {
 // atomEntry is an entry with everything gorilla's cannot express: several
 // authors and categories, a real <source>, <published>, a thumbnail.
 type atomEntry struct {
-	Lang       string           `xml:"xml:lang,attr,omitempty"`
-	Title      string           `xml:"title"`
-	ID         string           `xml:"id"`
-	Updated    string           `xml:"updated"`
-	Published  string           `xml:"published,omitempty"`
-	Authors    []atomPerson     `xml:"author"`
-	Links      []feeds.AtomLink `xml:"link"`
-	Categories []atomCategory   `xml:"category"`
-	Summary    *atomText        `xml:"summary"`
-	Content    *atomText        `xml:"content"`
-	Source     *atomSource      `xml:"source"`
-	Thumbnail  *mediaThumb      `xml:"media:thumbnail"`
-	Seq        *uint64          `xml:"nd:seq"`
+	Lang      string       `xml:"xml:lang,attr,omitempty"`
+	Title     string       `xml:"title"`
+	ID        string       `xml:"id"`
+	Updated   string       `xml:"updated"`
+	Published string       `xml:"published,omitempty"`
+	Authors   []atomPerson `xml:"author"`
+	Links     string       `xml:",innerxml"` // <link/>s and <category/>s, self-closing
+	Summary   *atomText    `xml:"summary"`
+	Content   *atomText    `xml:"content"`
+	Source    *atomSource  `xml:"source"`
+	Thumbnail string       `xml:",innerxml"` // <media:thumbnail/>
+	Seq       *uint64      `xml:"nd:seq"`
 }
 
 // plainAtomEntry has atomEntry's fields without its MarshalXML.
@@ -70,17 +69,13 @@ type atomText struct {
 	Body string `xml:",cdata"`
 }
 
-type atomCategory struct {
-	Term string `xml:"term,attr"`
-}
-
 // atomSource credits the upstream feed (RFC 4287 §4.2.11) with its own id
 // and update time, when its document gives them.
 type atomSource struct {
-	ID      string           `xml:"id,omitempty"`
-	Title   string           `xml:"title,omitempty"`
-	Updated string           `xml:"updated,omitempty"`
-	Links   []feeds.AtomLink `xml:"link"`
+	ID      string `xml:"id,omitempty"`
+	Title   string `xml:"title,omitempty"`
+	Updated string `xml:"updated,omitempty"`
+	Links   string `xml:",innerxml"` // self-closing <link/>s
 }
 
 func writeAtom(w io.Writer, ch Channel, items []item) error {
@@ -112,7 +107,7 @@ func writeAtom(w io.Writer, ch Channel, items []item) error {
 	}
 	for i := range items {
 		e := newAtomEntry(ch, &items[i], f.Lang)
-		if e.Thumbnail != nil {
+		if e.Thumbnail != "" {
 			f.NSMedia = nsMedia
 		}
 		f.Entries[i] = e
@@ -136,8 +131,7 @@ func newAtomEntry(ch Channel, v *item, feedLang string) *atomEntry {
 	if updated.IsZero() {
 		updated = epoch
 	}
-	e := &atomEntry{Title: v.title, ID: ch.ItemIDPrefix + s.FeedID(), Updated: updated.Format(time.RFC3339),
-		Categories: make([]atomCategory, 0, len(s.Categories))}
+	e := &atomEntry{Title: v.title, ID: ch.ItemIDPrefix + s.FeedID(), Updated: updated.Format(time.RFC3339)}
 	if lang := languageTag(s.Language); lang != "" && lang != feedLang {
 		e.Lang = lang
 	}
@@ -155,21 +149,23 @@ func newAtomEntry(ch Channel, v *item, feedLang string) *atomEntry {
 		}
 		e.Authors = append(e.Authors, p)
 	}
-	for _, c := range s.Categories {
-		if c != "" {
-			e.Categories = append(e.Categories, atomCategory{Term: c})
-		}
-	}
+	var links emptyElements
 	if s.Link != "" {
-		e.Links = append(e.Links, feeds.AtomLink{Href: s.Link, Rel: "alternate", Type: "text/html"})
+		links.link(s.Link, "alternate", "text/html", "")
 	}
 	for _, enc := range s.Enclosures {
-		l := feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: enclosureType(enc)}
+		length := ""
 		if enc.Length > 0 {
-			l.Length = strconv.FormatInt(enc.Length, 10)
+			length = strconv.FormatInt(enc.Length, 10)
 		}
-		e.Links = append(e.Links, l)
+		links.link(enc.URL, "enclosure", enclosureType(enc), length)
 	}
+	for _, c := range s.Categories {
+		if c != "" {
+			links.add("category", "term", c)
+		}
+	}
+	e.Links = links.String()
 	switch {
 	case v.content:
 		e.Content = &atomText{Type: "html", Body: v.body}
@@ -190,20 +186,20 @@ func newAtomEntry(ch Channel, v *item, feedLang string) *atomEntry {
 		if !up.Updated.IsZero() {
 			src.Updated = utc(up.Updated).Format(time.RFC3339)
 		}
+		var links emptyElements
 		if s.SourceURL != "" {
-			src.Links = append(src.Links, feeds.AtomLink{Href: s.SourceURL, Rel: "self"})
+			links.link(s.SourceURL, "self", "", "")
 		}
 		if s.SourceLink != "" {
-			src.Links = append(src.Links, feeds.AtomLink{Href: s.SourceLink, Rel: "alternate", Type: "text/html"})
+			links.link(s.SourceLink, "alternate", "text/html", "")
 		}
+		src.Links = links.String()
 		if src.ID != "" && !strings.Contains(src.ID, ":") {
 			src.ID = "" // atom:id must be an IRI
 		}
 		e.Source = src
 	}
-	if s.Image != "" {
-		e.Thumbnail = &mediaThumb{URL: s.Image}
-	}
+	e.Thumbnail = thumbnail(s.Image)
 	if ch.Resume {
 		e.Seq = &s.Seq
 	}

@@ -57,19 +57,19 @@ type rssAtomLink struct {
 // upstream declared (podcast clients download enclosures); a lead image is
 // a media:thumbnail.
 type rssItem struct {
-	Title       string        `xml:"title"`
-	Link        string        `xml:"link,omitempty"`
-	Description string        `xml:"description,omitempty"`
-	Content     *cdata        `xml:"content:encoded"`
-	Author      string        `xml:"author,omitempty"`
-	Creators    []string      `xml:"dc:creator"`
-	Categories  []string      `xml:"category"`
-	Enclosure   *rssEnclosure `xml:"enclosure"`
-	GUID        rssGUID       `xml:"guid"`
-	PubDate     string        `xml:"pubDate,omitempty"`
-	Source      *rssSource    `xml:"source"`
-	Thumbnail   *mediaThumb   `xml:"media:thumbnail"`
-	Seq         *uint64       `xml:"nd:seq"`
+	Title       string     `xml:"title"`
+	Link        string     `xml:"link,omitempty"`
+	Description string     `xml:"description,omitempty"`
+	Content     *cdata     `xml:"content:encoded"`
+	Author      string     `xml:"author,omitempty"`
+	Creators    []string   `xml:"dc:creator"`
+	Categories  []string   `xml:"category"`
+	Enclosure   string     `xml:",innerxml"` // <enclosure/>, self-closing
+	GUID        rssGUID    `xml:"guid"`
+	PubDate     string     `xml:"pubDate,omitempty"`
+	Source      *rssSource `xml:"source"`
+	Thumbnail   string     `xml:",innerxml"` // <media:thumbnail/>, self-closing
+	Seq         *uint64    `xml:"nd:seq"`
 }
 
 // plainRSSItem has rssItem's fields without its MarshalXML.
@@ -98,16 +98,6 @@ type rssGUID struct {
 type rssSource struct {
 	URL   string `xml:"url,attr"`
 	Title string `xml:",chardata"`
-}
-
-type rssEnclosure struct {
-	URL    string `xml:"url,attr"`
-	Length string `xml:"length,attr"`
-	Type   string `xml:"type,attr"`
-}
-
-type mediaThumb struct {
-	URL string `xml:"url,attr"`
 }
 
 func writeRSS(w io.Writer, ch Channel, items []item) error {
@@ -150,7 +140,7 @@ func writeRSS(w io.Writer, ch Channel, items []item) error {
 		if len(it.Creators) > 0 {
 			root.NSDC = nsDC
 		}
-		if it.Thumbnail != nil {
+		if it.Thumbnail != "" {
 			root.NSMedia = nsMedia
 		}
 		c.Items[i] = it
@@ -196,12 +186,11 @@ func newRSSItem(ch Channel, v *item) *rssItem {
 	}
 	// The RSS Profile allows one enclosure per item.
 	if len(s.Enclosures) > 0 {
-		e := s.Enclosures[0]
-		it.Enclosure = &rssEnclosure{URL: e.URL, Length: strconv.FormatInt(max(e.Length, 0), 10), Type: enclosureType(e)}
+		e, el := s.Enclosures[0], emptyElements{}
+		el.add("enclosure", "url", e.URL, "length", strconv.FormatInt(max(e.Length, 0), 10), "type", enclosureType(e))
+		it.Enclosure = el.String()
 	}
-	if s.Image != "" {
-		it.Thumbnail = &mediaThumb{URL: s.Image}
-	}
+	it.Thumbnail = thumbnail(s.Image)
 	if ch.Resume {
 		it.Seq = &s.Seq
 	}
