@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,9 +34,15 @@ type Request struct {
 // matched in r.Pattern, the innermost mux last), so h must hand the mux the
 // same *http.Request, not a copy.
 func Observe(h http.Handler, done func(Request)) http.Handler {
+	// Recorders are reused: a cached feed's answer allocates little else,
+	// and every allocation on the hit path brings the next GC (and its
+	// pauses, which are readers' tail latency) closer. A recorder is
+	// referenced only while h runs.
+	pool := sync.Pool{New: func() any { return new(recorder) }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &recorder{ResponseWriter: w}
+		rw := pool.Get().(*recorder)
+		*rw = recorder{ResponseWriter: w}
 		defer func() {
 			route := r.Pattern
 			if i := strings.IndexByte(route, ' '); i >= 0 {
@@ -49,6 +56,8 @@ func Observe(h http.Handler, done func(Request)) http.Handler {
 			if r.Method == http.MethodHead {
 				n = 0 // net/http drops what a handler writes for HEAD
 			}
+			*rw = recorder{}
+			pool.Put(rw)
 			done(Request{Method: r.Method, Route: route, Path: r.URL.Path, Status: status, Bytes: n,
 				Duration: time.Since(start), Remote: r.RemoteAddr})
 		}()
