@@ -123,6 +123,14 @@ var errFillPanicked = errors.New("render panicked")
 // A failed fill is not cached: its waiters get the error and the next
 // request tries again.
 func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
+	return c.load(k, fill, nil)
+}
+
+// load is get, with cpu (when set) held while fill runs. The entry keeps
+// fill itself, not fill with the slot taken: a render ahead of readers
+// (refill) takes its own slot, and one taken twice by the same goroutine
+// waits forever once the slots are all held.
+func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*entry, error) {
 	c.mu.Lock()
 	if e, ok := c.entries[k]; ok {
 		c.mu.Unlock()
@@ -149,7 +157,13 @@ func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
 			c.observer.CacheFill(k.kind, time.Since(start), e.err)
 		}
 	}()
-	ct, err := fill()
+	ct, err := func() (content, error) {
+		if cpu != nil {
+			cpu <- struct{}{}
+			defer func() { <-cpu }() // released on a panic too
+		}
+		return fill()
+	}()
 	c.observer.CacheFill(k.kind, time.Since(start), err)
 	if err != nil {
 		e.err = err
@@ -324,13 +338,7 @@ func (c *cache) polled() []key {
 // warm fills k ahead of readers, holding a CPU slot as the renders of
 // invalidate do, and marks it polled (its readers are on their way).
 func (c *cache) warm(k key, fill func() (content, error)) {
-	e, err := c.get(k, func() (content, error) {
-		if c.cpu != nil {
-			c.cpu <- struct{}{}
-			defer func() { <-c.cpu }()
-		}
-		return fill()
-	})
+	e, err := c.load(k, fill, c.cpu)
 	if err == nil {
 		e.touch()
 	}

@@ -337,3 +337,33 @@ func TestReconfigurePrewarms(t *testing.T) {
 	}
 	step("/topics/chess.atom", 1)
 }
+
+// TestInvalidateAfterReloadWithOneCPU: a document prewarmed by a reload is
+// rendered again ahead of readers on the next change, holding one slot of
+// the background CPU bound. The prewarm once kept its slot-taking wrapper as
+// the document's fill, so that render took a second slot while holding the
+// first: with one slot (a 2-core machine) the ingester's Invalidate never
+// returned and every refresh queued behind it.
+func TestInvalidateAfterReloadWithOneCPU(t *testing.T) {
+	f := newFixtureWith(t, 3, func(o *server.Options) { o.CPU = make(chan struct{}, 1) })
+	f.get(t, "/topics/climate.rss")
+	f.get(t, "/topics/climate.rss") // polled: the reload prewarms it
+	f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: time.Minute})
+	f.get(t, "/topics/climate.rss") // polled again: the next change renders it ahead
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, makeStories("climate", 4), base); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		f.srv.Invalidate("climate")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Invalidate after a reload did not return: the render ahead of readers waits for a CPU slot it holds")
+	}
+	if _, body := f.get(t, "/topics/climate.rss"); !bytes.Contains(body, []byte("climate story 03")) {
+		t.Error("the feed does not have the new story")
+	}
+}
