@@ -119,7 +119,11 @@ type doc struct {
 	// occurs: post[start[id]:start[id+1]].
 	post  []int32
 	start []int32
-	hits  []hit // scratch for the counting sort
+	ids   []int32 // the key ids the doc holds, each once
+	// has and topicIDs are scratch for keySet.
+	has      []uint64
+	topicIDs []int32
+	hits     []hit // scratch for the counting sort
 	// inLower[i] is the range of d.lower holding field i's words; tokenized
 	// says which fields were split into words at all.
 	inLower   [len(fieldOrder)][2]int32
@@ -266,7 +270,11 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 	// Counting sort of the hits by key id: postings in word order.
 	d.start = grow(d.start, lx.n+2)
 	clear(d.start)
+	d.ids = d.ids[:0]
 	for _, h := range hits {
+		if d.start[h.id+2] == 0 {
+			d.ids = append(d.ids, h.id)
+		}
 		d.start[h.id+2]++
 	}
 	for i := 2; i < len(d.start); i++ {
@@ -349,6 +357,31 @@ func textOrHTML(text, html string) string {
 		return normalizeText(text)
 	}
 	return normalizeHTML(html)
+}
+
+// keySet returns the key ids of a topic of nkeys keys that d holds, as a
+// bitset and as a list, translating d's key ids by inv (nil: d was built
+// from the topic's lexicon). The result lives in d's scratch until the next
+// call.
+func (d *doc) keySet(inv []int32, nkeys int) ([]uint64, []int32) {
+	words := (nkeys + 63) / 64
+	if cap(d.has) < words {
+		d.has = make([]uint64, words)
+	}
+	has := d.has[:words]
+	clear(has)
+	ids := d.topicIDs[:0]
+	for _, id := range d.ids {
+		if inv != nil {
+			if id = inv[id]; id < 0 {
+				continue
+			}
+		}
+		has[id>>6] |= 1 << (id & 63)
+		ids = append(ids, id)
+	}
+	d.has, d.topicIDs = has, ids
+	return has, ids
 }
 
 // release drops d's references to story text before it goes back to a pool.

@@ -13,8 +13,32 @@ const maxWords = 5
 type evaluator struct {
 	d     *doc
 	remap []int32
+	inv   []int32 // the inverse of remap: a doc key id → the topic's, or -1; nil with remap
+	// has is the set of the topic's key ids the doc holds (a bitset) and
+	// ids the same as a list: made once per topic and story, so that the
+	// key pre-check of every clause is a few bit tests.
+	has   []uint64
+	ids   []int32
 	out   *[]Clause
 	depth int
+	// exhaustive turns the shortcuts off (the key pre-checks, a min_count
+	// any given up for want of words), for the test that holds them to
+	// the full walk.
+	exhaustive bool
+}
+
+// quiet returns an evaluator of the same doc that records nothing.
+func (e *evaluator) quiet() *evaluator {
+	return &evaluator{d: e.d, remap: e.remap, inv: e.inv, has: e.has, ids: e.ids, exhaustive: e.exhaustive}
+}
+
+// newEvaluator returns an evaluator of d for a topic of nkeys keys, whose
+// key ids remap translates into d's (nil: d was built from the topic's own
+// lexicon) and inv back.
+func newEvaluator(d *doc, remap, inv []int32, nkeys int) *evaluator {
+	e := &evaluator{d: d, remap: remap, inv: inv}
+	e.has, e.ids = d.keySet(inv, nkeys)
+	return e
 }
 
 // eval reports whether n matches and its score: the weights of the matched
@@ -32,7 +56,7 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 		res     found
 		hits    int
 	)
-	if slot < 0 && n.keys != nil && !e.present(n.keys) {
+	if slot < 0 && n.keys != nil && !e.present(n.keys, n.keyBits) {
 		return false, 0 // none of the words it needs is in the story
 	}
 	switch n.kind {
@@ -119,14 +143,33 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 	return matched, score
 }
 
-// present reports whether the doc holds one of the keys.
-func (e *evaluator) present(keys []int32) bool {
-	start := e.d.start
-	for _, id := range keys {
-		if e.remap != nil {
-			id = e.remap[id]
+// present reports whether the doc holds one of the keys (bits, when not
+// nil, is the same set as a bitset of topic key ids). A story holds few of
+// the rules' keys and a clause may need hundreds, so the shorter side is
+// walked.
+func (e *evaluator) present(keys []int32, bits []uint64) bool {
+	if e.exhaustive {
+		return true
+	}
+	has := e.has
+	if bits != nil {
+		if len(e.ids) < len(bits) {
+			for _, id := range e.ids {
+				if bits[id>>6]&(1<<(id&63)) != 0 {
+					return true
+				}
+			}
+			return false
 		}
-		if start[id] != start[id+1] {
+		for i, w := range bits {
+			if w&has[i] != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, id := range keys {
+		if has[id>>6]&(1<<(id&63)) != 0 {
 			return true
 		}
 	}
@@ -330,7 +373,7 @@ func (e *evaluator) nearby(n *node, need int) found {
 // cannot: the with side's words are looked up before either side's places
 // are listed, since a place word alone is common and its context rare.
 func (e *evaluator) nearSpans(n *node) (left, right []span) {
-	if n.near.rightKeys != nil && !e.present(n.near.rightKeys) {
+	if n.near.rightKeys != nil && !e.present(n.near.rightKeys, n.near.rightBits) {
 		return nil, nil
 	}
 	for _, k := range n.near.left {
@@ -348,10 +391,13 @@ func (e *evaluator) nearSpans(n *node) (left, right []span) {
 // countAny counts the places n's children find, each word a match starts
 // at once, up to need.
 func (e *evaluator) countAny(n *node, need int) int {
+	if e.out == nil && !e.exhaustive && e.placeWords(n.placeBits, need-n.pseudo) < need-n.pseudo {
+		return 0 // a place is a word holding one of n's keys, or one of n's branches
+	}
 	branches := int32(0)
 	var places func(n *node) []int32
 	places = func(n *node) []int32 {
-		if n.keys != nil && !e.present(n.keys) {
+		if n.keys != nil && !e.present(n.keys, n.keyBits) {
 			return nil
 		}
 		switch {
@@ -369,25 +415,34 @@ func (e *evaluator) countAny(n *node, need int) int {
 			return out
 		case n.kind == kindAll:
 			// A matched all ("Cuba, and sanctions"; "visa, and not
-			// football") is as often there as its rarest clause.
-			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); !ok {
-				return nil
-			}
+			// football") is as often there as its rarest clause. A
+			// clause that finds no place does not match.
 			var fewest []int32
 			counted := false
 			for _, k := range n.kids {
 				if k.kind == kindNot {
 					continue
 				}
-				if p := places(k); !counted || len(p) < len(fewest) {
+				p := places(k)
+				if len(p) == 0 {
+					return nil
+				}
+				if !counted || len(p) < len(fewest) {
 					fewest, counted = p, true
 				}
 			}
-			if len(fewest) > 0 {
+			for _, k := range n.kids {
+				if k.kind == kindNot {
+					if ok, _ := e.quiet().eval(k); !ok {
+						return nil
+					}
+				}
+			}
+			if counted {
 				return fewest
 			}
 		default:
-			if ok, _ := (&evaluator{d: e.d, remap: e.remap}).eval(n); !ok {
+			if ok, _ := e.quiet().eval(n); !ok {
 				return nil
 			}
 		}
@@ -401,6 +456,26 @@ func (e *evaluator) countAny(n *node, need int) int {
 		}
 	}
 	return len(seen)
+}
+
+// placeWords counts the words of the doc holding a key of bits (topic key
+// ids), up to need.
+func (e *evaluator) placeWords(bits []uint64, need int) int {
+	n, last := 0, int32(-1)
+	for _, h := range e.d.hits { // in word order
+		id := h.id
+		if e.inv != nil {
+			if id = e.inv[id]; id < 0 {
+				continue
+			}
+		}
+		if h.pos != last && bits[id>>6]&(1<<(id&63)) != 0 {
+			if n, last = n+1, h.pos; n >= need {
+				break
+			}
+		}
+	}
+	return n
 }
 
 // union32 appends to a the values of b it lacks.
@@ -453,6 +528,9 @@ func (e *evaluator) nearPlaces(n *node) []int32 {
 				break
 			}
 		}
+	}
+	if len(out) < n.minCount {
+		return nil // the near does not match
 	}
 	return out
 }

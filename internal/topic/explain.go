@@ -46,7 +46,8 @@ func (t *Topic) ExplainRule(s story.Story) Explanation {
 // outcome and, beside each recorded clause, its node.
 func (t *Topic) explainRule(s story.Story) (Explanation, []*node) {
 	var clauses []Clause
-	e := &evaluator{d: newDoc(s, t.fields, t.lex()), out: &clauses}
+	e := newEvaluator(newDoc(s, t.fields, t.lex()), nil, nil, len(t.keys))
+	e.out = &clauses
 	ok, score := e.eval(t.rule)
 	nodes := make([]*node, 0, len(clauses))
 	walk(t.rule, func(n *node) { nodes = append(nodes, n) })

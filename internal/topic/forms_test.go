@@ -204,6 +204,9 @@ func TestMinCountPlaces(t *testing.T) {
 	allPlaces := topic.Rule{Any: []topic.Rule{{All: []topic.Rule{term("visa"), {Not: &topic.Rule{Term: "football"}}}}}, MinCount: 2}
 	allRarest := topic.Rule{Any: []topic.Rule{{All: terms("Cuba", "sanctions")}}, MinCount: 2}
 	twoPlaces := topic.Rule{Near: terms("grid"), With: terms("power"), Within: 2, MinCount: 2}
+	// A near that asks for two places and finds one does not match, so
+	// under a min_count any it finds none.
+	nearInAny := topic.Rule{Any: []topic.Rule{twoPlaces, term("outage")}, MinCount: 2}
 	tests := []struct {
 		name string
 		rule topic.Rule
@@ -223,6 +226,8 @@ func TestMinCountPlaces(t *testing.T) {
 		{"an all kept out by its not counts nothing", allPlaces, story.Story{ContentText: "Visa rules; a visa fee; football."}, false},
 		{"near twice", twoPlaces, story.Story{Title: "Power grid down; the grid lost power"}, true},
 		{"near once", twoPlaces, story.Story{Title: "Power grid down; the grid"}, false},
+		{"a near short of its min_count counts nothing", nearInAny, story.Story{Title: "Power grid down after an outage"}, false},
+		{"a near with its places counts them", nearInAny, story.Story{Title: "Power grid down; the grid lost power"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -29,33 +28,66 @@ type node struct {
 	weight   float64
 	minScore float64 // kindAny only; 0 means any one child is enough
 	minCount int     // kindAny and kindNear: the places needed; 0 and 1 mean one
-	fields   fieldMask
-	caseSens bool
-	term     *termSpec
-	re       *regexp.Regexp
-	needs    []literal // a regex match contains one of these; nil when unknown
-	near     *nearSpec
-	kids     []*node
+	// pseudo bounds the places of a min_count any that are no word: its
+	// branches (regex, not, min_score) and host terms.
+	pseudo int
+	// placeBits (a min_count any only) holds the first key of every term
+	// under it, near sides included: a place it finds is a word holding
+	// one of them, or one of its pseudo places.
+	placeBits []uint64
+	fields    fieldMask
+	caseSens  bool
+	term      *termSpec
+	re        *regexp.Regexp
+	needs     []literal // a regex match contains one of these; nil when unknown
+	near      *nearSpec
+	kids      []*node
 	// keys are key ids one of which a story must hold for the clause to
 	// match, nil when it can match without (not, a regex, a host term):
 	// a big any of absent words is turned away without walking it.
-	keys []int32
+	keys    []int32
+	keyBits []uint64 // keys as a bitset of key ids, for a clause with many
 }
 
 // maxKeys bounds a clause's keys; a clause that would need more is walked.
-const maxKeys = 512
+// A long list costs nothing at match time (it is checked as a bitset
+// against the few keys a story holds), so the bound only caps memory.
+const maxKeys = 1 << 14
 
-// setKeys fills n.keys, bottom-up, once the tree is compiled.
-func setKeys(n *node) {
+// manyKeys is the length of a key list past which a clause also keeps it
+// as a bitset.
+const manyKeys = 16
+
+// bitsOf returns keys as a bitset over n key ids, or nil for a short list.
+func bitsOf(keys []int32, n int) []uint64 {
+	if len(keys) <= manyKeys {
+		return nil
+	}
+	bits := make([]uint64, (n+63)/64)
+	for _, id := range keys {
+		bits[id>>6] |= 1 << (id & 63)
+	}
+	return bits
+}
+
+// setKeys fills n.keys, bottom-up, once the tree is compiled; nkeys is the
+// topic's number of keys.
+func setKeys(n *node, nkeys int) {
+	defer func() {
+		n.keyBits = bitsOf(n.keys, nkeys)
+		if n.near != nil {
+			n.near.rightBits = bitsOf(n.near.rightKeys, nkeys)
+		}
+	}()
 	for _, k := range n.kids {
-		setKeys(k)
+		setKeys(k, nkeys)
 	}
 	if n.near != nil {
 		for _, k := range n.near.left {
-			setKeys(k)
+			setKeys(k, nkeys)
 		}
 		for _, k := range n.near.right {
-			setKeys(k)
+			setKeys(k, nkeys)
 		}
 	}
 	switch n.kind {
@@ -71,6 +103,11 @@ func setKeys(n *node) {
 		n.near.rightKeys = union(n.near.right)
 	case kindAny:
 		n.keys = union(n.kids)
+		if n.minCount > 1 {
+			n.pseudo = branchPlaces(&node{kind: kindAny, kids: n.kids})
+			n.placeBits = make([]uint64, (nkeys+63)/64)
+			placeKeys(n, n.placeBits)
+		}
 	case kindAll:
 		for _, k := range n.kids {
 			if k.keys != nil && (n.keys == nil || len(k.keys) < len(n.keys)) {
@@ -80,16 +117,67 @@ func setKeys(n *node) {
 	}
 }
 
+// placeKeys adds to bits the first key of every variant of every term
+// under n, wherever it stands (more keys only loosen the bound they give).
+func placeKeys(n *node, bits []uint64) {
+	if n.kind == kindTerm {
+		for _, v := range n.term.variants {
+			bits[v.first>>6] |= 1 << (v.first & 63)
+		}
+	}
+	for _, k := range n.kids {
+		placeKeys(k, bits)
+	}
+	if n.near != nil {
+		for _, k := range n.near.left {
+			placeKeys(k, bits)
+		}
+		for _, k := range n.near.right {
+			placeKeys(k, bits)
+		}
+	}
+}
+
+// branchPlaces bounds the places n can find under a min_count any that are
+// not words of the story (see evaluator.countAny).
+func branchPlaces(n *node) int {
+	switch {
+	case n.kind == kindTerm && n.term.host == "", n.kind == kindNear:
+		return 0
+	case n.kind == kindAny && n.minCount <= 1 && n.minScore == 0:
+		sum := 0
+		for _, k := range n.kids {
+			sum += branchPlaces(k)
+		}
+		return sum
+	case n.kind == kindAll:
+		sum, positive := 0, false
+		for _, k := range n.kids {
+			if k.kind != kindNot {
+				sum += branchPlaces(k)
+				positive = true
+			}
+		}
+		if !positive {
+			sum++
+		}
+		return sum
+	}
+	return 1
+}
+
 // union returns every key of nodes, or nil when one of them can match
 // without keys or there are too many.
 func union(nodes []*node) []int32 {
 	var out []int32
+	seen := map[int32]bool{}
 	for _, k := range nodes {
 		if k.keys == nil {
 			return nil
 		}
 		for _, id := range k.keys {
-			if !slices.Contains(out, id) {
+			if !seen[id] {
+				seen[id] = true
 				out = append(out, id)
 			}
 		}
@@ -105,6 +193,7 @@ type nearSpec struct {
 	left, right []*node
 	within      int
 	rightKeys   []int32 // the keys one of which the with side needs; nil when unknown
+	rightBits   []uint64
 }
 
 // scope is what a clause inherits from its parent.

@@ -12,6 +12,7 @@ type Set struct {
 	bySlug map[string]*Topic
 	lex    *lexicon  // union of the topics' keys
 	remap  [][]int32 // remap[i][topic key id] = set key id, for topics[i]
+	inv    [][]int32 // inv[i][set key id] = topics[i]'s key id, or -1
 	fields fieldMask
 	docs   sync.Pool // *doc buffers reused across Classify calls
 }
@@ -27,6 +28,17 @@ func NewSet(topics ...*Topic) *Set {
 		set.fields |= t.fields
 	}
 	set.lex, set.remap = merge(topics)
+	set.inv = make([][]int32, len(topics))
+	for i, remap := range set.remap {
+		inv := make([]int32, set.lex.n)
+		for j := range inv {
+			inv[j] = -1
+		}
+		for tid, sid := range remap {
+			inv[sid] = int32(tid)
+		}
+		set.inv[i] = inv
+	}
 	return set
 }
 
@@ -49,7 +61,7 @@ func (set *Set) Classify(s story.Story) []string {
 	d.reset(s, set.fields, set.lex)
 	var slugs []string
 	for i, t := range set.topics {
-		if t.match(s, &evaluator{d: d, remap: set.remap[i]}) {
+		if t.match(s, newEvaluator(d, set.remap[i], set.inv[i], len(set.remap[i]))) {
 			slugs = append(slugs, t.Slug)
 		}
 	}

@@ -280,7 +280,7 @@ func New(def Definition) (*Topic, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
-	setKeys(t.rule)
+	setKeys(t.rule, len(c.keys))
 	t.keys, t.fields = c.keys, c.fields
 	t.lex = sync.OnceValue(func() *lexicon { return newLexicon(t.keys) })
 	t.pin, t.block = set(def.Pin), set(def.Block)
@@ -350,7 +350,7 @@ func strconvQuote(s string) string { return `"` + s + `"` }
 // one of t's sources, in t's language, and matched by the rule).
 // MaxAge is not applied here; the store query applies it.
 func (t *Topic) Match(s story.Story) bool {
-	return t.match(s, &evaluator{d: newDoc(s, t.fields, t.lex())})
+	return t.match(s, newEvaluator(newDoc(s, t.fields, t.lex()), nil, nil, len(t.keys)))
 }
 
 func (t *Topic) match(s story.Story, e *evaluator) bool {
@@ -372,7 +372,7 @@ func (t *Topic) MatchRule(s story.Story) bool {
 	if t.rule == nil {
 		return false
 	}
-	ok, _ := (&evaluator{d: newDoc(s, t.fields, t.lex())}).eval(t.rule)
+	ok, _ := newEvaluator(newDoc(s, t.fields, t.lex()), nil, nil, len(t.keys)).eval(t.rule)
 	return ok
 }
 
