@@ -66,7 +66,8 @@ type benchTopic struct {
 }
 
 // config writes a newsdesk config: loopback listener, an hourly refresh (so
-// only the start-up fetch runs during a measurement), quiet logs.
+// only the start-up fetch runs during a measurement), no per-client
+// connection cap (the readers and wrk all come from one address).
 func writeConfig(path string, sources []source, topics []benchTopic, extra string) error {
 	var b strings.Builder
 	b.WriteString(`site:
@@ -75,6 +76,7 @@ func writeConfig(path string, sources []source, topics []benchTopic, extra strin
 listen: "127.0.0.1:0"
 refresh: "@every 1h"
 log_level: debug # servebench counts the per-source "refreshed" lines
+limits: {per_client_connections: 0} # every reader is 127.0.0.1 here, standing in for many subscribers
 `)
 	b.WriteString(extra)
 	b.WriteString("sources:\n")

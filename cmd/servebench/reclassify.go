@@ -149,6 +149,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 func reclassifyConfig(sources []source, edit int) string {
 	var b strings.Builder
 	b.WriteString("site: {title: servebench, public_url: \"http://127.0.0.1:8080\"}\nlisten: \"127.0.0.1:0\"\nrefresh: \"@every 1h\"\nlog_level: debug\n")
+	b.WriteString("limits: {per_client_connections: 0}\n") // the readers all come from 127.0.0.1
 	b.WriteString(fetchConfig)
 	b.WriteString("sources:\n")
 	for _, s := range sources {
