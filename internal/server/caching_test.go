@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/server"
 	"github.com/newsdesk/newsdesk/internal/store"
+	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
@@ -365,5 +367,68 @@ func TestInvalidateAfterReloadWithOneCPU(t *testing.T) {
 	}
 	if _, body := f.get(t, "/topics/climate.rss"); !bytes.Contains(body, []byte("climate story 03")) {
 		t.Error("the feed does not have the new story")
+	}
+}
+
+// gatedDB holds the first Recent after arm() between reading the store and
+// returning what it read: a render that read its stories just before a
+// change.
+type gatedDB struct {
+	*bolt.DB
+	mu      sync.Mutex
+	armed   bool
+	reading chan struct{} // closed once the held Recent has read
+	release chan struct{} // closed to let it return
+}
+
+func (g *gatedDB) arm() {
+	g.mu.Lock()
+	g.armed, g.reading, g.release = true, make(chan struct{}), make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gatedDB) Recent(ctx context.Context, q store.Query) (store.Page, error) {
+	pg, err := g.DB.Recent(ctx, q)
+	g.mu.Lock()
+	held := g.armed
+	g.armed = false
+	g.mu.Unlock()
+	if held {
+		close(g.reading)
+		<-g.release
+	}
+	return pg, err
+}
+
+// TestInvalidateDuringReload: a change committed while a reload renders
+// the polled documents for the new configuration reaches the new
+// configuration's cache. The prewarm rendered from what the store held
+// before the change, the invalidation went to the old cache only, and the
+// new configuration then served the older render: readers saw a feed go
+// back in time (servebench ingest counted stale answers) until the next
+// change.
+func TestInvalidateDuringReload(t *testing.T) {
+	var g *gatedDB
+	f := newFixtureWith(t, 3, func(o *server.Options) {
+		g = &gatedDB{DB: o.DB.(*bolt.DB)}
+		o.DB = g
+	})
+	f.get(t, "/topics/climate.rss")
+	f.get(t, "/topics/climate.rss") // polled: the reload prewarms it
+	g.arm()
+	reloaded := make(chan struct{})
+	go func() {
+		f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: time.Minute})
+		close(reloaded)
+	}()
+	<-g.reading // the prewarm has read three stories
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, makeStories("climate", 4), base); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Invalidate("climate") // as the ingester does once the change is committed
+	close(g.release)
+	<-reloaded
+	if _, body := f.get(t, "/topics/climate.rss"); !bytes.Contains(body, []byte("climate story 03")) {
+		t.Error("after a reload, the feed lacks the story committed (and invalidated) during it")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,10 +110,15 @@ type Server struct {
 	mux           *http.ServeMux
 	now           func() time.Time
 
-	cacheBytes  int64
-	cpu         chan struct{}
-	gz          gzipWriters // shared by every state's cache
-	state       atomic.Pointer[state]
+	cacheBytes int64
+	cpu        chan struct{}
+	gz         gzipWriters // shared by every state's cache
+	state      atomic.Pointer[state]
+	// next is the state a Reconfigure is preparing, until it takes over:
+	// Invalidate reaches it too, or a change committed while the polled
+	// documents are rendered for it would be lost from the new cache.
+	next        atomic.Pointer[state]
+	reconfigure sync.Mutex // one Reconfigure at a time
 	hits, fills atomic.Uint64
 	observer    CacheObserver // never nil
 }
@@ -262,7 +268,19 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request) bool {
 // polling are rendered again here, on the caller's goroutine, and swapped
 // in whole, so no reader waits for the render; the others are dropped and
 // rendered when next asked for.
-func (s *Server) Invalidate(slugs ...string) { s.state.Load().cache.invalidate(slugs) }
+func (s *Server) Invalidate(slugs ...string) {
+	// next before state: a Reconfigure publishes next, then state, then
+	// clears next, so reading them in this order never misses the state
+	// that serves after the call.
+	next := s.next.Load()
+	st := s.state.Load()
+	st.cache.invalidate(slugs)
+	if next != nil && next != st {
+		// A render of the new state that read the store before the change
+		// is dropped, not kept (invalidate drops fills in flight).
+		next.cache.invalidate(slugs)
+	}
+}
 
 // Reconfigure swaps in a reloaded configuration atomically and starts with an
 // empty cache.
@@ -272,10 +290,14 @@ func (s *Server) Invalidate(slugs ...string) { s.state.Load().cache.invalidate(s
 // up to prewarmBudget: a reload does not make every reader of a busy topic
 // wait for a fill at once.
 func (s *Server) Reconfigure(site Site, topics *topic.Set, caching Caching) {
+	s.reconfigure.Lock()
+	defer s.reconfigure.Unlock()
 	st := s.newState(site, topics, caching)
 	st.configured = s.now().UTC().Truncate(time.Second)
+	s.next.Store(st)
 	s.prewarm(s.state.Load(), st)
 	s.state.Store(st)
+	s.next.Store(nil)
 }
 
 // prewarmBudget bounds the renders Reconfigure does before the new
