@@ -23,16 +23,37 @@ import (
 // anything else it reports false and htmlFragment parses the tree as before,
 // so the output never differs.
 func simpleHTML(s, base string) (raw, text, image string, ok bool) {
+	f, ok := simpleFragment(s, base, false)
+	return f.raw, f.text, f.image, ok
+}
+
+// simple is what simpleFragment makes of a fragment.
+type simple struct {
+	raw, text, image string
+	// safe is what sanitizer() makes of raw, when safeOK (see safeWriter).
+	safe   string
+	safeOK bool
+}
+
+// simpleFragment is simpleHTML, which also sanitizes raw as it writes it
+// when sanitize is set and the markup allows.
+func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 	z := xhtml.NewTokenizer(strings.NewReader(s))
 	var (
 		out, words strings.Builder
 		stack      []atom.Atom
 		attrs      []rawAttr
+		image      string
 		afterPre   bool // the previous token opened a <pre>
 		links      = newResolver(base)
+		safe       safeWriter // ok only when sanitizing
 	)
 	out.Grow(len(s) + len(s)/8)
 	words.Grow(len(s))
+	if sanitize {
+		safe.ok = true
+		safe.b.Grow(len(s) + len(s)/4)
+	}
 	for {
 		tt := z.Next()
 		wasPre := afterPre
@@ -40,26 +61,33 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 		switch tt {
 		case xhtml.ErrorToken:
 			if z.Err() != io.EOF {
-				return "", "", "", false
+				return simple{}, false
 			}
 			// Render closes what the fragment left open.
 			for i := len(stack) - 1; i >= 0; i-- {
 				closeTag(&out, &words, stack[i])
+				safe.close(stack[i])
 			}
-			return out.String(), words.String(), image, true
+			f := simple{raw: out.String(), text: words.String(), image: image}
+			if safe.ok {
+				f.safe, f.safeOK = safe.b.String(), true
+			}
+			return f, true
 		case xhtml.TextToken:
 			d := z.Text()
 			if wasPre && len(d) > 0 && d[0] == '\n' {
-				return "", "", "", false // the parser drops that newline
+				return simple{}, false // the parser drops that newline
 			}
 			words.Write(d)
+			mark := out.Len()
 			escapeTo(&out, d)
+			safe.text(out.String()[mark:])
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, more := z.TagName()
 			a := atom.Lookup(name)
 			void := voidElems[a]
 			if !simpleElems[a] || (tt == xhtml.SelfClosingTagToken && !void) || closesOpen(stack, a) {
-				return "", "", "", false
+				return simple{}, false
 			}
 			// The slices stay valid until z.Next: TagAttr unescapes each
 			// value in place within its own span of the buffer.
@@ -78,6 +106,7 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 			}
 			out.WriteByte('<')
 			out.WriteString(a.String())
+			sanitized := safe.start(a)
 			for _, at := range attrs {
 				out.WriteByte(' ')
 				out.Write(at.key)
@@ -86,6 +115,9 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 				if !urlAttrs[key] {
 					escapeTo(&out, at.val)
 					out.WriteByte('"')
+					if sanitized {
+						safe.attr(a, key, at.val)
+					}
 					continue
 				}
 				val := string(at.val)
@@ -98,6 +130,12 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 				}
 				escapeStringTo(&out, val)
 				out.WriteByte('"')
+				if sanitized {
+					safe.urlAttr(a, key, val)
+				}
+			}
+			if sanitized {
+				safe.end(a, void)
 			}
 			if blocks[a] {
 				words.WriteByte(' ')
@@ -110,7 +148,7 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 				continue
 			}
 			if len(stack) >= maxSimpleDepth {
-				return "", "", "", false // let the parser refuse or accept it
+				return simple{}, false // let the parser refuse or accept it
 			}
 			out.WriteByte('>')
 			stack = append(stack, a)
@@ -118,12 +156,13 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 		case xhtml.EndTagToken:
 			name, _ := z.TagName()
 			if len(stack) == 0 || atom.Lookup(name) != stack[len(stack)-1] {
-				return "", "", "", false // the parser would repair or ignore it
+				return simple{}, false // the parser would repair or ignore it
 			}
 			closeTag(&out, &words, stack[len(stack)-1])
+			safe.close(stack[len(stack)-1])
 			stack = stack[:len(stack)-1]
 		default: // comments and doctypes
-			return "", "", "", false
+			return simple{}, false
 		}
 	}
 }

@@ -51,24 +51,22 @@ func htmlFragment(s, base string) fragment {
 	if strings.TrimSpace(s) == "" {
 		return fragment{}
 	}
-	raw, text, image, ok := simpleHTML(s, base)
+	f, ok := simpleFragment(s, base, true)
 	if !ok {
 		var err error
-		if raw, text, image, err = treeHTML(s, base); err != nil {
+		if f.raw, f.text, f.image, err = treeHTML(s, base); err != nil {
 			// x/net/html refuses pathological nesting; keep the words only.
 			t := collapse(html.UnescapeString(stripTags(s)))
 			return fragment{html: html.EscapeString(t), text: t}
 		}
 	}
-	if ok && strings.IndexByte(s, '<') < 0 {
-		// Text alone (no tag can start without '<'): the sanitizer would
-		// decode and re-escape raw into the same bytes.
-		return fragment{html: clean(strings.TrimSpace(raw)), text: collapse(clean(text)), image: image}
+	if !f.safeOK {
+		f.safe = sanitizer().Sanitize(f.raw)
 	}
 	return fragment{
-		html:  clean(strings.TrimSpace(sanitizer().Sanitize(raw))),
-		text:  collapse(clean(text)),
-		image: image,
+		html:  clean(strings.TrimSpace(f.safe)),
+		text:  collapse(clean(f.text)),
+		image: f.image,
 	}
 }
 
