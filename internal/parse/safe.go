@@ -24,9 +24,11 @@ import (
 type safeWriter struct {
 	b  strings.Builder
 	ok bool
-	// kept counts the attributes kept on the start tag being written.
+	// The start tag being written: the policy drops it whole, or the
+	// attributes it kept, and whether one of them is an <a>'s href.
+	drop bool
 	kept int
-	href bool // one of them is an <a>'s href
+	href bool
 }
 
 // elemTreatment is what the policy does with an element of simpleElems.
@@ -47,25 +49,13 @@ var elemTreatments = map[atom.Atom]elemTreatment{
 	atom.A:   elemNeedsAttr, atom.Bdo: elemNeedsAttr, atom.Img: elemNeedsAttr,
 }
 
-// text writes text exactly as simpleHTML escaped it: the sanitizer's
-// tokenizer unescapes it and EscapeString writes it back the same (see
-// TestSanitizerKeepsText).
-func (w *safeWriter) text(escaped string) {
-	if w.ok {
-		w.b.WriteString(escaped)
+// start begins the start tag of a, unless the policy drops it.
+func (w *safeWriter) start(a atom.Atom) {
+	w.kept, w.href, w.drop = 0, false, elemTreatments[a] == elemDropped
+	if !w.drop {
+		w.b.WriteByte('<')
+		w.b.WriteString(a.String())
 	}
-}
-
-// start begins the start tag of a; false when the policy drops the tag, so
-// that its attributes need no look.
-func (w *safeWriter) start(a atom.Atom) bool {
-	if !w.ok || elemTreatments[a] == elemDropped {
-		return false
-	}
-	w.kept, w.href = 0, false
-	w.b.WriteByte('<')
-	w.b.WriteString(a.String())
-	return true
 }
 
 // attr writes attribute key of element a with value val (unescaped) as the
@@ -73,7 +63,7 @@ func (w *safeWriter) start(a atom.Atom) bool {
 // keeps only after a check this writer does not make (dir, lang, id, cite,
 // datetime, …) end the fast path.
 func (w *safeWriter) attr(a atom.Atom, key string, val []byte) {
-	if !w.ok {
+	if !w.ok || w.drop {
 		return
 	}
 	keep := false
@@ -111,7 +101,7 @@ func (w *safeWriter) attr(a atom.Atom, key string, val []byte) {
 // val as resolved: the policy keeps an <a>'s href and an <img>'s src if
 // safeURL does, re-serialized.
 func (w *safeWriter) urlAttr(a atom.Atom, key, val string) {
-	if !w.ok {
+	if !w.ok || w.drop {
 		return
 	}
 	if !(a == atom.A && key == "href" || a == atom.Img && key == "src") {
@@ -146,7 +136,7 @@ var elemAttrs = map[atom.Atom]map[string]bool{ // see UGCPolicy
 // attribute and kept none would be dropped with its end tag, which this
 // writer does not model.
 func (w *safeWriter) end(a atom.Atom, void bool) {
-	if !w.ok {
+	if !w.ok || w.drop {
 		return
 	}
 	if elemTreatments[a] == elemNeedsAttr && w.kept == 0 {
@@ -167,7 +157,7 @@ func (w *safeWriter) end(a atom.Atom, void bool) {
 
 // close writes the end tag of a.
 func (w *safeWriter) close(a atom.Atom) {
-	if w.ok && elemTreatments[a] != elemDropped {
+	if elemTreatments[a] != elemDropped {
 		w.b.WriteString("</")
 		w.b.WriteString(a.String())
 		w.b.WriteByte('>')

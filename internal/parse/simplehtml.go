@@ -30,30 +30,32 @@ func simpleHTML(s, base string) (raw, text, image string, ok bool) {
 // simple is what simpleFragment makes of a fragment.
 type simple struct {
 	raw, text, image string
-	// safe is what sanitizer() makes of raw, when safeOK (see safeWriter).
+	// safe is what sanitizer() makes of raw (see safeWriter), when
+	// simpleFragment was asked to sanitize; "" with unsafe set when the
+	// markup holds what safeWriter does not model, and raw is then unset.
 	safe   string
-	safeOK bool
+	unsafe bool
 }
 
-// simpleFragment is simpleHTML, which also sanitizes raw as it writes it
-// when sanitize is set and the markup allows.
+// simpleFragment is simpleHTML. With sanitize set it writes, instead of
+// raw, what the sanitizer would make of raw, or reports unsafe.
 func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 	z := xhtml.NewTokenizer(strings.NewReader(s))
 	var (
-		out, words strings.Builder
+		raw, words strings.Builder
+		safe       safeWriter
 		stack      []atom.Atom
 		attrs      []rawAttr
 		image      string
 		afterPre   bool // the previous token opened a <pre>
 		links      = newResolver(base)
-		safe       safeWriter // ok only when sanitizing
 	)
+	out := &raw // where text goes: raw and safe write it alike
+	if sanitize {
+		safe.ok, out = true, &safe.b
+	}
 	out.Grow(len(s) + len(s)/8)
 	words.Grow(len(s))
-	if sanitize {
-		safe.ok = true
-		safe.b.Grow(len(s) + len(s)/4)
-	}
 	for {
 		tt := z.Next()
 		wasPre := afterPre
@@ -65,12 +67,13 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 			}
 			// Render closes what the fragment left open.
 			for i := len(stack) - 1; i >= 0; i-- {
-				closeTag(&out, &words, stack[i])
-				safe.close(stack[i])
+				closeTag(&raw, &safe, &words, stack[i], sanitize)
 			}
-			f := simple{raw: out.String(), text: words.String(), image: image}
-			if safe.ok {
-				f.safe, f.safeOK = safe.b.String(), true
+			f := simple{text: words.String(), image: image}
+			if sanitize {
+				f.safe = safe.b.String()
+			} else {
+				f.raw = raw.String()
 			}
 			return f, true
 		case xhtml.TextToken:
@@ -79,9 +82,7 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 				return simple{}, false // the parser drops that newline
 			}
 			words.Write(d)
-			mark := out.Len()
-			escapeTo(&out, d)
-			safe.text(out.String()[mark:])
+			escapeTo(out, d)
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, more := z.TagName()
 			a := atom.Lookup(name)
@@ -104,19 +105,23 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 					return cmp.Or(bytes.Compare(x.key, y.key), bytes.Compare(x.val, y.val))
 				})
 			}
-			out.WriteByte('<')
-			out.WriteString(a.String())
-			sanitized := safe.start(a)
+			if sanitize {
+				safe.start(a)
+			} else {
+				raw.WriteByte('<')
+				raw.WriteString(a.String())
+			}
 			for _, at := range attrs {
-				out.WriteByte(' ')
-				out.Write(at.key)
-				out.WriteString(`="`)
 				key := string(at.key) // no allocation: map lookups and comparisons
 				if !urlAttrs[key] {
-					escapeTo(&out, at.val)
-					out.WriteByte('"')
-					if sanitized {
+					if sanitize {
 						safe.attr(a, key, at.val)
+					} else {
+						raw.WriteByte(' ')
+						raw.Write(at.key)
+						raw.WriteString(`="`)
+						escapeTo(&raw, at.val)
+						raw.WriteByte('"')
 					}
 					continue
 				}
@@ -128,20 +133,29 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 				if a == atom.Img && key == "src" && image == "" {
 					image = abs
 				}
-				escapeStringTo(&out, val)
-				out.WriteByte('"')
-				if sanitized {
+				if sanitize {
 					safe.urlAttr(a, key, val)
+				} else {
+					raw.WriteByte(' ')
+					raw.Write(at.key)
+					raw.WriteString(`="`)
+					escapeStringTo(&raw, val)
+					raw.WriteByte('"')
 				}
 			}
-			if sanitized {
-				safe.end(a, void)
+			if sanitize {
+				if safe.end(a, void); !safe.ok {
+					return simple{unsafe: true}, true
+				}
+			} else if void {
+				raw.WriteString("/>")
+			} else {
+				raw.WriteByte('>')
 			}
 			if blocks[a] {
 				words.WriteByte(' ')
 			}
 			if void {
-				out.WriteString("/>")
 				if blocks[a] {
 					words.WriteByte(' ')
 				}
@@ -150,7 +164,6 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 			if len(stack) >= maxSimpleDepth {
 				return simple{}, false // let the parser refuse or accept it
 			}
-			out.WriteByte('>')
 			stack = append(stack, a)
 			afterPre = a == atom.Pre
 		case xhtml.EndTagToken:
@@ -158,8 +171,7 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 			if len(stack) == 0 || atom.Lookup(name) != stack[len(stack)-1] {
 				return simple{}, false // the parser would repair or ignore it
 			}
-			closeTag(&out, &words, stack[len(stack)-1])
-			safe.close(stack[len(stack)-1])
+			closeTag(&raw, &safe, &words, stack[len(stack)-1], sanitize)
 			stack = stack[:len(stack)-1]
 		default: // comments and doctypes
 			return simple{}, false
@@ -213,10 +225,16 @@ func escapeStringTo(out *strings.Builder, s string) {
 // rawAttr is one attribute as the tokenizer holds it.
 type rawAttr struct{ key, val []byte }
 
-func closeTag(out, words *strings.Builder, a atom.Atom) {
-	out.WriteString("</")
-	out.WriteString(a.String())
-	out.WriteByte('>')
+// closeTag writes the end tag of a to raw, or to safe when sanitizing,
+// and the word break it makes.
+func closeTag(raw *strings.Builder, safe *safeWriter, words *strings.Builder, a atom.Atom, sanitize bool) {
+	if sanitize {
+		safe.close(a)
+	} else {
+		raw.WriteString("</")
+		raw.WriteString(a.String())
+		raw.WriteByte('>')
+	}
 	if blocks[a] {
 		words.WriteByte(' ')
 	}

@@ -52,6 +52,10 @@ func htmlFragment(s, base string) fragment {
 		return fragment{}
 	}
 	f, ok := simpleFragment(s, base, true)
+	sanitized := ok && !f.unsafe
+	if ok && f.unsafe {
+		f, ok = simpleFragment(s, base, false) // markup the fast path does not model: the sanitizer's turn
+	}
 	if !ok {
 		var err error
 		if f.raw, f.text, f.image, err = treeHTML(s, base); err != nil {
@@ -60,7 +64,7 @@ func htmlFragment(s, base string) fragment {
 			return fragment{html: html.EscapeString(t), text: t}
 		}
 	}
-	if !f.safeOK {
+	if !sanitized {
 		f.safe = sanitizer().Sanitize(f.raw)
 	}
 	return fragment{
