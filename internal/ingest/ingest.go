@@ -168,6 +168,10 @@ type Report struct {
 	Stories int `json:"stories,omitempty"`
 	New     int `json:"new"`
 	Updated int `json:"updated"`
+	// Parsed is set when the body was parsed (whether or not the parse
+	// succeeded): what an unchanged source (304, or the same bytes) never
+	// costs.
+	Parsed bool `json:"parsed,omitempty"`
 	// Classify is the time spent matching the stories against the topics.
 	Classify time.Duration `json:"classify,omitempty"`
 	// Err is this refresh's error, in full; Cause its short form (see
@@ -379,6 +383,7 @@ func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, pr
 	}
 
 	var feed *parse.Feed
+	rep.Parsed = true
 	in.withCPU(func() {
 		feed, err = parse.Stories(parse.Input{Source: src, Body: res.Body, ContentType: res.ContentType, URL: res.FinalURL}, now)
 	})

@@ -196,14 +196,17 @@ func TestRefusedAddressIsItsOwnStatus(t *testing.T) {
 	}
 }
 
-// countingStore counts the writes that reach the store.
+// countingStore counts the writes that reach the store: Puts, the stories
+// they hand it, and source-state writes.
 type countingStore struct {
 	*bolt.DB
 	puts, sourcePuts atomic.Int32
+	stories          atomic.Int64
 }
 
 func (c *countingStore) Put(ctx context.Context, source string, st store.SourceState, stories []story.Story, now time.Time) (store.PutResult, error) {
 	c.puts.Add(1)
+	c.stories.Add(int64(len(stories)))
 	return c.DB.Put(ctx, source, st, stories, now)
 }
 

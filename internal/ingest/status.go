@@ -59,6 +59,9 @@ type Run struct {
 	OK, Failing, Cancelled, Deferred int
 	New, Updated                     int
 	Bytes                            int64
+	// Parsed counts the documents parsed: the sources whose body was
+	// neither a 304 nor the bytes parsed last time.
+	Parsed int
 	// Causes groups the failing sources by Cause, most common first.
 	Causes []CauseCount `json:"causes,omitempty"`
 }
@@ -141,6 +144,9 @@ func (t *runTracker) count(rep *Report) {
 		r.Sources++
 		r.Outcomes[rep.Status]++
 		r.New, r.Updated, r.Bytes = r.New+rep.New, r.Updated+rep.Updated, r.Bytes+rep.Bytes
+		if rep.Parsed {
+			r.Parsed++
+		}
 		switch {
 		case rep.Cause == causeCancelled:
 			r.Cancelled++
@@ -178,7 +184,7 @@ func (t *runTracker) finish() {
 	t.in.mu.Lock()
 	t.in.lastRun = r
 	t.in.mu.Unlock()
-	attrs := []any{"trigger", r.Trigger, "sources", r.Sources, "ok", r.OK, "failing", r.Failing,
+	attrs := []any{"trigger", r.Trigger, "sources", r.Sources, "ok", r.OK, "failing", r.Failing, "parsed", r.Parsed,
 		"new", r.New, "updated", r.Updated, "took", r.Took.Round(time.Millisecond)}
 	if r.Deferred > 0 {
 		attrs = append(attrs, "not_due", r.Deferred)
