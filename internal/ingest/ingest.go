@@ -108,6 +108,9 @@ type Ingester struct {
 	plan     []story.Source
 	lastRun  Run
 	pruning  sync.Mutex // one Prune at a time
+	// committing holds a token for each refresh that waits for its commit
+	// having given its worker back (see refreshAt).
+	committing chan struct{}
 	// beforePut, set by tests only, runs between classifying a feed and
 	// committing it.
 	beforePut func(source string)
@@ -131,7 +134,8 @@ func New(f *fetch.Client, db Store, topics *topic.Set, log *slog.Logger, opts Op
 		opts.Changed = func([]string) {}
 	}
 	in := &Ingester{fetch: f, db: db, log: log, opts: opts, busy: map[string]bool{},
-		states: map[string]*cached{}, failing: map[string]string{}, stop: make(chan struct{})}
+		states: map[string]*cached{}, failing: map[string]string{}, stop: make(chan struct{}),
+		committing: make(chan struct{}, committing)}
 	in.topics.Store(topics)
 	return in
 }
@@ -203,7 +207,13 @@ func (r Report) Failed() bool { return r.Err != "" }
 // is left alone. Failures are recorded in the store and in the Report; nothing
 // stored is lost.
 func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) Report {
-	rep := in.refreshAt(ctx, src, force, time.Time{})
+	return in.refreshNow(ctx, src, force, nil)
+}
+
+// refreshNow is Refresh, for a caller whose worker the refresh gives back
+// by calling free (see refreshAt).
+func (in *Ingester) refreshNow(ctx context.Context, src story.Source, force bool, free func()) Report {
+	rep := in.refreshAt(ctx, src, force, time.Time{}, free)
 	if s := in.scheduler(); s != nil {
 		s.refreshed(src.Name) // an admin fetch can move the source's next poll
 	}
@@ -211,8 +221,15 @@ func (in *Ingester) Refresh(ctx context.Context, src story.Source, force bool) R
 }
 
 // refreshAt is Refresh for a source due at slot (zero: now), which the
-// minimum interval is counted from.
-func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool, slot time.Time) (rep Report) {
+// minimum interval is counted from. free, if not nil, gives back the
+// caller's worker slot: it is called (once) when the refresh has
+// classified its stories and only waits for the store to commit them, so
+// that a worker fetches and parses the next source meanwhile instead of
+// idling on the disk, and the store commits the feeds waiting together
+// (one fsync, and the index pages they share written once). At most
+// committing refreshes wait so, each holding its parsed feed; past that a
+// refresh keeps its worker until its commit, which holds the others back.
+func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool, slot time.Time, free func()) (rep Report) {
 	start := in.opts.Now()
 	if slot.IsZero() || slot.After(start) {
 		slot = start
@@ -257,7 +274,7 @@ func (in *Ingester) refreshAt(ctx context.Context, src story.Source, force bool,
 		return rep
 	}
 
-	st, changed, err := in.refresh(ctx, c, src, prev, start, slot, &rep)
+	st, changed, err := in.refresh(ctx, c, src, prev, start, slot, &rep, free)
 	rep.Took = in.opts.Now().Sub(start)
 	rep.Next, rep.Failures, rep.Warnings = st.NextFetch, st.Failures, st.Warnings
 	if st.MovedTo != "" {
@@ -324,7 +341,7 @@ func (in *Ingester) logOutcome(rep Report, prev store.SourceState) {
 
 // refresh does the work of Refresh and returns the new source state and the
 // topics whose stories changed.
-func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, prev store.SourceState, now, slot time.Time, rep *Report) (store.SourceState, []string, error) {
+func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, prev store.SourceState, now, slot time.Time, rep *Report, free func()) (store.SourceState, []string, error) {
 	st := prev
 	st.LastAttempt = now
 	if st.MovedFrom != src.URL {
@@ -401,7 +418,7 @@ func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, pr
 	st.Warnings = keepWarnings(feed.Warnings)         // a parse replaces them; nothing else does
 	st.FeedID, st.FeedUpdated = feed.ID, feed.Updated // what an Atom <source> credits
 
-	put, took, err := in.classifyAndPut(ctx, c, src.Name, st, why, feed.Stories, now)
+	put, took, err := in.classifyAndPut(ctx, c, src.Name, st, why, feed.Stories, now, free)
 	rep.Classify = took
 	if err != nil {
 		// Our fault, not upstream's: nothing was stored, so the next run
@@ -418,8 +435,9 @@ func (in *Ingester) refresh(ctx context.Context, c *cached, src story.Source, pr
 
 // classifyAndPut files stories under the current topics and commits them,
 // holding in.classify shared so that a topic swap cannot come between the
-// two (see Ingester.classify).
-func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, st store.SourceState, why Why, stories []story.Story, now time.Time) (store.PutResult, time.Duration, error) {
+// two (see Ingester.classify). Between the two it calls free, if set,
+// unless committing refreshes wait for the store already (see refreshAt).
+func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, st store.SourceState, why Why, stories []story.Story, now time.Time, free func()) (store.PutResult, time.Duration, error) {
 	in.classify.RLock()
 	defer in.classify.RUnlock()
 	start := time.Now()
@@ -430,6 +448,14 @@ func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, 
 		}
 	})
 	took := time.Since(start)
+	if free != nil {
+		select {
+		case in.committing <- struct{}{}:
+			free()
+			defer func() { <-in.committing }()
+		default: // enough feeds wait for the store already: this one keeps its worker
+		}
+	}
 	if in.beforePut != nil {
 		in.beforePut(name)
 	}
@@ -443,16 +469,30 @@ func (in *Ingester) classifyAndPut(ctx context.Context, c *cached, name string, 
 // source finishes. Reports come back in the order of sources, once every
 // change of state that matters after a crash is in the store (see state.go;
 // timestamps alone still wait for Close).
+//
+// Options.Workers sources are fetched, parsed and classified at once; a
+// refresh whose stories wait for their commit has given its worker to the
+// next source (see refreshAt).
 func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, force bool, progress func(Report)) []Report {
 	run := in.newRun(TriggerRequest, len(sources))
 	reports := make([]Report, len(sources))
 	jobs := make(chan int)
+	workers := make(chan struct{}, in.opts.Workers)
 	var wg sync.WaitGroup
 	var pmu sync.Mutex
-	for range min(in.opts.Workers, len(sources)) {
+	for range min(in.opts.Workers+committing, len(sources)) {
 		wg.Go(func() {
 			for i := range jobs {
-				reports[i] = in.Refresh(ctx, sources[i], force)
+				select {
+				case workers <- struct{}{}:
+				case <-ctx.Done():
+					reports[i] = Report{Source: sources[i].Name, Status: story.StatusFailing, Err: ctx.Err().Error(), Cause: Cause(ctx.Err().Error())}
+					run.add(reports[i])
+					continue
+				}
+				free := freeOnce(workers)
+				reports[i] = in.refreshNow(ctx, sources[i], force, free)
+				free()
 				run.add(reports[i])
 				if progress != nil {
 					pmu.Lock()
@@ -474,6 +514,19 @@ func (in *Ingester) RefreshAll(ctx context.Context, sources []story.Source, forc
 	wg.Wait()
 	in.settle()
 	return reports
+}
+
+// committing bounds the refreshes that wait for the store to commit their
+// stories having given their worker back (see refreshAt), each holding its
+// parsed feed: enough for the store to commit many feeds at once while the
+// workers parse the next ones.
+const committing = 64
+
+// freeOnce returns a function that takes one token back from slots, the
+// first time it is called.
+func freeOnce(slots chan struct{}) func() {
+	var once sync.Once
+	return func() { once.Do(func() { <-slots }) }
 }
 
 // SetTopics replaces the topic set (after a config reload) and re-classifies

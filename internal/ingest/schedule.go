@@ -49,7 +49,9 @@ func ParseSpec(spec string) (s cron.Schedule, err error) {
 // Options.Workers; a source whose poll is still running when its next tick
 // comes skips that tick (never two refreshes of one source at once), and no
 // source waits for another's: a slow upstream holds one worker (until the
-// fetch timeouts end it) and its own schedule, nothing else. Cron specs tick
+// fetch timeouts end it) and its own schedule, nothing else; a refresh whose
+// stories wait for the store to commit them has given its worker back (see
+// refreshAt), so the store commits the feeds that wait together. Cron specs tick
 // on the clock ("*/15 * * * *": :00, :15, …); "@every 15m" ticks every 15
 // minutes from the moment the plan (or that source's schedule) was set.
 //
@@ -375,8 +377,9 @@ func (s *Scheduler) start(trigger Trigger, jobs []job) {
 				t.drop()
 				return
 			}
-			rep := s.in.refreshAt(s.ctx, j.e.src, j.force, j.slot)
-			<-s.sem
+			free := freeOnce(s.sem)
+			rep := s.in.refreshAt(s.ctx, j.e.src, j.force, j.slot, free)
+			free()
 			s.finished(j)
 			t.add(rep)
 		})

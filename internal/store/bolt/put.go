@@ -29,10 +29,10 @@ func (db *DB) Put(ctx context.Context, source string, st store.SourceState, stor
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	var res store.PutResult
-	// Batch commits the Puts of concurrent fetches together: one fsync for
-	// several feeds. It may run this function more than once, so it only
-	// sets res, never appends to it.
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error {
+	// The Puts of concurrent fetches commit together: one fsync for several
+	// feeds (see committer). This function may run more than once, so it
+	// only sets res, never appends to it.
+	err := db.commit.do(func(tx *bbolt.Tx) error {
 		res = store.PutResult{}
 		backlog, err := firstFetch(tx, source)
 		if err != nil {
@@ -55,7 +55,7 @@ func (db *DB) Put(ctx context.Context, source string, st store.SourceState, stor
 		}
 		res.Topics, err = w.flush()
 		return err
-	})
+	}, len(stories))
 	if err != nil {
 		return store.PutResult{}, fmt.Errorf("put %s: %w", source, err)
 	}

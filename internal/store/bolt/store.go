@@ -66,8 +66,9 @@ type DB struct {
 	opts Options
 	// mu keeps multi-transaction writers (Reclassify, Prune, Compact), which
 	// hold it exclusively, apart from Put and PutSource, which share it so
-	// that bbolt's Batch can commit concurrent feeds in one transaction.
-	mu sync.RWMutex
+	// that concurrent feeds commit in one transaction.
+	mu     sync.RWMutex
+	commit *committer // Put's and PutSource's shared transactions
 }
 
 var _ store.Store = (*DB)(nil)
@@ -104,7 +105,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, err)
 	}
-	db := &DB{bolt: bdb, path: path, opts: opts}
+	db := &DB{bolt: bdb, path: path, opts: opts, commit: &committer{db: bdb}}
 	if err := db.init(); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -405,7 +406,7 @@ func (db *DB) PutSource(ctx context.Context, name string, st store.SourceState) 
 	}
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	err := db.bolt.Batch(func(tx *bbolt.Tx) error { return putSource(tx, name, st) })
+	err := db.commit.do(func(tx *bbolt.Tx) error { return putSource(tx, name, st) }, 0)
 	if err != nil {
 		return fmt.Errorf("put source %s: %w", name, err)
 	}
