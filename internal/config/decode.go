@@ -109,7 +109,7 @@ type fileExamples struct {
 // Rules are converted by hand in rule.go because a clause is either a bare
 // word or a map, recursively, and every mistake in them should be reported.
 var ruleKeys = []string{"term", "regex", "near", "with", "within", "case", "exact", "demonyms", "min_count",
-	"any", "all", "not", "in", "weight", "min_score"}
+	"apart", "any", "all", "not", "in", "weight", "min_score"}
 
 // exampleKeys are the keys of one example story; a bare string is its title.
 var exampleKeys = []string{"title", "summary", "categories", "link"}

@@ -93,7 +93,7 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 			} else {
 				r.With = items
 			}
-		case "within", "min_count":
+		case "within", "min_count", "apart":
 			_, isInt := v.(*ast.IntegerNode)
 			i, err := strconv.Atoi(strings.ReplaceAll(scalarText(v), "_", ""))
 			if !isInt || err != nil || i < 1 {
@@ -101,9 +101,12 @@ func (d *decoder) rule(node ast.Node, path string) (topic.Rule, bool) {
 				ok = false
 				continue
 			}
-			if key == "within" {
+			switch key {
+			case "within":
 				r.Within = i
-			} else {
+			case "apart":
+				r.Apart = i
+			default:
 				r.MinCount = i
 			}
 		case "any", "all":
@@ -179,6 +182,7 @@ var boolHints = map[string]string{
 var intHints = map[string]string{
 	"within":    "write e.g. `within: 8`: how many words apart the two sides may be",
 	"min_count": "write e.g. `min_count: 2`: how many times the term (or the words of an any) must occur",
+	"apart":     "write e.g. `apart: 20`: how many words a place of a min_count any needs after the last one counted",
 }
 
 // terms converts one side of a near clause: a list of terms (or one), each

@@ -24,6 +24,7 @@ const ruleConfig = minimal + `topics:
           with: [agent, raid, detain*]
           within: 5
         - {term: visa, min_count: 2, in: [content]}
+        - {any: [asylum seekers, border, detained], min_count: 3, apart: 10, in: [content]}
     examples:
       match:
         - Asylum seekers wait at the border
@@ -40,7 +41,8 @@ func TestRuleLanguageLoads(t *testing.T) {
 	}
 	def := cfg.Topics[0]
 	any := def.Rule.Any
-	if len(any) != 6 || any[1].Term != "deport*" || !any[2].Exact || !any[3].NoDemonyms || any[5].MinCount != 2 {
+	if len(any) != 7 || any[1].Term != "deport*" || !any[2].Exact || !any[3].NoDemonyms || any[5].MinCount != 2 ||
+		any[6].MinCount != 3 || any[6].Apart != 10 || len(any[6].Any) != 3 {
 		t.Errorf("rule = %+v", def.Rule)
 	}
 	if n := any[4]; len(n.Near) != 1 || !n.Near[0].Case || len(n.With) != 3 || n.Within != 5 {
@@ -54,7 +56,7 @@ func TestRuleLanguageLoads(t *testing.T) {
 		t.Errorf("Pos of a with term = %q, want %q", got, want)
 	}
 	if x := def.Examples.Match[1]; x.Title != "ICE AGENTS RAID A FARM" || x.Summary != "Dozens detained." ||
-		!slices.Equal(x.Categories, []string{"US"}) || x.Link != "https://example.org/a" || x.Pos != "newsdesk.yaml:19:12" {
+		!slices.Equal(x.Categories, []string{"US"}) || x.Link != "https://example.org/a" || x.Pos != "newsdesk.yaml:20:12" {
 		t.Errorf("example = %+v", x)
 	}
 	tp := cfg.Set.Lookup("immigration")
@@ -86,6 +88,9 @@ func TestRuleLanguageInvalid(t *testing.T) {
 		{"with without near", topicWith("{term: a, with: [b]}"), 4, 47, "with and within only apply to near"},
 		{"near of a regex", topicWith("{near: [{regex: x}], with: [b]}"), 4, 39, "near and with list terms"},
 		{"min_count beside all", topicWith("{all: [a], min_count: 2}"), 4, 53, "min_count only applies to a term, a near or an any"},
+		{"apart is zero", topicWith("{any: [a, b], apart: 0}"), 4, 52, "`apart` expects a whole number of 1 or more"},
+		{"apart beside a term", topicWith("{term: a, apart: 5}"), 4, 48, "apart only applies to an any with min_count"},
+		{"apart without min_count", topicWith("{any: [a, b], apart: 5}"), 4, 52, "apart only applies to an any with min_count"},
 		{"wildcard too short", topicWith("{any: [a, 'de*']}"), 4, 41, "is too short"},
 		{"typo'd near key", topicWith("{near: [a], whith: [b]}"), 4, 43, "unknown key `whith`; did you mean `with`?"},
 	}

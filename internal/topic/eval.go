@@ -394,6 +394,10 @@ func (e *evaluator) countAny(n *node, need int) int {
 	if e.out == nil && !e.exhaustive && e.placeWords(n.placeBits, need-n.pseudo) < need-n.pseudo {
 		return 0 // a place is a word holding one of n's keys, or one of n's branches
 	}
+	all := need // how many places a clause's list may stop at
+	if n.apart > 0 {
+		all = 1 << 30 // every place, to spread them out
+	}
 	branches := int32(0)
 	var places func(n *node) []int32
 	places = func(n *node) []int32 {
@@ -402,13 +406,13 @@ func (e *evaluator) countAny(n *node, need int) int {
 		}
 		switch {
 		case n.kind == kindTerm:
-			return e.termPlaces(n, need)
+			return e.termPlaces(n, all)
 		case n.kind == kindNear:
 			return e.nearPlaces(n)
 		case n.kind == kindAny && n.minCount <= 1 && n.minScore == 0:
 			var out []int32
 			for _, k := range n.kids {
-				if out = union32(out, places(k)); len(out) >= need {
+				if out = union32(out, places(k)); len(out) >= all {
 					break
 				}
 			}
@@ -451,11 +455,31 @@ func (e *evaluator) countAny(n *node, need int) int {
 	}
 	var seen []int32
 	for _, k := range n.kids {
-		if seen = union32(seen, places(k)); len(seen) >= need {
+		if seen = union32(seen, places(k)); len(seen) >= all {
 			break
 		}
 	}
+	if n.apart > 0 {
+		return e.spread(seen, n.apart)
+	}
 	return len(seen)
+}
+
+// spread counts places (word indexes, or negative for places that are no
+// word) keeping only the words at least apart words after the last one
+// kept in the same field.
+func (e *evaluator) spread(places []int32, apart int) int {
+	slices.Sort(places)
+	count, last := 0, int32(-1)
+	for _, p := range places {
+		switch {
+		case p < 0:
+			count++
+		case last < 0 || e.d.words[p].field != e.d.words[last].field || int(p-last) >= apart:
+			count, last = count+1, p
+		}
+	}
+	return count
 }
 
 // placeWords counts the words of the doc holding a key of bits (topic key

@@ -207,6 +207,10 @@ func TestMinCountPlaces(t *testing.T) {
 	// A near that asks for two places and finds one does not match, so
 	// under a min_count any it finds none.
 	nearInAny := topic.Rule{Any: []topic.Rule{twoPlaces, term("outage")}, MinCount: 2}
+	// Places spread out: one dense sentence is one place.
+	spread := topic.Rule{Any: terms("crude", "OPEC", "barrels", "refinery"), MinCount: 3, Apart: 6, In: body}
+	filler := " The report runs to many pages and covers a range of matters."
+	spread2 := topic.Rule{Any: terms("crude", "barrels"), MinCount: 2, Apart: 6, In: body}
 	tests := []struct {
 		name string
 		rule topic.Rule
@@ -228,6 +232,12 @@ func TestMinCountPlaces(t *testing.T) {
 		{"near once", twoPlaces, story.Story{Title: "Power grid down; the grid"}, false},
 		{"a near short of its min_count counts nothing", nearInAny, story.Story{Title: "Power grid down after an outage"}, false},
 		{"a near with its places counts them", nearInAny, story.Story{Title: "Power grid down; the grid lost power"}, true},
+		{"places crowded in one sentence", spread, story.Story{ContentText: "Elsewhere OPEC crude barrels rose." + filler}, false},
+		{"places spread over the story", spread, story.Story{ContentText: "OPEC met." + filler + " Crude rose." + filler + " Barrels."}, true},
+		{"exactly apart words after the last", spread, story.Story{ContentText: "Crude one two three four five OPEC one two three four five barrels"}, true},
+		{"one word short", spread, story.Story{ContentText: "Crude one two three four OPEC one two three four barrels"}, false},
+		{"another field is apart", spread2, story.Story{SummaryText: "Crude rose.", ContentText: "Barrels fell."}, true},
+		{"the same field is not", spread2, story.Story{ContentText: "Crude rose. Barrels fell."}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,6 +336,9 @@ func TestNewRefuses(t *testing.T) {
 		{"min_count on an all", topic.Rule{All: terms("a"), MinCount: 2}, "rule.min_count", "only applies to a term, a near or an any"},
 		{"min_count on a regex", topic.Rule{Regex: "a+", MinCount: 2}, "rule.min_count", "only applies to a term, a near or an any"},
 		{"min_count with min_score", topic.Rule{Any: terms("a", "b"), MinCount: 2, MinScore: 1}, "rule.min_count", "cannot both apply"},
+		{"apart without min_count", topic.Rule{Any: terms("a", "b"), Apart: 5}, "rule.apart", "only applies to an any with min_count"},
+		{"apart on a near", topic.Rule{Near: terms("a"), With: terms("b"), MinCount: 2, Apart: 5}, "rule.apart", "only applies to an any"},
+		{"negative apart", topic.Rule{Any: terms("a", "b"), MinCount: 2, Apart: -1}, "rule.apart", "apart -1 is negative"},
 		{"with outside near", topic.Rule{Term: "a", With: terms("b")}, "rule.with", "only apply to near"},
 		{"near of a regex", topic.Rule{Near: []topic.Rule{{Regex: "x"}}, With: terms("b")}, "rule.near[0]", "near and with list terms"},
 		{"near without with", topic.Rule{Near: terms("a")}, "rule.with", "with is empty"},

@@ -28,6 +28,7 @@ type node struct {
 	weight   float64
 	minScore float64 // kindAny only; 0 means any one child is enough
 	minCount int     // kindAny and kindNear: the places needed; 0 and 1 mean one
+	apart    int     // kindAny with minCount: the words a counted place needs after the last one
 	// pseudo bounds the places of a min_count any that are no word: its
 	// branches (regex, not, min_score) and host terms.
 	pseudo int
@@ -302,6 +303,13 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 	if r.MinCount < 0 {
 		c.fail(path+".min_count", fmt.Sprintf("min_count %d is negative", r.MinCount), "leave min_count out for 1")
 	}
+	if r.Apart < 0 {
+		c.fail(path+".apart", fmt.Sprintf("apart %d is negative", r.Apart), "leave apart out to count every place")
+	}
+	if r.Apart != 0 && (r.Any == nil || r.MinCount < 2) {
+		c.fail(path+".apart", "apart only applies to an any with min_count of 2 or more",
+			"write it beside min_count: {any: [rent, tenants], min_count: 3, apart: 20}")
+	}
 	if r.MinCount > 1 && r.MinScore != 0 {
 		c.fail(path+".min_count", "min_count and min_score cannot both apply to one any",
 			"count places (min_count) or add up weights (min_score): nest one any inside the other")
@@ -350,6 +358,10 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 		if r.MinCount > 1 && n.kind == kindAny {
 			n.minCount = r.MinCount
 			n.desc += fmt.Sprintf(" (at least %d places", r.MinCount)
+			if r.Apart > 0 {
+				n.apart = r.Apart
+				n.desc += fmt.Sprintf(" %d words apart", r.Apart)
+			}
 			if r.In != nil {
 				n.desc += " in " + sc.fields.String()
 			}

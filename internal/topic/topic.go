@@ -57,7 +57,11 @@
 // as often there as the clause of it (other than a Not) found least often,
 // and a Not, a Regex or an Any with MinScore or MinCount counts one place
 // when it matches ("three times in the body": {any: [rent, tenants,
-// landlords], min_count: 3}).
+// landlords], min_count: 3}). Apart, with MinCount on an Any, spreads the
+// places out: in word order, a place counts only when it stands at least
+// Apart words after the last place counted, or in another field, so one
+// dense sentence ("Elsewhere, crude rose as OPEC barrels...") is one or two
+// places and not four.
 //
 // Regexes are Go RE2 (https://golang.org/s/re2syntax), compiled once by
 // New, run over each field's normalized text (not lowercased), with (?i)
@@ -151,6 +155,7 @@ type Rule struct {
 	Exact      bool    // no word forms and no demonyms: the words as written; inherited
 	NoDemonyms bool    // a place name matches only itself, not its adjective and demonym; inherited
 	MinCount   int     // with Term, Near or Any: places needed in the clause's fields (see Count); 0 means 1
+	Apart      int     // with MinCount on an Any: a place counts only this many words or more after the last one counted
 	Any        []Rule  // matches when any child matches (or, with MinScore, when matched children's weights reach it)
 	All        []Rule  // matches when every child matches
 	Not        *Rule   // matches when the child does not
