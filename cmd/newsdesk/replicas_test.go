@@ -160,10 +160,17 @@ func buildNewsdesk(t *testing.T) string {
 
 // TestReplicasTakeOver runs two real `newsdesk serve` processes on one
 // PostgreSQL database. The first leads and is killed (SIGKILL) while it
-// is fetching; the second takes over within the lease period, fetches what
-// was left and serves it. Throughout, no reader of either replica sees a
-// story twice or sees one disappear, and at the end every upstream story is
-// stored and served exactly once, by both replicas alike.
+// is fetching; the second takes over within the lease period, resumes
+// every source from its stored state (what the first leader fetched is
+// asked for again only with its validators, and answered 304), fetches
+// what was left and serves it. Throughout, no
+// reader of either replica sees a story twice or sees one disappear, and
+// the readers of both replicas see one history of the feed: every answer,
+// from either replica, lists the stories in the same order, and of any two
+// answers one holds all the other's stories (no replica ever serves a
+// story the other has dropped, or misses one it serves while serving a
+// newer one). At the end every upstream story is stored and served exactly
+// once, by every replica alike.
 func TestReplicasTakeOver(t *testing.T) {
 	data := pgtest.URL(t)
 	if testing.Short() {
@@ -187,7 +194,26 @@ func TestReplicasTakeOver(t *testing.T) {
 	hold.Store(true)
 	arrived := make(chan struct{}, 1)
 	var slowHits atomic.Int32
+	// Every feed has an ETag; a request that brings it is answered 304.
+	var hitsMu sync.Mutex
+	full, revalidated := map[string]int{}, map[string]int{}
+	counts := func(path string) (int, int) {
+		hitsMu.Lock()
+		defer hitsMu.Unlock()
+		return full[path], revalidated[path]
+	}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		etag := `"` + strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".xml") + `"`
+		hitsMu.Lock()
+		if r.Header.Get("If-None-Match") == etag {
+			revalidated[r.URL.Path]++
+			hitsMu.Unlock()
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		full[r.URL.Path]++
+		hitsMu.Unlock()
+		w.Header().Set("ETag", etag)
 		if r.URL.Path == "/wire0.xml" {
 			slowHits.Add(1)
 			if hold.Load() {
@@ -242,6 +268,7 @@ sources:
 	var mu sync.Mutex
 	var problems []string
 	reads := map[string]int{}
+	var answers [][]string // every answer of every replica
 	for _, r := range []*replica{a, b} {
 		readers.Go(func() {
 			served := map[string]bool{}
@@ -257,6 +284,7 @@ sources:
 				}
 				mu.Lock()
 				reads[r.name]++
+				answers = append(answers, ids)
 				now := map[string]bool{}
 				for _, id := range ids {
 					if now[id] {
@@ -339,7 +367,24 @@ sources:
 	if reads["A"] == 0 || reads["B"] < 10 {
 		t.Errorf("readers got %v answers; the test read too little to say anything", reads)
 	}
+	final, _ := b.items(t, "harbour")
+	if msg := oneHistory(final, answers); msg != "" {
+		t.Error(msg)
+	}
 	mu.Unlock()
+
+	// B resumed from the stored state: what A fetched, B asked for only
+	// with the validators A stored; wire0, which A was killed fetching, B
+	// fetched whole.
+	for s := 1; s < sources; s++ {
+		path := fmt.Sprintf("/wire%d.xml", s)
+		if f, r := counts(path); f != 1 {
+			t.Errorf("%s was fetched whole %d times (and revalidated %d), want once (by A): B did not resume from its stored validators", path, f, r)
+		}
+	}
+	if f, _ := counts("/wire0.xml"); f < 2 {
+		t.Errorf("wire0 was fetched whole %d times, want A's held request and B's", f)
+	}
 
 	// The store holds every upstream story once.
 	db, err := postgres.Open(context.Background(), data, postgres.Options{})
@@ -364,5 +409,61 @@ sources:
 	}
 	if err := db.Check(t.Context()); err != nil {
 		t.Error(err)
+	}
+}
+
+// oneHistory checks that answers (topic feeds read from any replica, as id
+// lists) are views of one history ending in final: each lists a subset of
+// final's stories in final's order, and of any two, one holds every story
+// of the other. It returns what broke that, or "".
+func oneHistory(final []string, answers [][]string) string {
+	pos := map[string]int{}
+	for i, id := range final {
+		pos[id] = i
+	}
+	sets := make([]map[string]bool, 0, len(answers))
+	for _, ids := range answers {
+		last := -1
+		set := map[string]bool{}
+		for _, id := range ids {
+			p, ok := pos[id]
+			if !ok {
+				return fmt.Sprintf("an answer served %s, which the final feed does not hold", id)
+			}
+			if p < last {
+				return fmt.Sprintf("an answer served %s out of the final feed's order", id)
+			}
+			last = p
+			set[id] = true
+		}
+		sets = append(sets, set)
+	}
+	slices.SortFunc(sets, func(a, b map[string]bool) int { return len(a) - len(b) })
+	for i := 1; i < len(sets); i++ {
+		for id := range sets[i-1] {
+			if !sets[i][id] {
+				return fmt.Sprintf("two answers diverge: one of %d stories serves %s, one of %d does not", len(sets[i-1]), id, len(sets[i]))
+			}
+		}
+	}
+	return ""
+}
+
+// TestOneHistory shows that oneHistory, TestReplicasTakeOver's check that
+// two replicas served one history, fails on the answers it must refuse.
+func TestOneHistory(t *testing.T) {
+	final := []string{"d", "c", "b", "a"}
+	for _, tt := range []struct {
+		answers [][]string
+		ok      bool
+	}{
+		{[][]string{{"b", "a"}, {"c", "b", "a"}, {"b", "a"}, final}, true},
+		{[][]string{{"c", "a"}, {"b", "a"}}, false}, // one replica has c, the other b
+		{[][]string{{"a", "b"}}, false},             // out of order
+		{[][]string{{"e"}}, false},                  // not in the final feed
+	} {
+		if got := oneHistory(final, tt.answers); (got == "") != tt.ok {
+			t.Errorf("oneHistory(%v) = %q, want ok %v", tt.answers, got, tt.ok)
+		}
 	}
 }
