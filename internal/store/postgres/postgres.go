@@ -98,6 +98,8 @@ type DB struct {
 	// campaigning is set by the first Lead: from then on this process
 	// writes only while it holds the lease (see checkFence).
 	campaigning atomic.Bool
+	// sizeSQL is sizeQuery; tests set another statement.
+	sizeSQL string
 	// afterBatch, set by tests only, runs between two transactions of a
 	// Reclassify.
 	afterBatch func()
@@ -175,7 +177,7 @@ func Open(ctx context.Context, data string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open %s: %w", shown, oneLine{redacted{err, data}})
 	}
-	db := &DB{pool: pool, url: shown, opts: opts, me: token()}
+	db := &DB{pool: pool, url: shown, opts: opts, me: token(), sizeSQL: sizeQuery}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open %s: %w", shown, err)
@@ -242,15 +244,27 @@ func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
 	if err != nil {
 		return store.Stats{}, fmt.Errorf("stats: %w", err)
 	}
-	if err := db.pool.QueryRow(ctx, sizeQuery).Scan(&s.FileSize); err != nil {
-		return store.Stats{}, fmt.Errorf("stats: %w", err)
+	if err := db.pool.QueryRow(ctx, db.sizeSQL).Scan(&s.FileSize); err != nil {
+		if !isUndefinedFunction(err) {
+			return store.Stats{}, fmt.Errorf("stats: %w", err)
+		}
+		s.FileSize = 0 // unknown: see sizeQuery
 	}
 	return s, nil
 }
 
+// isUndefinedFunction reports whether err is the server's "function does
+// not exist" (42883).
+func isUndefinedFunction(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42883"
+}
+
 // sizeQuery sums the on-disk size of newsdesk's tables and their indexes in
 // the current schema. pg_total_relation_size reads the relation's files'
-// sizes, not its rows.
+// sizes, not its rows. It is PostgreSQL's own: CockroachDB releases before
+// 2026 lack it (the statement fails with 42883, and Stats reports the size
+// as 0, unknown) and YugabyteDB answers 0.
 const sizeQuery = `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND c.relname LIKE 'nd\_%' AND n.nspname = current_schema()`
