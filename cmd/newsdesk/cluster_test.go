@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -140,8 +142,9 @@ func statusOf(t *testing.T, r *replica) (rep struct {
 		NextPoll    time.Time    `json:"next_poll"`
 	} `json:"sources"`
 	Cluster *struct {
-		Leading bool   `json:"leading"`
-		Leader  string `json:"leader"`
+		Leading  bool   `json:"leading"`
+		Leader   string `json:"leader"`
+		Mismatch string `json:"mismatch"`
 	} `json:"cluster"`
 }) {
 	t.Helper()
@@ -610,5 +613,101 @@ func TestFetchLeadsWhenNoneDoes(t *testing.T) {
 	t.Logf("A led %v after the fetch ended", time.Since(ended).Round(10*time.Millisecond))
 	if ids, err := a.items(t, "harbour"); err != nil || len(ids) != 3 {
 		t.Errorf("A serves %d stories (%v), want the fetch's 3", len(ids), err)
+	}
+}
+
+// TestTopicEditOnReplicas edits the topics of two replicas' configs, the
+// leader's file first. The leader re-classifies; the follower, whose file
+// is still the old one, serves the leader's new filing of the topics it
+// knows within its follow period and says on its status that it runs
+// another config than the leader and other topics than the stories were
+// classified with. Once its file says the same, it reloads without
+// re-classifying, its status shows no mismatch, and both replicas serve
+// the same feeds, the new topic included.
+func TestTopicEditOnReplicas(t *testing.T) {
+	data := pgtest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs two daemons")
+	}
+	bin := buildNewsdesk(t)
+	up := newHits()
+	up.set("/wire0.xml", rss("Wire0", harbourItems(0, 3)...))
+	var ferries []string
+	for i := range 3 {
+		ferries = append(ferries, fmt.Sprintf(`<item><title>Harbour ferry %d</title><link>https://wire1.example/%d</link><guid>%d</guid>`+
+			`<pubDate>Tue, 20 Jan 2026 10:%02d:00 GMT</pubDate><description>The harbour.</description></item>`, i, i, i, i))
+	}
+	up.set("/wire1.xml", rss("Wire1", ferries...))
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfgA := clusterConfig(t, srv.URL, 2)
+	before, err := os.ReadFile(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgB := filepath.Join(t.TempDir(), "newsdesk.yaml")
+	writeAtomically(t, cfgB, before)
+
+	a := startReplicaLease(t, bin, "A", cfgA, data, steadyLease, "config reloaded")
+	a.wait("leading: this replica fetches", 10*time.Second)
+	b := startReplicaLease(t, bin, "B", cfgB, data, steadyLease, "config reloaded")
+	serves := func(r *replica, slug string, n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ids, err := r.items(t, slug)
+			if err == nil && len(ids) == n {
+				return ids
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s serves %s: %d stories (%v), want %d", r.name, slug, len(ids), err, n)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	serves(a, "harbour", 6)
+	serves(b, "harbour", 6)
+	if c := statusOf(t, b).Cluster; c == nil || c.Mismatch != "" {
+		t.Fatalf("B's status before the edit: %+v, want no mismatch", c)
+	}
+
+	// The leader's file first: harbour narrowed to ferries, ports added.
+	after := bytes.Replace(before, []byte("rule: {any: [harbour]}}\n"),
+		[]byte("rule: {any: [ferry]}}\n  - {slug: ports, title: Ports, limit: 200, rule: {any: [harbour]}}\n"), 1)
+	if bytes.Equal(after, before) {
+		t.Fatal("the edit changed nothing")
+	}
+	writeAtomically(t, cfgA, after)
+	a.wait("config reloaded", 20*time.Second)
+	harbourA := serves(a, "harbour", 3)
+	portsA := serves(a, "ports", 6)
+	if harbourB := serves(b, "harbour", 3); !slices.Equal(harbourA, harbourB) {
+		t.Errorf("after the leader re-classified, harbour on A %v, on B %v", harbourA, harbourB)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c := statusOf(t, b).Cluster
+		if c != nil && strings.Contains(c.Mismatch, "this replica runs config") && strings.Contains(c.Mismatch, "classified with other topics") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's status while its file differs: %+v, want both mismatches named", c)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Then the follower's: the same bytes.
+	writeAtomically(t, cfgB, after)
+	b.wait("config reloaded", 20*time.Second)
+	if portsB := serves(b, "ports", 6); !slices.Equal(portsA, portsB) {
+		t.Errorf("ports on A %v, on B %v", portsA, portsB)
+	}
+	if c := statusOf(t, b).Cluster; c == nil || c.Mismatch != "" || c.Leading {
+		t.Errorf("B's status after its file matches: %+v, want a follower with no mismatch", c)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if strings.Contains(b.log.String(), "reclassif") {
+		t.Errorf("the follower re-classified:\n%s", b.log.String())
 	}
 }
