@@ -24,7 +24,7 @@ import (
 	"github.com/newsdesk/newsdesk/internal/admin"
 	"github.com/newsdesk/newsdesk/internal/feedcheck"
 	"github.com/newsdesk/newsdesk/internal/store"
-	"github.com/newsdesk/newsdesk/internal/store/bolt"
+	"github.com/newsdesk/newsdesk/internal/store/postgres/pgtest"
 )
 
 // logWatch is the daemon's stderr: it keeps every line and lets a test wait
@@ -168,6 +168,18 @@ func requireValidators(t *testing.T) {
 }
 
 func TestEndToEnd(t *testing.T) {
+	endToEnd(t, filepath.Join(t.TempDir(), "data", "newsdesk.db"))
+}
+
+// TestEndToEndPostgres is TestEndToEnd on a PostgreSQL store: one replica,
+// which leads; fetch and preview work directly against the database, beside
+// it.
+func TestEndToEndPostgres(t *testing.T) {
+	endToEnd(t, pgtest.URL(t))
+}
+
+// endToEnd runs the commands and the daemon on the store data names.
+func endToEnd(t *testing.T, data string) {
 	requireValidators(t)
 	up := httptest.NewServer(http.FileServer(http.Dir("../../feeds")))
 	defer up.Close()
@@ -181,7 +193,7 @@ func TestEndToEnd(t *testing.T) {
 	defer hub.Close()
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir, up.URL, hub.URL)
-	dbPath := filepath.Join(dir, "data", "newsdesk.db")
+	dbPath := data
 	want := expectedStories(t)
 
 	if out, err := newsdesk(t, "validate", "--config", cfgPath); err != nil || !strings.Contains(out, "ok") {
@@ -229,7 +241,8 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("http", func(t *testing.T) { checkHTTP(t, base) })
 	t.Run("pages", func(t *testing.T) { checkPages(t, base) })
 
-	// fetch and preview while the daemon holds the store go through it.
+	// fetch and preview while the daemon holds the store go through it
+	// (bbolt), or work beside it (PostgreSQL).
 	out, err = newsdesk(t, "fetch", "--config", cfgPath, "--data", dbPath, "--source", "world-desk")
 	if err != nil || !strings.Contains(out, "world-desk") {
 		t.Errorf("fetch through the daemon = %q, %v", out, err)
@@ -277,7 +290,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve returned %v after shutdown", err)
 	}
-	if _, err := os.Stat(admin.AnnouncePath(dbPath)); !os.IsNotExist(err) {
+	if _, err := os.Stat(admin.AnnouncePath(dbPath)); !isDatabaseURL(dbPath) && !os.IsNotExist(err) {
 		t.Errorf("admin announcement left behind: %v", err)
 	}
 	assertStoredOnce(t, dbPath, want)
@@ -297,7 +310,7 @@ func writeAtomically(t *testing.T, path string, b []byte) {
 // assertStoredOnce checks that every seed story is in the store exactly once.
 func assertStoredOnce(t *testing.T, dbPath string, want []string) {
 	t.Helper()
-	db, err := bolt.Open(dbPath, bolt.Options{Timeout: time.Second})
+	db, err := openStore(dbPath, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
