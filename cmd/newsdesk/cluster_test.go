@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -711,3 +713,97 @@ func TestTopicEditOnReplicas(t *testing.T) {
 		t.Errorf("the follower re-classified:\n%s", b.log.String())
 	}
 }
+
+// TestPasswordNeverShown runs a replica on a database URL with a password,
+// given as NEWSDESK_DATA: neither its log, nor its status page (HTML, JSON,
+// text) nor its metrics show the password; the status names the store by
+// the URL with xxxxx for it.
+func TestPasswordNeverShown(t *testing.T) {
+	data := pgtest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs a daemon")
+	}
+	const secret = "sekrit-pw-42"
+	u, err := url.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), secret) // the test server trusts loopback: any password opens
+	data = u.String()
+	bin := buildNewsdesk(t)
+	up := newHits()
+	up.set("/wire0.xml", rss("Wire0", harbourItems(0, 3)...))
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	cfg := clusterConfig(t, srv.URL, 1)
+
+	cmd := exec.Command(bin, "serve", "--config", cfg, "--lease", "2s")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "NEWSDESK_DATA=" + data}
+	var logMu sync.Mutex
+	var log strings.Builder
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return log.Write(p)
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}
+	}
+	defer stop()
+	logged := func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return log.String()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logged(), `msg="refresh run"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica never led and fetched:\n%s", logged())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	status := regexp.MustCompile(`msg=serving .* status=(\S+)`).FindStringSubmatch(logged())
+	if status == nil {
+		t.Fatalf("no status address in the log:\n%s", logged())
+	}
+	base := strings.TrimSuffix(status[1], "/status")
+	shown := 0
+	for _, path := range []string{"/status", "/status.json", "/status.txt", "/metrics"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			continue // not every form is served
+		}
+		shown++
+		if strings.Contains(string(body), secret) {
+			t.Errorf("%s shows the database password", path)
+		}
+		if path == "/status.json" && !strings.Contains(string(body), "newsdesk:xxxxx@127.0.0.1") {
+			t.Errorf("%s does not show the store as the URL with its password hidden:\n%s", path, body)
+		}
+	}
+	if shown < 2 {
+		t.Errorf("only %d of the status forms answered", shown)
+	}
+	stop()
+	if out := logged(); strings.Contains(out, secret) {
+		t.Errorf("the log shows the password:\n%s", out)
+	}
+}
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

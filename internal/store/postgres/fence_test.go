@@ -61,7 +61,10 @@ func TestPausedReclassifyLeavesTheNewLeadersIndexes(t *testing.T) {
 	actx, stopA := context.WithCancel(ctx)
 	defer stopA()
 	aDone := make(chan error, 1)
-	go a.Lead(actx, 500*time.Millisecond, "A", func(ctx context.Context) {
+	// Leases long enough that neither loses its own on a loaded machine
+	// (the race detector, other builds): the test ends A's lease itself.
+	const period = 10 * time.Second
+	go a.Lead(actx, period, "A", func(ctx context.Context) {
 		_, err := a.Reclassify(ctx, func(story.Story) []string { return []string{"from-a"} })
 		aDone <- err
 		<-ctx.Done()
@@ -82,7 +85,7 @@ func TestPausedReclassifyLeavesTheNewLeadersIndexes(t *testing.T) {
 	bctx, stopB := context.WithCancel(ctx)
 	defer stopB()
 	bDone := make(chan error, 1)
-	go b.Lead(bctx, 500*time.Millisecond, "B", func(ctx context.Context) {
+	go b.Lead(bctx, period, "B", func(ctx context.Context) {
 		_, err := b.Reclassify(ctx, func(story.Story) []string { return []string{"from-b"} })
 		bDone <- err
 		<-ctx.Done()
