@@ -197,7 +197,7 @@ func (c *cache) settle(k key, e *entry) {
 // admit puts a ready e (already in entries) on the ring and its slot, then
 // trims the cache to its bounds. Called with mu held.
 func (c *cache) admit(e *entry) {
-	e.size = int64(len(e.body)+len(e.gzBody)) + entryOverhead
+	e.size = int64(cap(e.body)+cap(e.gzBody)) + entryOverhead
 	c.size += e.size
 	e.pos = len(c.ring)
 	c.ring = append(c.ring, e)
@@ -429,11 +429,11 @@ func (e *entry) refill(cpu chan struct{}) (ct content, err error) {
 func (e *entry) set(ct content, gz *gzipWriters) {
 	sum := sha256.Sum256(ct.body)
 	hash := hex.EncodeToString(sum[:8])
-	e.body = ct.body
+	e.body = trim(ct.body)
 	e.etag = []string{`"` + hash + `"`}
 	e.length = []string{strconv.Itoa(len(e.body))}
 	if gz := gz.compress(ct.body); len(gz)+gzipMinSaving <= len(ct.body) {
-		e.gzBody = gz
+		e.gzBody = trim(gz)
 		e.gzETag = []string{`"` + hash + `-gz"`}
 		e.gzLength = []string{strconv.Itoa(len(gz))}
 	}
@@ -447,6 +447,18 @@ func (e *entry) set(ct content, gz *gzipWriters) {
 	if !e.modified.IsZero() {
 		e.lastModified = []string{e.modified.Format(http.TimeFormat)}
 	}
+}
+
+// trim returns b in an array of its own length when b's has much more
+// room: a document is rendered into a bytes.Buffer, whose doubling leaves
+// up to twice the bytes written, and a cached document keeps its array for
+// as long as it is cached. Under the byte bound (which counts capacity) the
+// slack would be memory the bound does not buy documents with.
+func trim(b []byte) []byte {
+	if cap(b)-len(b) <= len(b)/16 {
+		return b
+	}
+	return bytes.Clone(b)
 }
 
 // gzipMinSaving is how many bytes compression must save for a document to
