@@ -2,11 +2,14 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -314,6 +317,9 @@ func (c *cache) invalidate(slugs []string) {
 		}
 	}
 	c.mu.Unlock()
+	// A topic's documents one after another: they show the same page,
+	// which the first reads and the others take from the state's memo.
+	slices.SortFunc(run, func(a, b key) int { return cmp.Or(strings.Compare(a.slug, b.slug), strings.Compare(a.kind, b.kind)) })
 	for _, k := range run {
 		c.refreshRounds(k)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -430,5 +431,51 @@ func TestInvalidateDuringReload(t *testing.T) {
 	<-reloaded
 	if _, body := f.get(t, "/topics/climate.rss"); !bytes.Contains(body, []byte("climate story 03")) {
 		t.Error("after a reload, the feed lacks the story committed (and invalidated) during it")
+	}
+}
+
+// countingDB counts the store reads of topic pages.
+type countingDB struct {
+	*bolt.DB
+	recent atomic.Int64
+}
+
+func (c *countingDB) Recent(ctx context.Context, q store.Query) (store.Page, error) {
+	c.recent.Add(1)
+	return c.DB.Recent(ctx, q)
+}
+
+// TestFormatsShareOneRead: a topic's feeds in three formats and its page,
+// filled one after another, read the stories from the store once; after a
+// change each shows it, read once again.
+func TestFormatsShareOneRead(t *testing.T) {
+	var c *countingDB
+	f := newFixtureWith(t, 3, func(o *server.Options) {
+		c = &countingDB{DB: o.DB.(*bolt.DB)}
+		o.DB = c
+	})
+	paths := []string{"/topics/climate.rss", "/topics/climate.atom", "/topics/climate.json", "/topics/climate"}
+	for _, p := range paths {
+		f.get(t, p)
+	}
+	if n := c.recent.Load(); n != 1 {
+		t.Errorf("four documents of one page read the store %d times, want once", n)
+	}
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, makeStories("climate", 4), base); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Invalidate("climate")
+	before := c.recent.Load()
+	for _, p := range paths {
+		if _, body := f.get(t, p); !bytes.Contains(body, []byte("climate story 03")) {
+			t.Errorf("%s after the change lacks the new story", p)
+		}
+	}
+	if n := c.recent.Load() - before; n > 1 {
+		t.Errorf("after the change, the four documents read the store %d more times, want at most once", n)
+	}
+	f.get(t, "/topics/climate.rss?limit=2") // another page: a read of its own
+	if n := c.recent.Load() - before; n != 2 {
+		t.Errorf("a page of another size read %d times in all, want 2", n-1)
 	}
 }

@@ -125,6 +125,20 @@ type page struct {
 // invalidation.
 func (s *Server) query(st *state, t *topic.Topic, p params) (page, error) {
 	now := s.now()
+	key := p.canonical + "&limit=" + strconv.Itoa(p.limit) // the canonical query of a first page is ""
+	pg, ok, tok := st.pages.get(t.Slug, key, now)
+	if ok {
+		return pg, nil
+	}
+	pg, err := s.readPage(st, t, p, now)
+	if err == nil {
+		st.pages.put(t.Slug, key, tok, now, pg)
+	}
+	return pg, err
+}
+
+// readPage is query's read of the store.
+func (s *Server) readPage(st *state, t *topic.Topic, p params, now time.Time) (page, error) {
 	pg, err := s.stories(t, p, now)
 	if err != nil {
 		return page{}, err

@@ -135,6 +135,7 @@ type state struct {
 	hubLinks     []string  // `<hub>; rel="hub"`, one per hub
 	configured   time.Time // when Reconfigure made this state; zero for New's
 	cache        *cache
+	pages        *pageMemo // the pages of the last fills, shared by the documents showing them
 
 	// paths maps the URL path of every document that has one fixed address
 	// (each topic's feeds and page, the index, the OPML) to its cache slot:
@@ -190,6 +191,7 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 		maxAge:       max(caching.MaxAge, 0),
 		cacheControl: []string{caching.header()},
 		paths:        map[string]*atomic.Pointer[entry]{},
+		pages:        newPageMemo(),
 	}
 	slots := map[key]*atomic.Pointer[entry]{}
 	fixed := func(path string, k key) {
@@ -274,10 +276,12 @@ func (s *Server) Invalidate(slugs ...string) {
 	// that serves after the call.
 	next := s.next.Load()
 	st := s.state.Load()
+	st.pages.forget(slugs) // before any render: none may reuse a page read before the change
 	st.cache.invalidate(slugs)
 	if next != nil && next != st {
 		// A render of the new state that read the store before the change
 		// is dropped, not kept (invalidate drops fills in flight).
+		next.pages.forget(slugs)
 		next.cache.invalidate(slugs)
 	}
 }
