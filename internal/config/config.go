@@ -9,6 +9,7 @@
 package config
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -190,7 +191,11 @@ func newDecoder(path string, src []byte) *decoder {
 // parse is Parse of d's document. Afterwards d.inputs holds the OPML files
 // it read, whether or not the config is valid: Watch watches them.
 func (d *decoder) parse() (_ *Config, err error) {
-	path, src := d.file, d.src
+	path, orig := d.file, d.src
+	// YAML allows a byte order mark, and Windows editors write one: it is
+	// read past, and lines and columns are counted as an editor shows them.
+	src := bytes.TrimPrefix(orig, utf8BOM)
+	d.src = src
 	// A hot reload must never take the daemon down: goccy has had panics on
 	// malformed input, so one becomes a problem like any other.
 	defer func() {
@@ -200,6 +205,10 @@ func (d *decoder) parse() (_ *Config, err error) {
 			err = d.errors()
 		}
 	}()
+	if p := encoding(src); p != nil && len(src) <= MaxFileSize { // else the scan says it is too large
+		d.addAt(p.Line, p.Col, "", p.Msg, p.Hint)
+		return nil, d.errors()
+	}
 	// The parser's cost grows faster than the file: measure first.
 	scanned := scan(src)
 	if p := scanned.prob; p != nil {
@@ -260,7 +269,7 @@ func (d *decoder) parse() (_ *Config, err error) {
 		return nil, d.errors()
 	}
 	cfg.Path = path
-	cfg.Fingerprint = fingerprint(src, d.inputs)
+	cfg.Fingerprint = fingerprint(orig, d.inputs) // of the file as Watch reads it
 	for _, in := range d.inputs {
 		cfg.SourcesFrom = append(cfg.SourcesFrom, in.path)
 	}

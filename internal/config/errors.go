@@ -118,6 +118,16 @@ func snippetAt(src []byte, starts []int, line, col int) string {
 		raw = raw[from:to]
 	}
 	text := []rune(before + string(raw) + after)
+	// Control characters are shown as their pictures (NUL as ␀): printed
+	// as they are, a file's escape sequences would drive the terminal.
+	for i, r := range text {
+		switch {
+		case r < 0x20 && r != '\t':
+			text[i] = 0x2400 + r // U+2400 Control Pictures
+		case r == 0x7f:
+			text[i] = 0x2421
+		}
+	}
 	// Keep tabs in the padding so the caret lines up under tab-indented text.
 	pad := make([]rune, 0, col)
 	for i := 0; i < col-1 && i < len(text); i++ {

@@ -290,3 +290,65 @@ func TestPerClientConnections(t *testing.T) {
 	}
 	problems(t, minimal+"limits: {per_client_connections: -1}\n")
 }
+
+// TestEncodings: a UTF-8 byte order mark (Windows editors write one; YAML
+// allows it) is read past, and a file that is not UTF-8 text is refused
+// for what it is, at the first byte that shows it, instead of as a puzzling
+// key or value.
+func TestEncodings(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	for _, src := range []string{bom + minimal, bom + "# a comment first\n" + minimal} {
+		if _, err := config.Parse("newsdesk.yaml", []byte(src)); err != nil {
+			t.Errorf("a config with a UTF-8 byte order mark: %v", err)
+		}
+	}
+	// A problem on the first line is placed as an editor counts columns,
+	// which do not include the mark.
+	errs := problems(t, bom+"listen: [1]\n"+minimal)
+	if len(errs) != 1 || errs[0].Line != 1 || errs[0].Col != 9 || strings.ContainsRune(errs[0].Snippet, '\ufeff') {
+		t.Errorf("a problem after the mark: %+v, want line 1 col 9, a snippet without the mark", errs)
+	}
+
+	utf16 := func(s string, big bool) string {
+		var b strings.Builder
+		for _, r := range s {
+			if big {
+				b.WriteByte(0)
+				b.WriteByte(byte(r))
+			} else {
+				b.WriteByte(byte(r))
+				b.WriteByte(0)
+			}
+		}
+		return b.String()
+	}
+	for _, tt := range []struct {
+		name, src string
+		line, col int
+		msg       string
+	}{
+		{"UTF-16 LE with its mark", "\xff\xfe" + utf16(minimal, false), 1, 1, "UTF-16"},
+		{"UTF-16 BE with its mark", "\xfe\xff" + utf16(minimal, true), 1, 1, "UTF-16"},
+		{"UTF-32 LE with its mark", "\xff\xfe\x00\x00" + utf16(minimal, false), 1, 1, "UTF-32"},
+		{"UTF-16 without a mark", utf16(minimal, false), 1, 2, "NUL byte"},
+		{"a NUL byte", minimal + "site: {title: a\x00b}\n", 3, 16, "NUL byte"},
+		{"Latin-1", minimal + "site: {title: Caf\xe9 du Port}\n", 3, 18, "not UTF-8"},
+		{"a cut UTF-8 sequence", minimal + "site: {title: \"Z\xc3\"}\n", 3, 17, "not UTF-8"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := problems(t, tt.src)
+			if len(errs) != 1 || errs[0].Line != tt.line || errs[0].Col != tt.col ||
+				!strings.Contains(errs[0].Msg, tt.msg) || !strings.Contains(errs[0].Hint, "UTF-8") {
+				t.Errorf("got %v, want one problem at %d:%d about %q with a hint to save as UTF-8", &errs, tt.line, tt.col, tt.msg)
+			}
+			if strings.ContainsFunc(errs[0].Snippet, func(r rune) bool { return r == 0 }) {
+				t.Errorf("the snippet prints a NUL: %q", errs[0].Snippet)
+			}
+		})
+	}
+	// An escape sequence in a bad line is shown, not sent to the terminal.
+	errs = problems(t, minimal+"listen: [\x1b[2J\x1b]0;pwned\x07]\n")
+	if len(errs) == 0 || strings.ContainsAny(errs[0].Snippet, "\x1b\x07") || !strings.Contains(errs[0].Snippet, "␛[2J") {
+		t.Errorf("escape sequences reach the snippet: %q", errs)
+	}
+}

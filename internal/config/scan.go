@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 )
@@ -132,6 +133,45 @@ func scan(src []byte) scanResult {
 	}
 	s.lines()
 	return s.res
+}
+
+// utf8BOM is UTF-8's byte order mark.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// encoding refuses a file that is not UTF-8 text, at the first byte that
+// shows it: goccy reads any bytes, so a UTF-16 file (Notepad's "Unicode")
+// came out as a puzzling key, a NUL byte or Latin-1 text as a value no feed
+// can carry. src has no UTF-8 byte order mark.
+func encoding(src []byte) *Problem {
+	hint := "save the file as UTF-8 (newsdesk reads YAML in UTF-8 only)"
+	switch {
+	case bytes.HasPrefix(src, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(src, []byte{0, 0, 0xFE, 0xFF}):
+		return &Problem{Line: 1, Col: 1, Msg: "the config is UTF-32 text", Hint: hint}
+	case bytes.HasPrefix(src, []byte{0xFF, 0xFE}), bytes.HasPrefix(src, []byte{0xFE, 0xFF}):
+		return &Problem{Line: 1, Col: 1, Msg: "the config is UTF-16 text", Hint: hint}
+	}
+	line, lineStart := 1, 0
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			switch c {
+			case 0:
+				col := utf8.RuneCount(src[lineStart:i]) + 1
+				return &Problem{Line: line, Col: col, Msg: "the config holds a NUL byte here: it is not UTF-8 text (UTF-16, or not text at all)", Hint: hint}
+			case '\n':
+				line, lineStart = line+1, i+1
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			col := utf8.RuneCount(src[lineStart:i]) + 1
+			return &Problem{Line: line, Col: col, Msg: fmt.Sprintf("the config is not UTF-8 here (a byte 0x%02X): Latin-1 or another legacy encoding?", c), Hint: hint}
+		}
+		i += n
+	}
+	return nil
 }
 
 // tooLarge is the problem of a file over MaxFileSize.
