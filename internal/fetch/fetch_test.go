@@ -485,7 +485,10 @@ func TestCredentialsNeverShown(t *testing.T) {
 	srv := upstream(t, mux.ServeHTTP)
 	withCreds := strings.Replace(srv.URL, "http://", "http://reader:"+secret+"@", 1)
 
-	c := fetch.New(fetch.Options{Allow: loopback, IdleTimeout: 20 * time.Millisecond})
+	// The answers that must succeed get the default idle timeout: 20 ms,
+	// which the stalled failure below needs, failed /moved on a loaded
+	// machine (and the check then dereferenced a nil result).
+	c := fetch.New(fetch.Options{Allow: loopback})
 	res, err := c.Get(t.Context(), fetch.Request{URL: withCreds + "/feed"})
 	if err != nil {
 		t.Fatal(err)
@@ -497,8 +500,11 @@ func TestCredentialsNeverShown(t *testing.T) {
 		t.Errorf("FinalURL %q carries the password (it is stored, and links resolve against it)", res.FinalURL)
 	}
 	moved, err := c.Get(t.Context(), fetch.Request{URL: withCreds + "/moved"})
-	if err != nil || moved.MovedTo != withCreds+"/feed" {
-		t.Errorf("Get /moved: err %v, MovedTo %q; want %s (polling it needs the user info)", err, moved.MovedTo, withCreds+"/feed")
+	if err != nil {
+		t.Fatalf("Get /moved: %v", err)
+	}
+	if moved.MovedTo != withCreds+"/feed" {
+		t.Errorf("Get /moved: MovedTo %q; want %s (polling it needs the user info)", moved.MovedTo, withCreds+"/feed")
 	}
 	if shown := fetch.Redact(moved.MovedTo); strings.Contains(shown, secret) {
 		t.Errorf("Redact(%q) = %q, still showing the password", moved.MovedTo, shown)
@@ -512,6 +518,7 @@ func TestCredentialsNeverShown(t *testing.T) {
 		{"unparseable", "http://reader:" + secret + "@[::1/feed"},
 		{"bad scheme", "gopher://reader:" + secret + "@example.org/"},
 	}
+	c = fetch.New(fetch.Options{Allow: loopback, IdleTimeout: 20 * time.Millisecond})
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.Get(t.Context(), fetch.Request{URL: tt.url, MaxBody: 1000})
