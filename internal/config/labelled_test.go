@@ -25,9 +25,9 @@ var labelledFloors = []struct {
 	// 0.997 and recall 1.000 micro; every topic at least 0.987 and 1.000).
 	{"tune.jsonl", evaluate.Thresholds{Precision: 0.99, Recall: 0.99, TopicPrecision: 0.97, TopicRecall: 0.98}},
 	// The second, harder tuning file (headline-only items, full bodies with
-	// passing mentions; measured: precision 0.988 and recall 0.997 micro;
-	// every topic at least 0.972 and 0.989).
-	{"tune-2.jsonl", evaluate.Thresholds{Precision: 0.98, Recall: 0.99, TopicPrecision: 0.96, TopicRecall: 0.98}},
+	// passing mentions; measured: precision 0.990 and recall 0.997 micro;
+	// every topic at least 0.976 and 0.989).
+	{"tune-2.jsonl", evaluate.Thresholds{Precision: 0.985, Recall: 0.99, TopicPrecision: 0.97, TopicRecall: 0.98}},
 }
 
 func TestDefaultTopicsOnLabelledStories(t *testing.T) {
