@@ -391,7 +391,7 @@ func (e *evaluator) nearSpans(n *node) (left, right []span) {
 // countAny counts the places n's children find, each word a match starts
 // at once, up to need.
 func (e *evaluator) countAny(n *node, need int) int {
-	if e.out == nil && !e.exhaustive && e.placeWords(n.placeBits, need-n.pseudo) < need-n.pseudo {
+	if e.out == nil && !e.exhaustive && e.placeWords(n.placeBits, need-n.pseudo, n.apart) < need-n.pseudo {
 		return 0 // a place is a word holding one of n's keys, or one of n's branches
 	}
 	all := need // how many places a clause's list may stop at
@@ -483,20 +483,28 @@ func (e *evaluator) spread(places []int32, apart int) int {
 }
 
 // placeWords counts the words of the doc holding a key of bits (topic key
-// ids), up to need.
-func (e *evaluator) placeWords(bits []uint64, need int) int {
+// ids), up to need; with apart, only words that many words after the last
+// one counted in the same field, as spread counts places. Every place a
+// min_count any finds is such a word, and counting the earliest word first
+// keeps the most of any set of them, so this bounds what the any can find.
+func (e *evaluator) placeWords(bits []uint64, need, apart int) int {
+	d := e.d
 	n, last := 0, int32(-1)
-	for _, h := range e.d.hits { // in word order
+	for _, h := range d.hits { // in word order
 		id := h.id
 		if e.inv != nil {
 			if id = e.inv[id]; id < 0 {
 				continue
 			}
 		}
-		if h.pos != last && bits[id>>6]&(1<<(id&63)) != 0 {
-			if n, last = n+1, h.pos; n >= need {
-				break
-			}
+		if h.pos == last || bits[id>>6]&(1<<(id&63)) == 0 {
+			continue
+		}
+		if apart > 0 && last >= 0 && d.words[h.pos].field == d.words[last].field && int(h.pos-last) < apart {
+			continue
+		}
+		if n, last = n+1, h.pos; n >= need {
+			break
 		}
 	}
 	return n
