@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/admin"
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/store/postgres"
 	"github.com/newsdesk/newsdesk/internal/store/postgres/pgtest"
@@ -166,7 +167,8 @@ func statusOf(t *testing.T, r *replica) (rep struct {
 
 // TestFollowerStatusFollowsLeader runs a leader and a follower on one
 // PostgreSQL database, the leader polling an unchanged upstream every
-// second. The follower's status page must show the leader's polls as they
+// second. An admin fetch (admin.token, on the public listener) is refused
+// by the follower and done by the leader. The follower's status page must show the leader's polls as they
 // happen (within a few seconds), though a poll of an unchanged upstream
 // changes nothing but times.
 func TestFollowerStatusFollowsLeader(t *testing.T) {
@@ -182,10 +184,24 @@ func TestFollowerStatusFollowsLeader(t *testing.T) {
 	srv := httptest.NewServer(up)
 	defer srv.Close()
 	cfg := clusterConfig(t, srv.URL, 2)
+	const token = "cluster-test-admin-token"
+	body, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(body, "admin: {token: "+token+"}\n"...), 0o644)
 
 	a := startReplicaLease(t, bin, "A", cfg, data, steadyLease)
 	a.wait("leading: this replica fetches", 10*time.Second)
 	b := startReplicaLease(t, bin, "B", cfg, data, steadyLease)
+
+	// The admin channel: a fetch asked of the follower is refused, saying
+	// where to fetch instead; the leader does it.
+	if _, err := admin.NewClient("http://"+b.addr, token).Fetch(t.Context(), admin.FetchRequest{Sources: []string{"wire0"}}, nil); err == nil ||
+		!strings.Contains(err.Error(), "does not lead") || !strings.Contains(err.Error(), "newsdesk fetch --data") {
+		t.Errorf("admin fetch on the follower: %v, want a refusal naming newsdesk fetch", err)
+	}
+	if reps, err := admin.NewClient("http://"+a.addr, token).Fetch(t.Context(), admin.FetchRequest{Sources: []string{"wire0"}, Force: true}, nil); err != nil ||
+		len(reps) != 1 || reps[0].Source != "wire0" || reps[0].Err != "" { // ok, or busy: the leader polls it every second
+		t.Errorf("admin fetch on the leader: %+v, %v", reps, err)
+	}
 	n := up.count("/wire0.xml")
 	// The leader's poll n+3 began after request n+2 arrived.
 	after := up.waitHits(t, "/wire0.xml", n+2, 20*time.Second)
