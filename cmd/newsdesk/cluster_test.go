@@ -392,6 +392,9 @@ func TestPausedLeaderCannotWrite(t *testing.T) {
 	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// The signal takes effect as the kernel next schedules A's threads: on
+	// a loaded machine A could read the answer below and store it first.
+	waitStopped(t, a.cmd.Process.Pid)
 	if b.logged("leading: this replica fetches") || a.logged("no longer leading") {
 		t.Fatal("the lease moved before A was paused (a starved leader?): the held request may not be A's")
 	}
@@ -823,3 +826,28 @@ func TestPasswordNeverShown(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// waitStopped waits until every thread of process pid is stopped (state T
+// in /proc/pid/task/*/stat), as SIGSTOP makes them.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		stopped := len(tasks) > 0
+		for _, task := range tasks {
+			b, err := os.ReadFile(task)
+			// The state follows the command name in parentheses.
+			if i := bytes.LastIndexByte(b, ')'); err == nil && i >= 0 && i+2 < len(b) && b[i+2] != 'T' && b[i+2] != 't' {
+				stopped = false
+			}
+		}
+		if stopped {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not stop", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
