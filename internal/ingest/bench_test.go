@@ -108,7 +108,7 @@ func benchFeed(n int) []byte {
 // second-story-writes report the counts (TestSecondPassParsesAndWritesNothing
 // asserts them). -short uses 50 feeds. The -cpu-s metrics are the process's
 // CPU time (getrusage) over each phase, which other work on a shared machine
-// disturbs less than wall time.
+// disturbs less than wall time; ratio-1core-cpu is ratio-1core in CPU time.
 func BenchmarkIngest(b *testing.B) {
 	nfeeds := 1000
 	if testing.Short() {
@@ -169,6 +169,8 @@ func benchIngest(b *testing.B, srcs []story.Source, bodies [][]byte, set *topic.
 	b.ReportMetric(float64(newsdesk1.wall)/float64(gofeed1.wall), "ratio-1core")
 	b.ReportMetric(gofeed1.cpu.Seconds()/n, "gofeed-1core-cpu-s/op")
 	b.ReportMetric(newsdesk.cpu.Seconds()/n, "newsdesk-cpu-s/op")
+	b.ReportMetric(newsdesk1.cpu.Seconds()/n, "newsdesk-1core-cpu-s/op")
+	b.ReportMetric(float64(newsdesk1.cpu)/float64(gofeed1.cpu), "ratio-1core-cpu")
 	b.ReportMetric(float64(parses)/n, "second-parses")
 	b.ReportMetric(float64(writes)/n, "second-story-writes")
 }
