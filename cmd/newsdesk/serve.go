@@ -113,6 +113,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	sh, shared := db.(sharedStore)
 	if shared {
 		iopts.SaveEvery = saveEvery // the other replicas' status pages read the source state from the store
+		iopts.Resume = true         // a new leader polls each source when the previous one would have, not all at once
 	}
 	in := ingest.New(d.fc, ingestStore(e, db), cfg.Set, log, iopts)
 	d.in = in

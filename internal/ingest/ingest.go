@@ -51,6 +51,14 @@ type Options struct {
 	// read (the replicas of a shared store, whose status pages show the
 	// leader's polls) sets it; one process's own store leaves it 0.
 	SaveEvery time.Duration
+	// Resume, when set, makes a Scheduler's start resume every source at
+	// the next poll its stored state implies (the first tick of its
+	// schedule after its last poll, not before its not-before) instead of
+	// polling every source at once: for the replicas of a shared store,
+	// where a new leader takes over sources the previous one was polling.
+	// A source never polled, or whose next poll has passed, is polled at
+	// once either way.
+	Resume bool
 	// Now is the clock [time.Now].
 	Now func() time.Time
 	// CPU, when set, bounds the CPU-heavy work of ingest: a parse and

@@ -114,8 +114,19 @@ func (c cadence) after(t time.Time) time.Time {
 // from returns the first tick at or after t.
 func (c cadence) from(t time.Time) time.Time { return c.after(t.Add(-time.Nanosecond)) }
 
+// since returns the first tick after a poll at last that another
+// scheduler, with its own anchor, made: "@every d" ticks d after it (that
+// scheduler's anchor is not known here), a cron spec on its next tick.
+func (c cadence) since(last time.Time) time.Time {
+	if d, ok := c.sched.(cron.ConstantDelaySchedule); ok {
+		return last.Add(d.Delay)
+	}
+	return c.sched.Next(last.In(c.loc))
+}
+
 // Schedule starts polling on plan: every source at once (unless its state
-// says not yet), then as described on Scheduler. Running refreshes are
+// says not yet; with Options.Resume, at the next poll its stored last poll
+// implies), then as described on Scheduler. Running refreshes are
 // cancelled by Stop or when ctx ends.
 func (in *Ingester) Schedule(ctx context.Context, plan Plan) (*Scheduler, error) {
 	in.mu.Lock()
@@ -210,12 +221,10 @@ func (s *Scheduler) Replace(plan Plan) error {
 		case urlChanged:
 			// The state's not-before was about the old URL.
 			e.next, e.why, e.force = now, WhyNew, true
+		case !known && first:
+			s.first(e, now, WhyStartup, s.in.opts.Resume)
 		case !known:
-			why := WhyNew
-			if first {
-				why = WhyStartup
-			}
-			s.first(e, now, why)
+			s.first(e, now, WhyNew, false)
 		case cadChanged && !e.running:
 			s.plan(e, now, now)
 		}
@@ -230,8 +239,11 @@ func (s *Scheduler) Replace(plan Plan) error {
 	return nil
 }
 
-// first sets e's first poll: now, unless its state says not yet.
-func (s *Scheduler) first(e *entry, now time.Time, why Why) {
+// first sets e's first poll: now, unless its state says not yet; with
+// resume (Options.Resume, as the scheduler starts), not before the first
+// tick of its schedule after its last poll either: the poll the previous
+// leader had planned.
+func (s *Scheduler) first(e *entry, now time.Time, why Why, resume bool) {
 	st, stWhy, gone := s.in.notBefore(e.src.Name)
 	switch {
 	case gone:
@@ -240,6 +252,11 @@ func (s *Scheduler) first(e *entry, now time.Time, why Why) {
 		e.next, e.why = e.cad.from(st), stWhy
 	default:
 		e.next, e.why = now, why
+	}
+	if last := s.in.lastAttempt(e.src.Name); resume && !gone && !last.IsZero() {
+		if t := e.cad.since(last); t.After(e.next) {
+			e.next, e.why = t, WhySchedule
+		}
 	}
 }
 
@@ -272,6 +289,17 @@ func (in *Ingester) notBefore(name string) (time.Time, Why, bool) {
 		return time.Time{}, "", false
 	}
 	return c.st.NextFetch, c.why, c.st.Status == story.StatusGone
+}
+
+// lastAttempt is when the source was last polled, from the state cache;
+// zero if never.
+func (in *Ingester) lastAttempt(name string) time.Time {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c := in.states[name]; c != nil {
+		return c.st.LastAttempt
+	}
+	return time.Time{}
 }
 
 // refreshed is told that a refresh outside the schedule (an admin fetch)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
+	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/store/bolt"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
@@ -471,4 +472,95 @@ func TestMinIntervalBoundsAFastSchedule(t *testing.T) {
 			t.Errorf("next poll in %v (%s), want 15m (min-interval)", s.Next.Sub(start), s.Why)
 		}
 	})
+}
+
+// TestResumeAtStoredNextPoll is a replica taking over a shared store: with
+// Options.Resume its scheduler polls each source at the next poll its
+// stored state implies (the first tick of its schedule after its last
+// poll, not before its not-before), so a source the previous leader polled
+// ten minutes ago on an hourly schedule is not fetched again at once, while a
+// source never polled, or whose next poll has passed, is. Without Resume
+// (a process's own store starting) every source is fetched at start-up.
+func TestResumeAtStoredNextPoll(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 20, 0, 0, time.UTC)
+	for _, resume := range []bool{true, false} {
+		var mu sync.Mutex
+		hits := map[string]int{}
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hits[strings.TrimPrefix(r.URL.Path, "/")]++
+			mu.Unlock()
+			io.WriteString(w, rss("Ice storm "+r.URL.Path))
+		}))
+		db, err := bolt.Open(filepath.Join(t.TempDir(), "n.db"), bolt.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := func(name, schedule string) story.Source {
+			return story.Source{Name: name, Title: name, URL: up.URL + "/" + name, Schedule: schedule}
+		}
+		sources := []story.Source{
+			src("recent", ""),          // @every 1h, polled 10m ago: next in 50m
+			src("hourly", "0 * * * *"), // polled at 12:00: next at 13:00
+			src("never", ""),           // no state: at once
+			src("overdue", ""),         // polled 2h ago: its next poll has passed
+			src("missed", "0 * * * *"), // polled at 11:00: the 12:00 tick was missed
+		}
+		last := map[string]time.Time{
+			"recent":  now.Add(-10 * time.Minute),
+			"hourly":  time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
+			"overdue": now.Add(-2 * time.Hour),
+			"missed":  time.Date(2026, 6, 1, 11, 0, 0, 0, time.UTC),
+		}
+		for name, at := range last {
+			// min_interval (5m) after the poll: passed for every one.
+			st := store.SourceState{Status: story.StatusOK, LastAttempt: at, LastSuccess: at, NextFetch: at.Add(5 * time.Minute)}
+			if err := db.PutSource(t.Context(), name, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs := make(chan ingest.Run, 8)
+		in := ingest.New(fetch.New(fetch.Options{Allow: loopback}), db, topic.NewSet(), slog.New(slog.DiscardHandler),
+			ingest.Options{MinInterval: 5 * time.Minute, MaxInterval: 24 * time.Hour, Resume: resume,
+				Now: func() time.Time { return now }, ObserveRun: func(r ingest.Run) { runs <- r }})
+		sched, err := in.Schedule(t.Context(), ingest.Plan{Spec: "@every 1h", Sources: sources})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every source due at once is in the first Run; the others are an
+		// hour or so away on a clock that does not move.
+		first := <-runs
+		st, err := in.Status(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched.Stop()
+		in.Close()
+		up.Close()
+		db.Close()
+
+		want := map[string]int{"recent": 0, "hourly": 0, "never": 1, "overdue": 1, "missed": 1}
+		if !resume {
+			want["recent"], want["hourly"] = 1, 1
+		}
+		total := 0
+		for name, n := range want {
+			total += n
+			if hits[name] != n {
+				t.Errorf("resume=%v: %s requested %d times, want %d", resume, name, hits[name], n)
+			}
+		}
+		if first.Sources != total {
+			t.Errorf("resume=%v: first run polled %d sources, want %d", resume, first.Sources, total)
+		}
+		if !resume {
+			continue
+		}
+		next := map[string]time.Time{"recent": now.Add(50 * time.Minute), "hourly": time.Date(2026, 6, 1, 13, 0, 0, 0, time.UTC)}
+		for _, s := range st.Sources {
+			if at, ok := next[s.Name]; ok && (!s.Next.Equal(at) || s.Why != ingest.WhySchedule) {
+				t.Errorf("status of %s: next %v (%s), want %v (%s)", s.Name, s.Next, s.Why, at, ingest.WhySchedule)
+			}
+		}
+	}
 }
