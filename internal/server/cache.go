@@ -109,7 +109,8 @@ type cache struct {
 	ring       []*entry           // ready entries in CLOCK order
 	hand       int
 	size       int64
-	paged      int // ready entries with a query
+	paged      int               // ready entries with a query
+	lastMod    map[key]time.Time // the Last-Modified last admitted, by fixed-path document
 }
 
 func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *atomic.Uint64, o CacheObserver) *cache {
@@ -117,7 +118,7 @@ func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *at
 		limit = DefaultCacheBytes
 	}
 	return &cache{limit: limit, hits: hits, fills: fills, slots: slots, observer: o,
-		entries: map[key]*entry{}, refreshing: map[key]*refresher{}}
+		entries: map[key]*entry{}, refreshing: map[key]*refresher{}, lastMod: map[key]time.Time{}}
 }
 
 var errFillPanicked = errors.New("render panicked")
@@ -200,6 +201,19 @@ func (c *cache) settle(k key, e *entry) {
 // admit puts a ready e (already in entries) on the ring and its slot, then
 // trims the cache to its bounds. Called with mu held.
 func (c *cache) admit(e *entry) {
+	if e.key.query == "" { // a document at a fixed path: bounded by the topics
+		// Last-Modified never goes back for one document: a client that
+		// revalidates with If-Modified-Since alone would take a 304 for
+		// a changed feed. The store's topic change times come from each
+		// write's clock, and concurrent writes can commit out of order.
+		if prev := c.lastMod[e.key]; prev.After(e.modified) {
+			e.modified = prev
+			e.lastModified = []string{prev.Format(http.TimeFormat)}
+		}
+		if !e.modified.IsZero() {
+			c.lastMod[e.key] = e.modified
+		}
+	}
 	e.size = int64(cap(e.body)+cap(e.gzBody)) + entryOverhead
 	c.size += e.size
 	e.pos = len(c.ring)

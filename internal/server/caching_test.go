@@ -479,3 +479,37 @@ func TestFormatsShareOneRead(t *testing.T) {
 		t.Errorf("a page of another size read %d times in all, want 2", n-1)
 	}
 }
+
+// backwardsDB reports a topic change time that goes back after the first
+// read: two writes that committed out of the order of their clocks.
+type backwardsDB struct {
+	*bolt.DB
+	reads atomic.Int64
+}
+
+func (b *backwardsDB) Topic(ctx context.Context, slug string) (store.TopicInfo, error) {
+	info, err := b.DB.Topic(ctx, slug)
+	info.Changed = base.Add(2 * time.Hour)
+	if b.reads.Add(1) > 1 {
+		info.Changed = base.Add(time.Hour)
+	}
+	return info, err
+}
+
+// TestLastModifiedNeverGoesBack: a document's Last-Modified does not move
+// back when the store's change time for its topic does.
+func TestLastModifiedNeverGoesBack(t *testing.T) {
+	f := newFixtureWith(t, 3, func(o *server.Options) { o.DB = &backwardsDB{DB: o.DB.(*bolt.DB)} })
+	res, _ := f.get(t, "/topics/climate.rss")
+	first, _ := http.ParseTime(res.Header.Get("Last-Modified"))
+	f.get(t, "/topics/climate.rss") // polled: the change renders it ahead of readers
+	f.srv.Invalidate("climate")
+	res, _ = f.get(t, "/topics/climate.rss")
+	ahead, _ := http.ParseTime(res.Header.Get("Last-Modified"))
+	f.srv.Invalidate("climate") // not polled since: dropped, filled anew
+	res, _ = f.get(t, "/topics/climate.rss")
+	anew, _ := http.ParseTime(res.Header.Get("Last-Modified"))
+	if ahead.Before(first) || anew.Before(first) {
+		t.Errorf("Last-Modified went back: %v, then %v (rendered ahead), then %v (filled anew)", first, ahead, anew)
+	}
+}
