@@ -123,7 +123,13 @@ func fetchShared(ctx context.Context, e env, sh sharedStore, db store.Store, cfg
 			if err != nil {
 				return nil, fmt.Errorf("read the topics fingerprint: %w", err)
 			}
-			if classified != "" && classified != topicsFingerprint(cfg) {
+			if classified == "" {
+				// The leader clears the fingerprint while it re-files (see
+				// ingest.Ingester.SyncTopics): stories fetched now would be
+				// filed under whichever topics win the race.
+				return nil, fmt.Errorf("%s leads and is re-classifying the stored stories: run the fetch when it has finished (the status page shows it)", l.Info)
+			}
+			if classified != topicsFingerprint(cfg) {
 				return nil, fmt.Errorf("%s leads, and the stored stories were classified with other topics than this config's: "+
 					"run the fetch with the config the replicas run (a topic edit belongs in their config, where the leader re-classifies)", l.Info)
 			}

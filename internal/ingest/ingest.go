@@ -685,11 +685,25 @@ func (in *Ingester) SyncTopics(ctx context.Context, set *topic.Set, fingerprint 
 	}
 	start := in.opts.Now()
 	in.log.Info("reclassifying stored stories")
+	// The fingerprint is cleared before the re-filing and written after it:
+	// the filing and the fingerprint are two transactions, and a process
+	// stopped between them (SIGTERM cancelling ctx, or SIGKILL) must leave
+	// a store that the next start re-files whatever its topics, not one
+	// whose old fingerprint says the old topics while the new filing is in
+	// place (TestCrashSafety's SIGTERM phase saw that: a start with the old
+	// topics then served the new filing).
+	if err := in.db.SetMeta(ctx, topicsKey, ""); err != nil {
+		return fmt.Errorf("clear topics fingerprint: %w", err)
+	}
 	if err := in.SetTopics(ctx, set); err != nil {
 		return err
 	}
 	in.log.Info("reclassified", "took", in.opts.Now().Sub(start))
-	return in.db.SetMeta(ctx, topicsKey, fingerprint)
+	// The new filing is committed: record it even when ctx ended meanwhile.
+	if err := in.db.SetMeta(context.WithoutCancel(ctx), topicsKey, fingerprint); err != nil {
+		return fmt.Errorf("write topics fingerprint: %w", err)
+	}
+	return nil
 }
 
 // topicsKey is the store meta key of the topics fingerprint.

@@ -558,3 +558,57 @@ func listed(t *testing.T, db *bolt.DB, slug string) []story.Story {
 		q.Before = page.Next
 	}
 }
+
+// cancelAfterReclassify ends a context the moment the store has committed a
+// re-filing: a SIGTERM between the re-filing and the fingerprint's write.
+type cancelAfterReclassify struct {
+	*bolt.DB
+	cancel *context.CancelFunc
+}
+
+func (c cancelAfterReclassify) Reclassify(ctx context.Context, classify func(story.Story) []string) ([]string, error) {
+	changed, err := c.DB.Reclassify(ctx, classify)
+	if *c.cancel != nil {
+		(*c.cancel)()
+	}
+	return changed, err
+}
+
+// TestStopAfterRefilingRecordsIt: a stop that comes once the new filing is
+// committed still records its fingerprint, so the store never says "filed
+// under the old topics" while it holds the new filing (the crash test's
+// SIGTERM phase saw a start with the old topics then skip the re-filing and
+// serve the new topics' filing).
+func TestStopAfterRefilingRecordsIt(t *testing.T) {
+	up := &upstream{}
+	up.set(200, rss("Ice storm", "Border talks"), nil)
+	f := newFixture(t, up)
+	var cancel context.CancelFunc
+	db := cancelAfterReclassify{DB: f.db, cancel: &cancel}
+	in := ingest.New(fetch.New(fetch.Options{Allow: loopback}), db, f.topic, slog.New(slog.DiscardHandler),
+		ingest.Options{MinInterval: time.Minute, MaxInterval: time.Hour, Now: func() time.Time { return f.now }})
+	in.Refresh(t.Context(), f.src, false)
+	if err := in.SyncTopics(t.Context(), f.topic, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	border, err := topic.New(topic.Definition{Slug: "border", Title: "Border", Rule: topic.Rule{Term: "border"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	cancel = stop
+	err = in.SyncTopics(ctx, topic.NewSet(border), "v2")
+	got, merr := f.db.Meta(t.Context(), ingest.TopicsKey)
+	if merr != nil {
+		t.Fatal(merr)
+	}
+	if got != "v2" {
+		t.Errorf("after a stop once the re-filing committed (SyncTopics: %v) the store says topics %q, want v2", err, got)
+	}
+	if titles := f.stored(t, "border"); len(titles) != 1 {
+		t.Errorf("border lists %q, want the committed re-filing", titles)
+	}
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
