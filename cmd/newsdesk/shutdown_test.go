@@ -95,8 +95,10 @@ func TestShutdownDuringReclassification(t *testing.T) {
 		t.Fatalf("store still held after serve returned: %v", err)
 	}
 	defer db.Close()
-	if fp, err := db.Meta(t.Context(), "topics-fingerprint"); err != nil || fp != topicsFingerprint(cfg) {
-		t.Errorf("topics fingerprint = %q, %v; want the old topics' (the edit is redone at the next start)", fp, err)
+	// Cleared while the re-filing ran (the old topics' had it not begun):
+	// never the edit's, so the edit is redone at the next start.
+	if fp, err := db.Meta(t.Context(), "topics-fingerprint"); err != nil || (fp != "" && fp != topicsFingerprint(cfg)) {
+		t.Errorf("topics fingerprint = %q, %v; want it cleared or the old topics' (the edit is redone at the next start)", fp, err)
 	}
 }
 
