@@ -513,3 +513,39 @@ func TestLastModifiedNeverGoesBack(t *testing.T) {
 		t.Errorf("Last-Modified went back: %v, then %v (rendered ahead), then %v (filled anew)", first, ahead, anew)
 	}
 }
+
+// TestMemoKeepsNoOlderRead: two reads of one topic's page overlap, the
+// first to begin (before a change was committed) ends last. The page memo
+// kept the last to end, so the next document filled from it went back in
+// time: a reader that had seen the new story in the JSON feed lost it on
+// its next poll (servebench ingest counted such stale answers). Here a
+// cache of one document makes every poll a fill, as renders ahead of
+// readers are during a burst of changes.
+func TestMemoKeepsNoOlderRead(t *testing.T) {
+	var g *gatedDB
+	f := newFixtureWith(t, 3, func(o *server.Options) {
+		g = &gatedDB{DB: o.DB.(*bolt.DB)}
+		o.DB, o.CacheBytes = g, 1
+	})
+	g.arm()
+	rss := make(chan []byte)
+	go func() {
+		_, body := f.get(t, "/topics/climate.rss")
+		rss <- body
+	}()
+	<-g.reading // the RSS fill has read three stories
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, makeStories("climate", 4), base); err != nil {
+		t.Fatal(err)
+	}
+	// Committed, not yet invalidated: the ingester tells the server just after.
+	_, first := f.get(t, "/topics/climate.json")
+	if !bytes.Contains(first, []byte("climate story 03")) {
+		t.Fatal("a fill that began after the commit lacks its story")
+	}
+	close(g.release)
+	<-rss
+	f.get(t, "/topics/climate.atom")
+	if _, again := f.get(t, "/topics/climate.json"); !bytes.Contains(again, []byte("climate story 03")) {
+		t.Error("the JSON feed went back in time: its second answer lacks the story its first had")
+	}
+}

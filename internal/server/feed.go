@@ -130,10 +130,15 @@ func (s *Server) query(st *state, t *topic.Topic, p params) (page, error) {
 	if ok {
 		return pg, nil
 	}
+	read := false
+	defer func() {
+		if !read { // the read panicked: it is over all the same
+			st.pages.put(t.Slug, key, tok, now, page{}, false)
+		}
+	}()
 	pg, err := s.readPage(st, t, p, now)
-	if err == nil {
-		st.pages.put(t.Slug, key, tok, now, pg)
-	}
+	read = true
+	st.pages.put(t.Slug, key, tok, now, pg, err == nil)
 	return pg, err
 }
 

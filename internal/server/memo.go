@@ -17,11 +17,20 @@ import (
 // invalidation renders anything, and a read that began before a bump is not
 // remembered. It is also reused only briefly (memoFor), since a topic's
 // max_age is applied as of the read.
+//
+// Nor is a read remembered that overlapped another read of the same topic.
+// A change is committed before its invalidation comes, so two reads in one
+// epoch can see different stories, and the one that began first (and saw
+// less) may well end last: remembered, it would hand its older page to the
+// next document filled, and a reader that had just seen the newer stories
+// in that document would get a feed gone back in time.
 type pageMemo struct {
-	mu     sync.Mutex
-	global uint64            // bumped by a forget of every topic
-	epochs map[string]uint64 // bumped by a forget of the topic
-	recent []memoPage        // newest last, at most memoPages
+	mu      sync.Mutex
+	global  uint64            // bumped by a forget of every topic
+	epochs  map[string]uint64 // bumped by a forget of the topic
+	recent  []memoPage        // newest last, at most memoPages
+	started map[string]uint64 // reads of the topic begun (ever)
+	reading map[string]int    // reads of the topic under way; no key when none
 }
 
 type memoPage struct {
@@ -31,37 +40,51 @@ type memoPage struct {
 	pg          page
 }
 
-// memoToken is the epochs a read began in.
-type memoToken struct{ global, topic uint64 }
+// memoToken is the epochs a read began in, and which read of its topic it
+// was.
+type memoToken struct {
+	global, topic, read uint64
+	alone               bool // no other read of the topic was under way when it began
+}
 
 const (
 	memoPages = 8                      // pages of ~50 stories: a few MB at most
 	memoFor   = 500 * time.Millisecond // a page older than this is read again
 )
 
-func newPageMemo() *pageMemo { return &pageMemo{epochs: map[string]uint64{}} }
+func newPageMemo() *pageMemo {
+	return &pageMemo{epochs: map[string]uint64{}, started: map[string]uint64{}, reading: map[string]int{}}
+}
 
-// get returns the remembered page of slug for query if it is current, and
-// the token a read starting now must give put.
+// get returns the remembered page of slug for query if it is current.
+// Otherwise the caller reads the page and must then call put with the
+// token returned (with ok false when the read failed).
 func (m *pageMemo) get(slug, query string, now time.Time) (page, bool, memoToken) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tok := memoToken{m.global, m.epochs[slug]}
+	global, epoch := m.global, m.epochs[slug]
 	for i := len(m.recent) - 1; i >= 0; i-- {
 		p := &m.recent[i]
-		if p.slug == slug && p.query == query && p.token == tok && now.Sub(p.at) < memoFor && !now.Before(p.at) {
-			return p.pg, true, tok
+		if p.slug == slug && p.query == query && p.token.global == global && p.token.topic == epoch &&
+			now.Sub(p.at) < memoFor && !now.Before(p.at) {
+			return p.pg, true, p.token
 		}
 	}
-	return page{}, false, tok
+	m.started[slug]++
+	m.reading[slug]++
+	return page{}, false, memoToken{global, epoch, m.started[slug], m.reading[slug] == 1}
 }
 
-// put remembers pg, read since tok was taken, unless an invalidation came
-// meanwhile.
-func (m *pageMemo) put(slug, query string, tok memoToken, now time.Time, pg page) {
+// put ends the read tok began and remembers pg, its page (when ok), unless
+// an invalidation came meanwhile or another read of the topic overlapped it.
+func (m *pageMemo) put(slug, query string, tok memoToken, now time.Time, pg page, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if tok != (memoToken{m.global, m.epochs[slug]}) {
+	alone := tok.alone && m.started[slug] == tok.read // none under way when it began, none begun since
+	if m.reading[slug]--; m.reading[slug] <= 0 {
+		delete(m.reading, slug)
+	}
+	if !ok || !alone || tok.global != m.global || tok.topic != m.epochs[slug] {
 		return
 	}
 	if len(m.recent) == memoPages {
