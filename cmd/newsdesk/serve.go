@@ -94,7 +94,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	d.ops = newOps(d, db, o.data, started)
 	cpu := backgroundCPU()
 	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), CacheBytes: cfg.HTTP.RenderCache,
-		CPU: cpu, Log: log, Cache: d.ops.metrics, StatusVisible: d.ops.visible,
+		CPU: cpu, RefreshLag: server.DefaultRefreshLag, Log: log, Cache: d.ops.metrics, StatusVisible: d.ops.visible,
 		Ready: func() error {
 			if !ready.Load() {
 				return errors.New("starting or stopping")

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html/template"
 	"image"
@@ -73,6 +74,11 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 	st := s.state.Load()
 	path := r.URL.Path
 	e, err := st.cache.get(key{slug: path, kind: assetKind}, func() (content, error) { return renderAsset(st, path) })
+	if errors.Is(err, errSuperseded) { // a reload took over meanwhile: ask it
+		<-st.cache.handedOver
+		s.asset(w, r)
+		return
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return

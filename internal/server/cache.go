@@ -48,6 +48,9 @@ type content struct {
 	navType  string
 	links    []string // Link header values: self, then hubs
 	modified time.Time
+	// read orders the store reads the document shows: a ticket taken just
+	// before the read began (see cache.reads); 0 when the fill takes one.
+	read uint64
 }
 
 // entry is one cached document. Everything but used is written once, before
@@ -67,6 +70,8 @@ type entry struct {
 	vary             []string // nil when no answer about it varies
 	links            []string
 	modified         time.Time // whole seconds
+	read             uint64    // content.read
+	superseded       bool      // made after its cache was sealed: never served (see cache.seal)
 
 	used atomic.Bool // served (beyond the request that made it) since it was made or the eviction hand last passed
 	key  key
@@ -96,7 +101,9 @@ type cache struct {
 	hits, fills *atomic.Uint64
 	observer    CacheObserver
 	cpu         chan struct{} // slots for the renders invalidate does; nil: unbounded
+	maxLag      time.Duration // Options.RefreshLag
 	gz          *gzipWriters
+	reads       *atomic.Uint64 // read tickets, shared by every state's cache
 
 	// slots are the lock-free read side of the fixed-path entries, built
 	// once by the state; an entry is published to its slot when it is
@@ -111,17 +118,27 @@ type cache struct {
 	size       int64
 	paged      int               // ready entries with a query
 	lastMod    map[key]time.Time // the Last-Modified last admitted, by fixed-path document
+	served     map[key]uint64    // the latest read a fixed-path document was made from and handed out
+	// sealed is set when a new configuration's cache takes over (seal);
+	// handedOver is closed once that cache is the one requests reach.
+	sealed     bool
+	handedOver chan struct{}
 }
 
 func newCache(limit int64, slots map[key]*atomic.Pointer[entry], hits, fills *atomic.Uint64, o CacheObserver) *cache {
 	if limit <= 0 {
 		limit = DefaultCacheBytes
 	}
-	return &cache{limit: limit, hits: hits, fills: fills, slots: slots, observer: o,
-		entries: map[key]*entry{}, refreshing: map[key]*refresher{}, lastMod: map[key]time.Time{}}
+	return &cache{limit: limit, hits: hits, fills: fills, slots: slots, observer: o, reads: new(atomic.Uint64),
+		entries: map[key]*entry{}, refreshing: map[key]*refresher{}, lastMod: map[key]time.Time{},
+		served: map[key]uint64{}, handedOver: make(chan struct{})}
 }
 
 var errFillPanicked = errors.New("render panicked")
+
+// errSuperseded is a fill that ended after its cache was sealed: the
+// request asks the configuration that took over instead.
+var errSuperseded = errors.New("configuration superseded")
 
 // get returns the entry for k, calling fill to make it when it is missing.
 // A failed fill is not cached: its waiters get the error and the next
@@ -141,6 +158,9 @@ func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*e
 		<-e.ready
 		if e.err != nil {
 			return nil, e.err
+		}
+		if e.superseded {
+			return nil, errSuperseded
 		}
 		e.touch()
 		c.hits.Add(1)
@@ -166,7 +186,12 @@ func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*e
 			cpu <- struct{}{}
 			defer func() { <-cpu }() // released on a panic too
 		}
-		return fill()
+		ticket := c.reads.Add(1)
+		ct, err := fill()
+		if ct.read == 0 {
+			ct.read = ticket
+		}
+		return ct, err
 	}()
 	c.observer.CacheFill(k.kind, time.Since(start), err)
 	if err != nil {
@@ -179,6 +204,9 @@ func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*e
 	if err != nil {
 		return nil, err
 	}
+	if e.superseded {
+		return nil, errSuperseded
+	}
 	return e, nil // not touched: a document read once is the first to go
 }
 
@@ -187,15 +215,31 @@ func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*e
 // before the change, later requests make a new one.
 func (c *cache) settle(k key, e *entry) {
 	c.mu.Lock()
-	if c.entries[k] == e {
+	switch {
+	case c.sealed && e.err == nil:
+		e.superseded = true // its waiters ask the new configuration
+		if c.entries[k] == e {
+			delete(c.entries, k)
+		}
+	case c.entries[k] == e:
 		if e.err != nil {
 			delete(c.entries, k)
 		} else {
 			c.admit(e)
 		}
+	case e.err == nil:
+		c.handedOut(e) // dropped, but its waiters get it
 	}
 	c.mu.Unlock()
 	close(e.ready)
+}
+
+// handedOut records that e goes to readers: no cache taking over from this
+// one may serve a document made from an older read. Called with mu held.
+func (c *cache) handedOut(e *entry) {
+	if e.key.query == "" && e.read > c.served[e.key] {
+		c.served[e.key] = e.read
+	}
 }
 
 // admit puts a ready e (already in entries) on the ring and its slot, then
@@ -224,6 +268,7 @@ func (c *cache) admit(e *entry) {
 	if s := c.slots[e.key]; s != nil {
 		s.Store(e)
 	}
+	c.handedOut(e)
 	c.evict(e)
 }
 
@@ -275,20 +320,38 @@ func (c *cache) remove(e *entry) {
 	c.ring = c.ring[:last]
 }
 
+// refreshFactor is how many times what a document's last render ahead of
+// readers cost (render and compression) must pass before the next begins,
+// with a lag bound set (Options.RefreshLag). A first fetch touches most
+// topics with every commit; rendered at each, three formats a topic, the
+// renders took two fifths of the daemon's CPU ahead of the readers they
+// were for. At 200 a render's share of a core stays near half a percent a
+// document, until the bound caps the gap.
+const refreshFactor = 200
+
+// refreshGap is how long after a render of a document that cost cost
+// began the next may begin.
+func (c *cache) refreshGap(cost time.Duration) time.Duration {
+	return min(c.maxLag, refreshFactor*cost)
+}
+
 // invalidate makes the documents of the named topics (and the index, whose
-// counts they change) current again; no slugs means every document. When it
-// returns, no request can be answered from what the store held before the
-// call.
+// counts they change) current again; no slugs means every document.
 //
 // A first page that was served since it was made is rendered again and
 // swapped in whole, so its readers never wait for a fill and never see an
-// older version after a newer one; any other document is dropped and made
-// again by the next request that wants it. The renders of one document run
-// one at a time, in rounds: an invalidation that finds one running asks for
-// the next round, and every invalidation that comes before that round
-// starts shares it, so a topic that many fetches change at once (a first
-// fetch, a burst of upstream updates) is rendered about as often as there
-// is time to, not once per change.
+// older version after a newer one. Any other document is dropped and made
+// again by the next request that wants it, so no request is answered from
+// it after the call. The renders of one document run one at a time; a
+// change that comes during one is taken by the next.
+//
+// With no lag bound (maxLag 0), when invalidate returns no request is
+// answered from what the store held before the call: it renders on the
+// caller's goroutine, or waits for the render that takes its change. With
+// one, a document is rendered at once when its refresh gap (refreshGap)
+// has passed since its last render began, else by a timer when it has, and
+// served as it was until then: a change shows within maxLag plus a render
+// (and its wait for a CPU slot), and every change meanwhile shares it.
 func (c *cache) invalidate(slugs []string) {
 	match := func(k key) bool {
 		if len(slugs) == 0 || k.kind == "index" {
@@ -301,8 +364,8 @@ func (c *cache) invalidate(slugs []string) {
 		}
 		return false
 	}
-	var waits []chan struct{}
 	var run []key
+	var waits []chan struct{}
 	c.mu.Lock()
 	for k, e := range c.entries {
 		if !match(k) {
@@ -321,11 +384,14 @@ func (c *cache) invalidate(slugs []string) {
 			r = &refresher{}
 			c.refreshing[k] = r
 		}
+		r.pending = true
 		if r.next == nil {
 			r.next = make(chan struct{})
 		}
-		waits = append(waits, r.next)
-		if !r.running {
+		if c.maxLag == 0 {
+			waits = append(waits, r.next)
+		}
+		if !r.running && r.timer == nil {
 			r.running = true
 			run = append(run, k)
 		}
@@ -364,58 +430,92 @@ func (c *cache) warm(k key, fill func() (content, error)) {
 	}
 }
 
-// refresher is the renders ahead of readers of one document: whether a
-// round is running, and the round asked for after it.
+// refresher is the renders ahead of readers of one document.
 type refresher struct {
-	running bool
-	next    chan struct{} // closed when the next round has swapped its render in; nil: none asked for
+	running bool          // a goroutine is in refreshRounds for it
+	pending bool          // a change came since the last render began
+	next    chan struct{} // closed when the render taking the pending changes is swapped in
+	timer   *time.Timer   // the next render's, when one waits for its gap
+	last    time.Time     // when the last render began
+	cost    time.Duration // what it took, without the wait for a CPU slot
 }
 
-// refreshRounds runs the rounds of k's refresher until none is asked for.
-// Each reads the store after it starts, so it holds every change whose
-// invalidation asked for it.
+// refreshRounds renders k again while a change is pending and its gap has
+// passed, and leaves a timer for the next render when one is pending but
+// not due. The caller set r.running. Each render reads the store after it
+// begins, so it holds every change pending when it began.
 func (c *cache) refreshRounds(k key) {
 	for {
 		c.mu.Lock()
 		r := c.refreshing[k]
-		done := r.next
-		if done == nil {
-			delete(c.refreshing, k)
+		if !r.pending || c.sealed {
+			if r.next != nil { // sealed: another cache serves, no one waits for this one
+				close(r.next)
+				r.next = nil
+			}
+			r.pending, r.running = false, false
 			c.mu.Unlock()
 			return
 		}
-		r.next = nil
+		now := time.Now()
+		if wait := r.last.Add(c.refreshGap(r.cost)).Sub(now); wait > 0 {
+			r.running = false
+			r.timer = time.AfterFunc(wait, func() { c.refreshLater(k) })
+			c.mu.Unlock()
+			return
+		}
+		done := r.next
+		r.pending, r.next, r.last = false, nil, now
 		old := c.entries[k]
 		c.mu.Unlock()
 		if old != nil && old.isReady() { // else dropped, or being filled anew: nothing to refresh
-			c.refreshOnce(k, old)
+			cost := c.refreshOnce(k, old)
+			c.mu.Lock()
+			r.cost = cost
+			c.mu.Unlock()
 		}
 		close(done)
 	}
 }
 
+// refreshLater is a refresher's timer firing.
+func (c *cache) refreshLater(k key) {
+	c.mu.Lock()
+	r := c.refreshing[k]
+	r.timer = nil
+	if r.running { // cannot happen: a timer is set only by a round that then stops
+		c.mu.Unlock()
+		return
+	}
+	r.running = true
+	c.mu.Unlock()
+	c.refreshRounds(k)
+}
+
 // refreshOnce renders old's document again and swaps the render in, if old
-// is still the cached one when it is done.
-func (c *cache) refreshOnce(k key, old *entry) {
+// is still the cached one when it is done, and returns what the render and
+// compression took.
+func (c *cache) refreshOnce(k key, old *entry) time.Duration {
 	c.fills.Add(1)
 	ne := &entry{ready: make(chan struct{}), fill: old.fill, key: k}
 	start := time.Now()
-	ct, err := ne.refill(c.cpu)
+	cost, err := ne.refill(c.cpu, c.reads, c.gz)
 	c.observer.CacheFill(k.kind, time.Since(start), err)
 	close(ne.ready)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case c.entries[k] != old:
-		// Evicted or replaced meanwhile: nothing to swap.
+	case c.entries[k] != old || c.sealed:
+		// Evicted or replaced meanwhile, or another configuration serves:
+		// nothing to swap.
 	case err != nil:
 		c.remove(old) // the next request fills it and reports the error
 	default:
-		ne.set(ct, c.gz)
 		c.remove(old)
 		c.entries[k] = ne
 		c.admit(ne)
 	}
+	return cost
 }
 
 func (e *entry) isReady() bool {
@@ -427,20 +527,83 @@ func (e *entry) isReady() bool {
 	}
 }
 
-// refill runs e's fill holding a slot of cpu (when set), turning a panic
-// into an error: an invalidation runs on the caller's goroutine (the
-// ingester's), which a bad render must not take down.
-func (e *entry) refill(cpu chan struct{}) (ct content, err error) {
+// refill makes e from its fill, compressed, holding a slot of cpu (when
+// set), turning a panic into an error: an invalidation runs on the
+// caller's goroutine (the ingester's), which a bad render must not take
+// down. It returns what the render and compression took, the slot's wait
+// left out.
+func (e *entry) refill(cpu chan struct{}, reads *atomic.Uint64, gz *gzipWriters) (took time.Duration, err error) {
 	if cpu != nil {
 		cpu <- struct{}{}
 		defer func() { <-cpu }()
 	}
+	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
 			err = errFillPanicked
 		}
+		took = time.Since(start)
 	}()
-	return e.fill()
+	ticket := reads.Add(1)
+	ct, err := e.fill()
+	if err != nil {
+		return 0, err
+	}
+	if ct.read == 0 {
+		ct.read = ticket
+	}
+	e.set(ct, gz)
+	return 0, nil
+}
+
+// seal stops c serving, once the cache of a new configuration is to take
+// over (see handOver): a fill that ends after it is handed to no one (its
+// requests ask the new configuration), and no render ahead of readers
+// starts or swaps in.
+func (c *cache) seal() {
+	c.mu.Lock()
+	c.sealed = true
+	for _, r := range c.refreshing {
+		if r.timer != nil && r.timer.Stop() {
+			r.timer = nil
+		}
+	}
+	c.mu.Unlock()
+}
+
+// handOver prepares next, a new configuration's cache, to take over from
+// the sealed c: a reader must not get from next an older version of a
+// document than it already got from c. next's renders were made beside
+// c's, each from its own store reads, and a change committed but not yet
+// invalidated can be in one and not in the other; so every document of
+// next made from a read older than the last one c handed out, or with an
+// earlier Last-Modified, is dropped (the next request fills it anew) and
+// next starts from c's Last-Modified values.
+func (c *cache) handOver(next *cache) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next.mu.Lock()
+	defer next.mu.Unlock()
+	for k, e := range next.entries {
+		if k.query != "" {
+			continue
+		}
+		if !e.isReady() {
+			delete(next.entries, k) // its read may be older, too
+			continue
+		}
+		if e.read < c.served[k] || e.modified.Before(c.lastMod[k]) {
+			next.remove(e)
+		}
+	}
+	for k, t := range c.lastMod {
+		if t.After(next.lastMod[k]) {
+			next.lastMod[k] = t
+		}
+	}
+	for k, r := range c.served {
+		next.served[k] = max(next.served[k], r)
+	}
 }
 
 // set fills e from ct: the identity body, its gzip twin made once here (so a
@@ -462,7 +625,7 @@ func (e *entry) set(ct content, gz *gzipWriters) {
 		e.navType = []string{ct.navType}
 	}
 	e.vary = varyOf(e.gzBody != nil, e.navType != nil)
-	e.links = ct.links
+	e.links, e.read = ct.links, ct.read
 	e.modified = ct.modified.UTC().Truncate(time.Second)
 	if !e.modified.IsZero() {
 		e.lastModified = []string{e.modified.Format(http.TimeFormat)}

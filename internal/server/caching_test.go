@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -547,5 +548,157 @@ func TestMemoKeepsNoOlderRead(t *testing.T) {
 	f.get(t, "/topics/climate.atom")
 	if _, again := f.get(t, "/topics/climate.json"); !bytes.Contains(again, []byte("climate story 03")) {
 		t.Error("the JSON feed went back in time: its second answer lacks the story its first had")
+	}
+}
+
+// topicGate holds, once armed, the first Recent of each topic named
+// between reading the store and returning what it read.
+type topicGate struct {
+	*bolt.DB
+	mu    sync.Mutex
+	gates map[string]*gate
+}
+
+type gate struct{ reading, release chan struct{} }
+
+func (g *topicGate) arm(slugs ...string) map[string]*gate {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gates = map[string]*gate{}
+	for _, s := range slugs {
+		g.gates[s] = &gate{make(chan struct{}), make(chan struct{})}
+	}
+	return maps.Clone(g.gates)
+}
+
+func (g *topicGate) Recent(ctx context.Context, q store.Query) (store.Page, error) {
+	pg, err := g.DB.Recent(ctx, q)
+	g.mu.Lock()
+	gt := g.gates[q.Topic]
+	delete(g.gates, q.Topic)
+	g.mu.Unlock()
+	if gt != nil {
+		close(gt.reading)
+		<-gt.release
+	}
+	return pg, err
+}
+
+// TestReloadServesNoOlderVersion: a reload renders the polled feeds for the
+// new configuration while changes keep coming. The new configuration's
+// render of a feed read the store before a change; the old configuration's
+// render ahead of readers read it after, and a reader got it; then the new
+// configuration took over with its older render, and the reader's next
+// poll went back in time (servebench ingest's stale answers come while
+// the config edit that adds its sources is applied).
+func TestReloadServesNoOlderVersion(t *testing.T) {
+	var g *topicGate
+	f := newFixtureWith(t, 3, func(o *server.Options) {
+		g = &topicGate{DB: o.DB.(*bolt.DB)}
+		o.DB = g
+	})
+	for _, p := range []string{"/topics/chess.rss", "/topics/climate.rss"} {
+		f.get(t, p)
+		f.get(t, p) // polled: a reload prewarms it, a change renders it ahead of readers
+	}
+	gates := g.arm("chess", "climate")
+	reloaded := make(chan struct{})
+	go func() {
+		f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: time.Minute})
+		close(reloaded)
+	}()
+	<-gates["chess"].reading // the reload's render of chess.rss has read three stories
+	if _, err := f.db.Put(t.Context(), "wire", store.SourceState{Status: "ok"}, makeStories("chess", 4), base); err != nil {
+		t.Fatal(err)
+	}
+	invalidated := make(chan struct{})
+	go func() {
+		f.srv.Invalidate("chess", "climate") // as the ingester does once the change is committed
+		close(invalidated)
+	}()
+	<-gates["climate"].reading // ...which has rendered chess.rss with the new story
+	if _, body := f.get(t, "/topics/chess.rss"); !bytes.Contains(body, []byte("chess story 03")) {
+		t.Fatal("the feed rendered after the change lacks its story")
+	}
+	close(gates["chess"].release)
+	<-reloaded
+	_, body := f.get(t, "/topics/chess.rss")
+	close(gates["climate"].release)
+	<-invalidated
+	if !bytes.Contains(body, []byte("chess story 03")) {
+		t.Error("after the reload the feed went back in time: it lacks the story it had")
+	}
+}
+
+// TestRefreshLag: with a lag bound, a burst of changes to a polled topic
+// renders its feeds far fewer times than it changes, readers never see a
+// feed go back, and the last change is served once the burst stops, with
+// no further change or request to bring it (none is lost).
+func TestRefreshLag(t *testing.T) {
+	const lag = 300 * time.Millisecond
+	f := newFixtureWith(t, 1, func(o *server.Options) { o.RefreshLag = lag })
+	paths := []string{"/topics/climate.rss", "/topics/climate.json", "/topics/climate.atom"}
+	for _, p := range paths {
+		f.get(t, p)
+		f.get(t, p) // polled: changes render it ahead of readers
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range 6 {
+		wg.Go(func() {
+			path := paths[r%len(paths)]
+			seen := 0
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, body := f.get(t, path)
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("GET %s: %s", path, res.Status)
+					return
+				}
+				n := bytes.Count(body, []byte("climate story "))
+				if n < seen {
+					t.Errorf("%s: a document with %d stories after one with %d", path, n, seen)
+					return
+				}
+				seen = n
+			}
+		})
+	}
+	const changes = 60
+	before := f.srv.Stats().Fills
+	var last time.Time
+	for i := 1; i <= changes; i++ {
+		s := makeStories("climate", i+1)[i]
+		s.Title = fmt.Sprintf("climate story %02d", i)
+		s.Published = base.Add(time.Duration(i) * time.Minute)
+		if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{s}, base); err != nil {
+			t.Fatal(err)
+		}
+		f.srv.Invalidate("climate")
+		last = time.Now()
+	}
+	final := []byte(fmt.Sprintf("climate story %02d", changes))
+	for _, p := range paths {
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if _, body := f.get(t, p); bytes.Contains(body, final) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the last change was never served", p)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("the last change served everywhere %v after its invalidation (lag bound %v)", time.Since(last).Round(time.Millisecond), lag)
+	close(stop)
+	wg.Wait()
+	renders := f.srv.Stats().Fills - before
+	t.Logf("%d changes to 3 polled feeds, %d renders", changes, renders)
+	if renders > uint64(changes*len(paths)/2) {
+		t.Errorf("%d renders for %d changes of %d feeds: the changes did not share renders", renders, changes, len(paths))
 	}
 }

@@ -63,6 +63,11 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 	}
 	k := key{slug: t.Slug, kind: kind, query: p.canonical}
 	e, err := st.cache.get(k, s.filler(st, k, t, p))
+	if errors.Is(err, errSuperseded) { // a reload took over meanwhile: ask it
+		<-st.cache.handedOver
+		s.topic(w, r)
+		return
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -116,6 +121,7 @@ type page struct {
 	next     string    // canonical query of the next page; "" when none
 	modified time.Time // Last-Modified of any document showing the page
 	resume   uint64    // on a ?since page: the ?since to ask for next
+	read     uint64    // the read ticket taken as the store read began (content.read)
 }
 
 // query reads the stories p asks for: newest first from the store's cursor
@@ -136,7 +142,9 @@ func (s *Server) query(st *state, t *topic.Topic, p params) (page, error) {
 			st.pages.put(t.Slug, key, tok, now, page{}, false)
 		}
 	}()
+	ticket := st.cache.reads.Add(1)
 	pg, err := s.readPage(st, t, p, now)
+	pg.read = ticket
 	read = true
 	st.pages.put(t.Slug, key, tok, now, pg, err == nil)
 	return pg, err
@@ -306,7 +314,7 @@ func (s *Server) renderFeed(st *state, t *topic.Topic, f render.Format, p params
 	links := make([]string, 0, 1+len(st.hubLinks))
 	links = append(links, "<"+self+`>; rel="self"`)
 	links = append(links, st.hubLinks...)
-	return content{body: buf.Bytes(), contentType: f.ContentType(), navType: navType, links: links, modified: pg.modified}, nil
+	return content{body: buf.Bytes(), contentType: f.ContentType(), navType: navType, links: links, modified: pg.modified, read: pg.read}, nil
 }
 
 // upstreams reads what the sources of stories last said about their own

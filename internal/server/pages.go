@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -86,6 +87,11 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		k.slug = statusVariant
 	}
 	e, err := st.cache.get(k, func() (content, error) { return s.renderIndex(st, withStatus) })
+	if errors.Is(err, errSuperseded) { // a reload took over meanwhile: ask it
+		<-st.cache.handedOver
+		s.index(w, r)
+		return
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -197,7 +203,9 @@ func (s *Server) renderTopicPage(st *state, t *topic.Topic, p params) (content, 
 			data.More = "Later stories"
 		}
 	}
-	return renderPage("topic.html", data, pg.modified)
+	ct, err := renderPage("topic.html", data, pg.modified)
+	ct.read = pg.read
+	return ct, err
 }
 
 // notFound answers a request for something there is none of: a page with
@@ -290,6 +298,11 @@ func clip(s string, n int) string {
 func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 	st := s.state.Load()
 	e, err := st.cache.get(key{kind: "opml"}, func() (content, error) { return renderOPML(st) })
+	if errors.Is(err, errSuperseded) { // a reload took over meanwhile: ask it
+		<-st.cache.handedOver
+		s.opml(w, r)
+		return
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return

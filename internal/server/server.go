@@ -57,7 +57,18 @@ type Options struct {
 	// each holds one of its slots. The daemon shares it with ingest (see
 	// ingest.Options.CPU) so that background work leaves a core to readers.
 	CPU chan struct{}
+	// RefreshLag, when set, bounds how long a document readers poll may
+	// lag a change, so that a burst of changes (a first fetch) renders
+	// it about once a second, not at every commit: see Invalidate. 0
+	// renders at every change, before Invalidate returns.
+	RefreshLag time.Duration
 }
+
+// DefaultRefreshLag is the RefreshLag a daemon serves with: under a burst
+// of changes a polled feed lags the store by up to about a second (plus
+// one render and its wait for a CPU slot), and is rendered about once a
+// second instead of at every commit.
+const DefaultRefreshLag = time.Second
 
 // CacheObserver sees what the render cache does. kind is the document's
 // kind: a format extension ("rss", "atom", "json"), "html", "index",
@@ -111,6 +122,7 @@ type Server struct {
 	now           func() time.Time
 
 	cacheBytes int64
+	refreshLag time.Duration
 	cpu        chan struct{}
 	gz         gzipWriters // shared by every state's cache
 	state      atomic.Pointer[state]
@@ -120,6 +132,7 @@ type Server struct {
 	next        atomic.Pointer[state]
 	reconfigure sync.Mutex // one Reconfigure at a time
 	hits, fills atomic.Uint64
+	reads       atomic.Uint64 // read tickets of every state's cache (see content.read)
 	observer    CacheObserver // never nil
 }
 
@@ -152,7 +165,7 @@ type Stats struct {
 // New returns a Server with every route registered.
 func New(o Options) *Server {
 	s := &Server{db: o.DB, log: o.Log, ready: o.Ready, statusVisible: o.StatusVisible, mux: http.NewServeMux(), now: time.Now,
-		cacheBytes: o.CacheBytes, observer: o.Cache, cpu: o.CPU}
+		cacheBytes: o.CacheBytes, observer: o.Cache, cpu: o.CPU, refreshLag: max(o.RefreshLag, 0)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -210,7 +223,7 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 		}
 	}
 	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills, s.observer)
-	st.cache.cpu, st.cache.gz = s.cpu, &s.gz
+	st.cache.cpu, st.cache.gz, st.cache.reads, st.cache.maxLag = s.cpu, &s.gz, &s.reads, s.refreshLag
 	for _, hub := range site.Hubs {
 		st.hubLinks = append(st.hubLinks, "<"+hub+`>; rel="hub"`)
 	}
@@ -265,25 +278,29 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request) bool {
 
 // Invalidate brings the cached documents of the named topics (and the
 // index, whose counts they change) up to date; with no slugs, every
-// document. Call it after the store committed the change: when it returns,
-// every request is answered from the new data. Documents readers are
-// polling are rendered again here, on the caller's goroutine, and swapped
-// in whole, so no reader waits for the render; the others are dropped and
-// rendered when next asked for.
+// document. Call it after the store committed the change. Documents readers
+// are polling are rendered again and swapped in whole, so no reader waits
+// for the render: here, on the caller's goroutine, or, with a RefreshLag
+// and a document rendered moments ago, once its refresh gap has passed (at
+// most RefreshLag), the changes that come meanwhile sharing that render;
+// without a RefreshLag, every request is answered from the new data when
+// Invalidate returns. The others are dropped, so no request is answered
+// from them after the call, and rendered when next asked for.
 func (s *Server) Invalidate(slugs ...string) {
 	// next before state: a Reconfigure publishes next, then state, then
 	// clears next, so reading them in this order never misses the state
 	// that serves after the call.
 	next := s.next.Load()
 	st := s.state.Load()
-	st.pages.forget(slugs) // before any render: none may reuse a page read before the change
-	st.cache.invalidate(slugs)
 	if next != nil && next != st {
 		// A render of the new state that read the store before the change
-		// is dropped, not kept (invalidate drops fills in flight).
+		// is dropped, not kept (invalidate drops fills in flight). The new
+		// state first: it is the one readers are about to get.
 		next.pages.forget(slugs)
 		next.cache.invalidate(slugs)
 	}
+	st.pages.forget(slugs) // before any render: none may reuse a page read before the change
+	st.cache.invalidate(slugs)
 }
 
 // Reconfigure swaps in a reloaded configuration atomically and starts with an
@@ -299,8 +316,16 @@ func (s *Server) Reconfigure(site Site, topics *topic.Set, caching Caching) {
 	st := s.newState(site, topics, caching)
 	st.configured = s.now().UTC().Truncate(time.Second)
 	s.next.Store(st)
-	s.prewarm(s.state.Load(), st)
+	old := s.state.Load()
+	s.prewarm(old, st)
+	// The old cache stops handing out documents, the new one drops what
+	// is older than what the old one handed out, then takes over: no
+	// reader gets an older version after a newer one across the swap.
+	old.cache.seal()
+	old.cache.handOver(st.cache)
+	st.pages.forget(nil) // pages read before the hand-over may be older, too
 	s.state.Store(st)
+	close(old.cache.handedOver)
 	s.next.Store(nil)
 }
 
