@@ -19,7 +19,12 @@ import (
 // which is what lets the store spot the same story carried by two sources
 // (store.GroupKeys ignores the fragment where it matches copies).
 func CanonicalLink(raw, base string) string {
-	u := canonicalURL(raw, newResolver(base))
+	return canonicalLink(raw, newResolver(base))
+}
+
+// canonicalLink is CanonicalLink against r.
+func canonicalLink(raw string, r resolver) string {
+	u := canonicalURL(raw, r)
 	if u == nil || !punycodeHost(u) {
 		return ""
 	}
@@ -114,6 +119,10 @@ func resolve(raw, base string) *url.URL {
 // body holds dozens of links.
 type resolver struct {
 	base *url.URL // nil when the base is empty, unparseable or relative
+	// origin is what base.ResolveReference(ref).String() writes before an
+	// absolute path ("https://host:port"), when base is http(s) with an
+	// ASCII host; "" otherwise (see plainAbs).
+	origin string
 }
 
 func newResolver(base string) resolver {
@@ -124,8 +133,102 @@ func newResolver(base string) resolver {
 	if err != nil || !b.IsAbs() {
 		return resolver{}
 	}
-	return resolver{base: b}
+	r := resolver{base: b}
+	if (b.Scheme == "http" || b.Scheme == "https") && b.Host != "" && isASCII(b.Host) {
+		if o, ok := strings.CutSuffix(b.ResolveReference(&url.URL{Path: "/"}).String(), "/"); ok {
+			r.origin = o
+		}
+	}
+	return r
 }
+
+// plainAbs is abs(raw, …) for the links articles are mostly made of,
+// without parsing them: an absolute http(s) URL or an absolute path
+// ("/story/1", resolved against an http(s) base), written in characters
+// that url.URL reads and writes back as they are, and with no dot segment
+// to remove. For those, safeURL keeps the result as it is too. False for
+// anything else, which abs resolves. TestPlainAbsMatchesAbs and
+// FuzzPlainAbs hold it to abs.
+func (r resolver) plainAbs(raw string) (string, bool) {
+	rest, abs := "", false
+	switch {
+	case strings.HasPrefix(raw, "https://"):
+		rest, abs = raw[len("https://"):], true
+	case strings.HasPrefix(raw, "http://"):
+		rest, abs = raw[len("http://"):], true
+	case len(raw) > 1 && raw[0] == '/' && raw[1] != '/' && r.origin != "":
+		rest = raw
+	default:
+		return "", false
+	}
+	if abs {
+		// host: lowercase letters, digits, '-' and '.', then an optional port
+		i := 0
+		for i < len(rest) && (rest[i] >= 'a' && rest[i] <= 'z' || digit(rest[i]) || rest[i] == '-' || rest[i] == '.') {
+			i++
+		}
+		if i == 0 || rest[0] == '.' || rest[0] == '-' {
+			return "", false
+		}
+		if i < len(rest) && rest[i] == ':' {
+			j := i + 1
+			for j < len(rest) && digit(rest[j]) {
+				j++
+			}
+			if j == i+1 || j-i-1 > 5 {
+				return "", false
+			}
+			i = j
+		}
+		rest = rest[i:]
+		if rest == "" {
+			return raw, true
+		}
+		if rest[0] != '/' {
+			return "", false
+		}
+	}
+	// path, then an optional query and fragment
+	i := 0
+	for i < len(rest) && plainPath[rest[i]] {
+		if rest[i] == '/' && i+1 < len(rest) && (rest[i+1] == '/' || rest[i+1] == '.') {
+			return "", false // "//", and "/." which may begin a dot segment
+		}
+		i++
+	}
+	if i < len(rest) && rest[i] == '?' {
+		i++
+		for i < len(rest) && plainQuery[rest[i]] {
+			i++
+		}
+	}
+	if i < len(rest) && rest[i] == '#' {
+		i++
+		if i == len(rest) {
+			return "", false // url.URL drops an empty fragment's '#'
+		}
+		for i < len(rest) && plainPath[rest[i]] {
+			i++
+		}
+	}
+	if i != len(rest) {
+		return "", false
+	}
+	if abs {
+		return raw, true
+	}
+	return r.origin + raw, true
+}
+
+// plainPath and plainQuery are the bytes that url.URL keeps as they are in
+// a path (and a fragment) and in a query.
+var plainPath, plainQuery = func() (p, q [256]bool) {
+	for c := range 256 {
+		p[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/", byte(c)) >= 0
+		q[c] = p[c] || strings.IndexByte("=&+,:;@", byte(c)) >= 0
+	}
+	return p, q
+}()
 
 // resolve is the package's resolve against r's base.
 func (r resolver) resolve(raw string) *url.URL {
@@ -145,6 +248,14 @@ func (r resolver) resolve(raw string) *url.URL {
 
 // abs is absURL against r's base.
 func (r resolver) abs(raw string, mail bool) string {
+	if u, ok := r.plainAbs(raw); ok {
+		return u
+	}
+	return r.parsedAbs(raw, mail)
+}
+
+// parsedAbs is abs without its shortcut: raw parsed and resolved.
+func (r resolver) parsedAbs(raw string, mail bool) string {
 	u := r.resolve(raw)
 	if u == nil {
 		return ""

@@ -58,7 +58,7 @@ func language(tag string) string {
 // original entry; Atom and JSON entries without authors inherit the feed's.
 func (n *normalizer) authors(i int, item *gofeed.Item, base string) []story.Author {
 	var out []story.Author
-	links := newResolver(base)
+	links := n.links(base)
 	add := func(name, email, uri string) {
 		a := story.Author{Name: plain(name), Email: clean(strings.TrimSpace(email)), URL: links.abs(uri, false)}
 		if a == (story.Author{}) {
@@ -186,7 +186,7 @@ func markupTexts(s string) []string {
 // size and duration; an Atom enclosure link its title; a podcast item's
 // itunes:duration is its one enclosure's.
 func (n *normalizer) enclosures(i int, item *gofeed.Item, base string) []story.Enclosure {
-	links := newResolver(base)
+	links := n.links(base)
 	var out []story.Enclosure
 	seen := make(map[string]bool, len(item.Enclosures))
 	add := func(e story.Enclosure) {
@@ -278,7 +278,7 @@ func (n *normalizer) image(item *gofeed.Item, base string, fromHTML ...string) s
 		}
 	}
 	candidates = append(candidates, fromHTML...)
-	links := newResolver(base)
+	links := n.links(base)
 	for _, c := range candidates {
 		if u := links.abs(c, false); u != "" {
 			return u

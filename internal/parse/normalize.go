@@ -27,6 +27,22 @@ type normalizer struct {
 	legacy      resolver // the base IDs resolve against (see idLink)
 	sourceURL   string   // in.URL with an ASCII host
 	sourceTitle string   // the config's title of the source, else the feed's
+
+	// linksBase, parsed as linksAt: the base the last item's links
+	// resolved against, which is every item's base but in documents
+	// with xml:base (see links).
+	linksBase string
+	linksAt   resolver
+	scan      tagScanner // the buffer every HTML fragment of the document is scanned in
+}
+
+// links returns a resolver against base, parsed once for the items that
+// share it.
+func (n *normalizer) links(base string) resolver {
+	if base != n.linksBase || n.linksAt.base == nil {
+		n.linksBase, n.linksAt = base, newResolver(base)
+	}
+	return n.linksAt
 }
 
 func normalize(in Input, doc *document, gf *gofeed.Feed, now time.Time) *Feed {
@@ -83,7 +99,7 @@ func (n *normalizer) story(i int, item *gofeed.Item) (story.Story, bool) {
 	s.Published, s.Updated = n.dates(i, item)
 	base := n.itemBase(i)
 	link := n.link(i, item)
-	s.Link = CanonicalLink(link, base)
+	s.Link = canonicalLink(link, n.links(base))
 
 	summary, content := n.bodies(i, item, base)
 	if summary.text == "" && summary.html == "" && content.text != "" {
@@ -189,12 +205,12 @@ func (n *normalizer) bodies(i int, item *gofeed.Item, base string) (summary, con
 		if t, ok := n.atomTypes(i); ok && !isHTMLType(t.summary) {
 			summary = textFragment(item.Description)
 		} else {
-			summary = htmlFragment(item.Description, base)
+			summary = htmlFragmentAt(item.Description, base, n.links(base), &n.scan)
 		}
 		if c := n.doc.atom.Entries[i].Content; c != nil && c.Src == "" {
 			switch t := strings.ToLower(strings.TrimSpace(c.Type)); {
 			case isHTMLType(t):
-				content = htmlFragment(c.Value, base)
+				content = htmlFragmentAt(c.Value, base, n.links(base), &n.scan)
 			case t == "" || t == "text" || strings.HasPrefix(t, "text/"):
 				content = textFragment(c.Value)
 			case strings.Contains(t, "/") && !strings.Contains(t, "xml"):
@@ -209,13 +225,13 @@ func (n *normalizer) bodies(i int, item *gofeed.Item, base string) (summary, con
 		// JSON summary is plain text by spec, but often carries markup.
 		summary = textFragment(plain(ji.Summary))
 		if ji.ContentHTML != "" {
-			content = htmlFragment(ji.ContentHTML, base)
+			content = htmlFragmentAt(ji.ContentHTML, base, n.links(base), &n.scan)
 		} else {
 			content = textFragment(ji.ContentText)
 		}
 	default:
-		summary = htmlFragment(item.Description, base)
-		content = htmlFragment(item.Content, base)
+		summary = htmlFragmentAt(item.Description, base, n.links(base), &n.scan)
+		content = htmlFragmentAt(item.Content, base, n.links(base), &n.scan)
 	}
 	return summary, content
 }

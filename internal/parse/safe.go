@@ -122,6 +122,25 @@ func (w *safeWriter) urlAttr(a atom.Atom, key, val string) {
 	w.b.WriteByte('"')
 }
 
+// safeURLAttr is urlAttr for a value safeURL keeps as it is: an http(s)
+// URL plainAbs made.
+func (w *safeWriter) safeURLAttr(a atom.Atom, key, val string) {
+	if !w.ok || w.drop {
+		return
+	}
+	if !(a == atom.A && key == "href" || a == atom.Img && key == "src") {
+		w.attr(a, key, nil)
+		return
+	}
+	w.kept++
+	w.href = w.href || a == atom.A
+	w.b.WriteByte(' ')
+	w.b.WriteString(key)
+	w.b.WriteString(`="`)
+	escapeStringTo(&w.b, val)
+	w.b.WriteByte('"')
+}
+
 // elemAttrs are the attributes UGCPolicy allows on particular simpleElems
 // that attr does not model.
 var elemAttrs = map[atom.Atom]map[string]bool{ // see UGCPolicy

@@ -16,7 +16,7 @@ func bothSafe(t *testing.T, s string) (handled bool) {
 	if !ok || f.unsafe {
 		return false // simpleHTML refuses it, or the sanitizer's turn
 	}
-	if !rok || f.text != r.text || f.image != r.image {
+	if !rok || f.text != r.text || f.image != r.image || f.final != r.final {
 		t.Fatalf("on %q the fast path read other words or another image: %q %q, want %v %q %q",
 			s, f.text, f.image, rok, r.text, r.image)
 	}

@@ -35,60 +35,94 @@ type simple struct {
 	// markup holds what safeWriter does not model, and raw is then unset.
 	safe   string
 	unsafe bool
+	// final says text is already what htmlFragment and plain make of
+	// it, collapse(clean(text)): tagScanner read the fragment, which
+	// decodes no character clean would drop, and the words were
+	// collapsed as they were written.
+	final bool
 }
 
 // simpleFragment is simpleHTML. With sanitize set it writes, instead of
-// raw, what the sanitizer would make of raw, or reports unsafe.
+// raw, what the sanitizer would make of raw, or reports unsafe. It reads
+// s with tagScanner, and again with x/net/html's Tokenizer when the
+// scanner meets syntax it does not read.
 func simpleFragment(s, base string, sanitize bool) (simple, bool) {
-	z := xhtml.NewTokenizer(strings.NewReader(s))
+	return simpleFragmentAt(s, newResolver(base), sanitize)
+}
+
+// simpleFragmentAt is simpleFragment against links.
+func simpleFragmentAt(s string, links resolver, sanitize bool) (simple, bool) {
+	return simpleFragmentWith(s, links, sanitize, nil)
+}
+
+// simpleFragmentWith is simpleFragmentAt scanning with z, when not nil,
+// so that the fragments of one document reuse one buffer.
+func simpleFragmentWith(s string, links resolver, sanitize bool, z *tagScanner) (simple, bool) {
+	if z == nil {
+		z = &tagScanner{}
+	}
+	z.reset(s)
+	f, ok, err := simpleTokens(z, len(s), links, sanitize, true)
+	if err != errUnscanned {
+		return f, ok
+	}
+	f, ok, _ = simpleTokens(xhtml.NewTokenizer(strings.NewReader(s)), len(s), links, sanitize, false)
+	return f, ok
+}
+
+// simpleTokens is simpleFragment over the tokens of a fragment of size
+// bytes; err is z's error when it ended the fragment early. With
+// collapse set it writes the words collapsed (and sets simple.final).
+func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (simple, bool, error) {
 	var (
-		raw, words strings.Builder
-		safe       safeWriter
-		stack      []atom.Atom
-		attrs      []rawAttr
-		image      string
-		afterPre   bool // the previous token opened a <pre>
-		links      = newResolver(base)
+		raw   strings.Builder
+		words = wordWriter{collapse: collapse}
+		safe  safeWriter
+		stack = make([]atom.Atom, 0, 16)
+		attrs = make([]rawAttr, 0, 8)
+		image string
+		// afterPre is set when the previous token opened a <pre>
+		afterPre bool
 	)
 	out := &raw // where text goes: raw and safe write it alike
 	if sanitize {
 		safe.ok, out = true, &safe.b
 	}
-	out.Grow(len(s) + len(s)/8)
-	words.Grow(len(s))
+	out.Grow(size + size/4) // absolute links, rel attributes
+	words.b.Grow(size)
 	for {
 		tt := z.Next()
 		wasPre := afterPre
 		afterPre = false
 		switch tt {
 		case xhtml.ErrorToken:
-			if z.Err() != io.EOF {
-				return simple{}, false
+			if err := z.Err(); err != io.EOF {
+				return simple{}, false, err
 			}
 			// Render closes what the fragment left open.
 			for i := len(stack) - 1; i >= 0; i-- {
 				closeTag(&raw, &safe, &words, stack[i], sanitize)
 			}
-			f := simple{text: words.String(), image: image}
+			f := simple{text: words.String(), image: image, final: collapse}
 			if sanitize {
 				f.safe = safe.b.String()
 			} else {
 				f.raw = raw.String()
 			}
-			return f, true
+			return f, true, nil
 		case xhtml.TextToken:
 			d := z.Text()
 			if wasPre && len(d) > 0 && d[0] == '\n' {
-				return simple{}, false // the parser drops that newline
+				return simple{}, false, nil // the parser drops that newline
 			}
-			words.Write(d)
+			words.write(d)
 			escapeTo(out, d)
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, more := z.TagName()
 			a := atom.Lookup(name)
 			void := voidElems[a]
 			if !simpleElems[a] || (tt == xhtml.SelfClosingTagToken && !void) || closesOpen(stack, a) {
-				return simple{}, false
+				return simple{}, false, nil
 			}
 			// The slices stay valid until z.Next: TagAttr unescapes each
 			// value in place within its own span of the buffer.
@@ -98,7 +132,7 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 				at.key, at.val, more = z.TagAttr()
 				attrs = append(attrs, at)
 			}
-			if formatting[a] {
+			if formatting[a] && len(attrs) > 1 {
 				// The parser sorts a formatting element's attributes
 				// (for its Noah's Ark clause), so Render writes them sorted.
 				slices.SortFunc(attrs, func(x, y rawAttr) int {
@@ -126,16 +160,22 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 					continue
 				}
 				val := string(at.val)
-				abs := links.abs(val, key == "href")
+				abs, plain := links.plainAbs(val)
+				if !plain {
+					abs = links.abs(val, key == "href")
+				}
 				if abs != "" {
 					val = abs
 				}
 				if a == atom.Img && key == "src" && image == "" {
 					image = abs
 				}
-				if sanitize {
+				switch {
+				case sanitize && plain:
+					safe.safeURLAttr(a, key, val) // safeURL(val) is val
+				case sanitize:
 					safe.urlAttr(a, key, val)
-				} else {
+				default:
 					raw.WriteByte(' ')
 					raw.Write(at.key)
 					raw.WriteString(`="`)
@@ -145,7 +185,7 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 			}
 			if sanitize {
 				if safe.end(a, void); !safe.ok {
-					return simple{unsafe: true}, true
+					return simple{unsafe: true}, true, nil
 				}
 			} else if void {
 				raw.WriteString("/>")
@@ -153,31 +193,58 @@ func simpleFragment(s, base string, sanitize bool) (simple, bool) {
 				raw.WriteByte('>')
 			}
 			if blocks[a] {
-				words.WriteByte(' ')
+				words.space()
 			}
 			if void {
 				if blocks[a] {
-					words.WriteByte(' ')
+					words.space()
 				}
 				continue
 			}
 			if len(stack) >= maxSimpleDepth {
-				return simple{}, false // let the parser refuse or accept it
+				return simple{}, false, nil // let the parser refuse or accept it
 			}
 			stack = append(stack, a)
 			afterPre = a == atom.Pre
 		case xhtml.EndTagToken:
 			name, _ := z.TagName()
 			if len(stack) == 0 || atom.Lookup(name) != stack[len(stack)-1] {
-				return simple{}, false // the parser would repair or ignore it
+				return simple{}, false, nil // the parser would repair or ignore it
 			}
 			closeTag(&raw, &safe, &words, stack[len(stack)-1], sanitize)
 			stack = stack[:len(stack)-1]
 		default: // comments and doctypes
-			return simple{}, false
+			return simple{}, false, nil
 		}
 	}
 }
+
+// wordWriter gathers a fragment's words: as they come, or collapsed as
+// collapse would make them (see collapseTo).
+type wordWriter struct {
+	b        strings.Builder
+	collapse bool
+	gap      bool // collapsing: white space since the last word written
+}
+
+func (w *wordWriter) write(d []byte) {
+	if !w.collapse {
+		w.b.Write(d)
+		return
+	}
+	w.gap = collapseTo(&w.b, d, w.gap)
+}
+
+// space is the word break a block element makes.
+func (w *wordWriter) space() {
+	if !w.collapse {
+		w.b.WriteByte(' ')
+		return
+	}
+	w.gap = true
+}
+
+func (w *wordWriter) String() string { return w.b.String() }
 
 // maxSimpleDepth keeps simpleHTML well below the 512 open elements beyond
 // which x/net/html refuses a document (htmlFragment then keeps the words
@@ -189,6 +256,9 @@ const maxSimpleDepth = 256
 func escapeTo(out *strings.Builder, s []byte) {
 	last := 0
 	for i := 0; i < len(s); i++ {
+		if !escByte[s[i]] {
+			continue
+		}
 		var esc string
 		switch s[i] {
 		case '&':
@@ -203,8 +273,6 @@ func escapeTo(out *strings.Builder, s []byte) {
 			esc = "&#34;"
 		case '\r':
 			esc = "&#13;"
-		default:
-			continue
 		}
 		out.Write(s[last:i])
 		out.WriteString(esc)
@@ -212,6 +280,9 @@ func escapeTo(out *strings.Builder, s []byte) {
 	}
 	out.Write(s[last:])
 }
+
+// escByte are the bytes escapeTo escapes.
+var escByte = [256]bool{'&': true, '\'': true, '<': true, '>': true, '"': true, '\r': true}
 
 // escapeStringTo is escapeTo for a string, which seldom needs escaping.
 func escapeStringTo(out *strings.Builder, s string) {
@@ -227,7 +298,7 @@ type rawAttr struct{ key, val []byte }
 
 // closeTag writes the end tag of a to raw, or to safe when sanitizing,
 // and the word break it makes.
-func closeTag(raw *strings.Builder, safe *safeWriter, words *strings.Builder, a atom.Atom, sanitize bool) {
+func closeTag(raw *strings.Builder, safe *safeWriter, words *wordWriter, a atom.Atom, sanitize bool) {
 	if sanitize {
 		safe.close(a)
 	} else {
@@ -236,7 +307,7 @@ func closeTag(raw *strings.Builder, safe *safeWriter, words *strings.Builder, a 
 		raw.WriteByte('>')
 	}
 	if blocks[a] {
-		words.WriteByte(' ')
+		words.space()
 	}
 }
 

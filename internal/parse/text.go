@@ -47,17 +47,24 @@ func textFragment(s string) fragment {
 // htmlFragment sanitizes s as HTML after resolving its links and image
 // sources against base (bluemonday cannot resolve, only drop, relative URLs).
 func htmlFragment(s, base string) fragment {
+	return htmlFragmentAt(s, base, newResolver(base), nil)
+}
+
+// htmlFragmentAt is htmlFragment with base parsed as links, scanning with z
+// (see simpleFragmentWith).
+func htmlFragmentAt(s, base string, links resolver, z *tagScanner) fragment {
 	s = clean(s)
 	if strings.TrimSpace(s) == "" {
 		return fragment{}
 	}
-	f, ok := simpleFragment(s, base, true)
+	f, ok := simpleFragmentWith(s, links, true, z)
 	sanitized := ok && !f.unsafe
 	if ok && f.unsafe {
-		f, ok = simpleFragment(s, base, false) // markup the fast path does not model: the sanitizer's turn
+		f, ok = simpleFragmentWith(s, links, false, z) // markup the fast path does not model: the sanitizer's turn
 	}
 	if !ok {
 		var err error
+		f = simple{}
 		if f.raw, f.text, f.image, err = treeHTML(s, base); err != nil {
 			// x/net/html refuses pathological nesting; keep the words only.
 			t := collapse(html.UnescapeString(stripTags(s)))
@@ -67,9 +74,13 @@ func htmlFragment(s, base string) fragment {
 	if !sanitized {
 		f.safe = sanitizer().Sanitize(f.raw)
 	}
+	text := f.text
+	if !f.final {
+		text = collapse(clean(text))
+	}
 	return fragment{
 		html:  clean(strings.TrimSpace(f.safe)),
-		text:  collapse(clean(f.text)),
+		text:  text,
 		image: f.image,
 	}
 }
@@ -158,8 +169,11 @@ func plain(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return collapse(s)
 	}
-	if _, text, _, ok := simpleHTML(s, ""); ok {
-		return collapse(clean(text))
+	if f, ok := simpleFragment(s, "", false); ok {
+		if f.final {
+			return f.text
+		}
+		return collapse(clean(f.text))
 	}
 	_, text, _, err := treeHTML(s, "")
 	if err != nil {
@@ -226,6 +240,65 @@ func collapse(s string) string {
 	}
 	return b.String()
 }
+
+// collapseTo appends d to b folding white space as collapse does, as the
+// next part of one text whose earlier parts b holds: gap says the text
+// so far ends in white space, and the result says whether it does after d.
+// Nothing is written for white space until a word follows it, and none
+// before the first word.
+func collapseTo(b *strings.Builder, d []byte, gap bool) bool {
+	for i := 0; i < len(d); {
+		if c := d[i]; !wordByte[c] {
+			size, space := 1, true // an ASCII byte that is not a word byte is white space
+			if c >= utf8.RuneSelf {
+				var r rune
+				r, size = utf8.DecodeRune(d[i:])
+				space = unicode.IsSpace(r)
+			}
+			if space {
+				gap = true
+				i += size
+				continue
+			}
+		}
+		// A word begins at i: copy it, and the words after it that single
+		// spaces separate, in one piece.
+		if gap && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		gap = false
+		j := i
+		for j < len(d) {
+			c := d[j]
+			if wordByte[c] {
+				j++
+				continue
+			}
+			if c == ' ' && j+1 < len(d) && wordByte[d[j+1]] {
+				j += 2
+				continue
+			}
+			if c >= utf8.RuneSelf {
+				if r, size := utf8.DecodeRune(d[j:]); !unicode.IsSpace(r) {
+					j += size
+					continue
+				}
+			}
+			break
+		}
+		b.Write(d[i:j])
+		i = j
+	}
+	return gap
+}
+
+// wordByte are the ASCII bytes that are not white space.
+var wordByte = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = !asciiSpace[c]
+	}
+	return t
+}()
 
 // isCollapsed reports whether collapse would return s unchanged: its only
 // white space is single ASCII spaces between words.
