@@ -150,14 +150,26 @@ func newResolver(base string) resolver {
 // anything else, which abs resolves. TestPlainAbsMatchesAbs and
 // FuzzPlainAbs hold it to abs.
 func (r resolver) plainAbs(raw string) (string, bool) {
-	rest, abs := "", false
+	origin, ok := plainOrigin(r, raw)
 	switch {
-	case strings.HasPrefix(raw, "https://"):
+	case !ok:
+		return "", false
+	case origin == "":
+		return raw, true
+	}
+	return origin + raw, true
+}
+
+// plainOrigin is plainAbs for raw as a string or as bytes: what the
+// result has before raw, "" when raw is absolute.
+func plainOrigin[T string | []byte](r resolver, raw T) (origin string, ok bool) {
+	rest, abs := raw, false
+	switch {
+	case len(raw) >= len("https://") && string(raw[:len("https://")]) == "https://":
 		rest, abs = raw[len("https://"):], true
-	case strings.HasPrefix(raw, "http://"):
+	case len(raw) >= len("http://") && string(raw[:len("http://")]) == "http://":
 		rest, abs = raw[len("http://"):], true
 	case len(raw) > 1 && raw[0] == '/' && raw[1] != '/' && r.origin != "":
-		rest = raw
 	default:
 		return "", false
 	}
@@ -181,8 +193,8 @@ func (r resolver) plainAbs(raw string) (string, bool) {
 			i = j
 		}
 		rest = rest[i:]
-		if rest == "" {
-			return raw, true
+		if len(rest) == 0 {
+			return "", true
 		}
 		if rest[0] != '/' {
 			return "", false
@@ -215,9 +227,9 @@ func (r resolver) plainAbs(raw string) (string, bool) {
 		return "", false
 	}
 	if abs {
-		return raw, true
+		return "", true
 	}
-	return r.origin + raw, true
+	return r.origin, true
 }
 
 // plainPath and plainQuery are the bytes that url.URL keeps as they are in

@@ -3,6 +3,8 @@ package parse
 import (
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html/atom"
@@ -50,8 +52,8 @@ var elemTreatments = map[atom.Atom]elemTreatment{
 }
 
 // start begins the start tag of a, unless the policy drops it.
-func (w *safeWriter) start(a atom.Atom) {
-	w.kept, w.href, w.drop = 0, false, elemTreatments[a] == elemDropped
+func (w *safeWriter) start(a atom.Atom, fl elemFlag) {
+	w.kept, w.href, w.drop = 0, false, fl&isDropped != 0
 	if !w.drop {
 		w.b.WriteByte('<')
 		w.b.WriteString(a.String())
@@ -69,9 +71,9 @@ func (w *safeWriter) attr(a atom.Atom, key string, val []byte) {
 	keep := false
 	switch key {
 	case "title": // allowed on every element, when it reads as a paragraph
-		keep = bluemonday.Paragraph.Match(val)
+		keep = paragraph(val)
 	case "alt":
-		keep = a == atom.Img && bluemonday.Paragraph.Match(val)
+		keep = a == atom.Img && paragraph(val)
 	case "width", "height":
 		keep = a == atom.Img && bluemonday.NumberOrPercent.Match(val)
 	case "dir", "lang", "id":
@@ -122,9 +124,9 @@ func (w *safeWriter) urlAttr(a atom.Atom, key, val string) {
 	w.b.WriteByte('"')
 }
 
-// safeURLAttr is urlAttr for a value safeURL keeps as it is: an http(s)
-// URL plainAbs made.
-func (w *safeWriter) safeURLAttr(a atom.Atom, key, val string) {
+// plainURLAttr is urlAttr for a value safeURL keeps as it is: an http(s)
+// URL plainOrigin read, origin + val.
+func (w *safeWriter) plainURLAttr(a atom.Atom, key, origin string, val []byte) {
 	if !w.ok || w.drop {
 		return
 	}
@@ -137,9 +139,40 @@ func (w *safeWriter) safeURLAttr(a atom.Atom, key, val string) {
 	w.b.WriteByte(' ')
 	w.b.WriteString(key)
 	w.b.WriteString(`="`)
-	escapeStringTo(&w.b, val)
+	escapeStringTo(&w.b, origin)
+	escapeTo(&w.b, val)
 	w.b.WriteByte('"')
 }
+
+// paragraph is bluemonday.Paragraph.Match, the policy's check of a title
+// or alt, without the regular expression:
+// ^[\p{L}\p{N}\s\-_',\[\]!\./\\\(\)]*$ (TestParagraphMatchesBluemonday).
+func paragraph(b []byte) bool {
+	for i := 0; i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
+			if !paragraphASCII[c] {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			return false // U+FFFD, which an invalid byte reads as, is neither
+		}
+		i += size
+	}
+	return true
+}
+
+// paragraphASCII are the ASCII characters paragraph allows: \s is RE2's
+// (tab, newline, form feed, carriage return, space).
+var paragraphASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = letter(byte(c)) || digit(byte(c)) || strings.IndexByte("\t\n\f\r -_',[]!./\\()", byte(c)) >= 0
+	}
+	return t
+}()
 
 // elemAttrs are the attributes UGCPolicy allows on particular simpleElems
 // that attr does not model.
@@ -154,11 +187,11 @@ var elemAttrs = map[atom.Atom]map[string]bool{ // see UGCPolicy
 // end ends the start tag begun by start: an element that needs an
 // attribute and kept none would be dropped with its end tag, which this
 // writer does not model.
-func (w *safeWriter) end(a atom.Atom, void bool) {
+func (w *safeWriter) end(a atom.Atom, fl elemFlag, void bool) {
 	if !w.ok || w.drop {
 		return
 	}
-	if elemTreatments[a] == elemNeedsAttr && w.kept == 0 {
+	if fl&isNeedsAttr != 0 && w.kept == 0 {
 		w.ok = false
 		return
 	}
@@ -175,8 +208,8 @@ func (w *safeWriter) end(a atom.Atom, void bool) {
 }
 
 // close writes the end tag of a.
-func (w *safeWriter) close(a atom.Atom) {
-	if elemTreatments[a] != elemDropped {
+func (w *safeWriter) close(a atom.Atom, fl elemFlag) {
+	if fl&isDropped == 0 {
 		w.b.WriteString("</")
 		w.b.WriteString(a.String())
 		w.b.WriteByte('>')

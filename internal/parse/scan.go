@@ -260,6 +260,11 @@ var refText = map[string]rune{
 // replaces.
 func decodeRefs(b []byte, attribute bool) ([]byte, bool) {
 	i := 0
+	if len(b) >= 32 { // long text mostly has nothing to decode: three vector scans say so
+		if bytes.IndexByte(b, '&') < 0 && bytes.IndexByte(b, '\r') < 0 && bytes.IndexByte(b, 0) < 0 {
+			return b, true
+		}
+	}
 	for i < len(b) && b[i] != '&' && b[i] != '\r' && b[i] != 0 {
 		i++
 	}

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microcosm-cc/bluemonday"
 	xhtml "golang.org/x/net/html"
+
+	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // bothScans runs simpleFragment's token loop on s with tagScanner and with
@@ -36,6 +39,9 @@ func bothScans(t *testing.T, s string) (scanned bool) {
 		}
 		if f.unsafe {
 			continue
+		}
+		if sanitize && !story.IsClean(f.safe) {
+			t.Fatalf("on %q: the scanner's sanitized HTML %q is not clean, which htmlFragment takes it to be", s, f.safe)
 		}
 		if !f.final || g.final {
 			t.Fatalf("on %q: final %v %v", s, f.final, g.final)
@@ -161,6 +167,9 @@ func bothAbs(t *testing.T, raw, base string) (plain bool) {
 			t.Fatalf("plainAbs(%q) against %q = %q, abs says %q", raw, base, got, want)
 		}
 	}
+	if origin, ok := plainOrigin(r, []byte(raw)); !ok || origin+raw != got {
+		t.Fatalf("plainOrigin(%q) as bytes = %q, %v; as a string %q", raw, origin, ok, got)
+	}
 	if safe, ok := safeURL(got); !ok || safe != got {
 		t.Fatalf("safeURL(%q) = %q, %v", got, safe, ok)
 	}
@@ -239,4 +248,37 @@ func TestCollapseToMatchesCollapse(t *testing.T) {
 			t.Fatalf("on %q: collapseTo wrote %q, collapse says %q", whole.String(), got, want)
 		}
 	}
+}
+
+// TestParagraphMatchesBluemonday holds paragraph to the policy's regular
+// expression.
+func TestParagraphMatchesBluemonday(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	pieces := []string{"a", "Z", "0", " ", "\t", "\n", "\v", "\f", "\r", "-", "_", "'", ",", "[", "]", "!", ".", "/", "\\",
+		"(", ")", "\"", "<", ">", "&", "?", ":", ";", "é", "日本", "٣", "Ⅻ", "½", "\u00a0", "\u2003", "\u0300", "🛂",
+		"\ufffd", "\xff", "\xe6\x97", "$", "*", "+", "=", "#", "%", "@", "~", "`", "{", "^"}
+	for range 50000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		if got, want := paragraph([]byte(b.String())), bluemonday.Paragraph.MatchString(b.String()); got != want {
+			t.Fatalf("paragraph(%q) = %v, the policy says %v", b.String(), got, want)
+		}
+	}
+	for c := range 256 {
+		s := string([]byte{byte(c)})
+		if got, want := paragraph([]byte(s)), bluemonday.Paragraph.MatchString(s); got != want {
+			t.Fatalf("paragraph(%q) = %v, the policy says %v", s, got, want)
+		}
+	}
+}
+
+func FuzzParagraph(f *testing.F) {
+	f.Add([]byte("A plain title, (with) [brackets] and é"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := paragraph(b), bluemonday.Paragraph.Match(b); got != want {
+			t.Fatalf("paragraph(%q) = %v, the policy says %v", b, got, want)
+		}
+	})
 }

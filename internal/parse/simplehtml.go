@@ -120,8 +120,9 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, more := z.TagName()
 			a := atom.Lookup(name)
-			void := voidElems[a]
-			if !simpleElems[a] || (tt == xhtml.SelfClosingTagToken && !void) || closesOpen(stack, a) {
+			fl := elemFlags[a]
+			void := fl&isVoid != 0
+			if fl&isSimple == 0 || (tt == xhtml.SelfClosingTagToken && !void) || closesOpen(stack, a, fl) {
 				return simple{}, false, nil
 			}
 			// The slices stay valid until z.Next: TagAttr unescapes each
@@ -132,7 +133,7 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 				at.key, at.val, more = z.TagAttr()
 				attrs = append(attrs, at)
 			}
-			if formatting[a] && len(attrs) > 1 {
+			if fl&isFormatting != 0 && len(attrs) > 1 {
 				// The parser sorts a formatting element's attributes
 				// (for its Noah's Ark clause), so Render writes them sorted.
 				slices.SortFunc(attrs, func(x, y rawAttr) int {
@@ -140,7 +141,7 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 				})
 			}
 			if sanitize {
-				safe.start(a)
+				safe.start(a, fl)
 			} else {
 				raw.WriteByte('<')
 				raw.WriteString(a.String())
@@ -159,11 +160,25 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 					}
 					continue
 				}
-				val := string(at.val)
-				abs, plain := links.plainAbs(val)
-				if !plain {
-					abs = links.abs(val, key == "href")
+				if origin, ok := plainOrigin(links, at.val); ok {
+					// abs is origin + at.val, which safeURL keeps as it is.
+					if a == atom.Img && key == "src" && image == "" {
+						image = origin + string(at.val)
+					}
+					if sanitize {
+						safe.plainURLAttr(a, key, origin, at.val)
+					} else {
+						raw.WriteByte(' ')
+						raw.Write(at.key)
+						raw.WriteString(`="`)
+						escapeStringTo(&raw, origin)
+						escapeTo(&raw, at.val)
+						raw.WriteByte('"')
+					}
+					continue
 				}
+				val := string(at.val)
+				abs := links.abs(val, key == "href")
 				if abs != "" {
 					val = abs
 				}
@@ -171,8 +186,6 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 					image = abs
 				}
 				switch {
-				case sanitize && plain:
-					safe.safeURLAttr(a, key, val) // safeURL(val) is val
 				case sanitize:
 					safe.urlAttr(a, key, val)
 				default:
@@ -184,7 +197,7 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 				}
 			}
 			if sanitize {
-				if safe.end(a, void); !safe.ok {
+				if safe.end(a, fl, void); !safe.ok {
 					return simple{unsafe: true}, true, nil
 				}
 			} else if void {
@@ -192,11 +205,11 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 			} else {
 				raw.WriteByte('>')
 			}
-			if blocks[a] {
+			if fl&isBlock != 0 {
 				words.space()
 			}
 			if void {
-				if blocks[a] {
+				if fl&isBlock != 0 {
 					words.space()
 				}
 				continue
@@ -299,14 +312,15 @@ type rawAttr struct{ key, val []byte }
 // closeTag writes the end tag of a to raw, or to safe when sanitizing,
 // and the word break it makes.
 func closeTag(raw *strings.Builder, safe *safeWriter, words *wordWriter, a atom.Atom, sanitize bool) {
+	fl := elemFlags[a]
 	if sanitize {
-		safe.close(a)
+		safe.close(a, fl)
 	} else {
 		raw.WriteString("</")
 		raw.WriteString(a.String())
 		raw.WriteByte('>')
 	}
-	if blocks[a] {
+	if fl&isBlock != 0 {
 		words.space()
 	}
 }
@@ -314,14 +328,14 @@ func closeTag(raw *strings.Builder, safe *safeWriter, words *wordWriter, a atom.
 // closesOpen reports whether the tree builder, seeing start tag a with stack
 // open, would close an open element first (or run the adoption agency for
 // a nested <a>), which simpleHTML does not model.
-func closesOpen(stack []atom.Atom, a atom.Atom) bool {
-	if closesP[a] && containsAtom(stack, atom.P) {
+func closesOpen(stack []atom.Atom, a atom.Atom, fl elemFlag) bool {
+	if fl&isClosesP != 0 && containsAtom(stack, atom.P) {
 		return true
 	}
 	if a == atom.A && containsAtom(stack, atom.A) {
 		return true
 	}
-	if headings[a] && len(stack) > 0 && headings[stack[len(stack)-1]] {
+	if fl&isHeading != 0 && len(stack) > 0 && headings[stack[len(stack)-1]] {
 		return true
 	}
 	if a == atom.Li {
@@ -379,3 +393,42 @@ var closesP = map[atom.Atom]bool{
 }
 
 var headings = map[atom.Atom]bool{atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true}
+
+// elemFlag says what the tables above and elemTreatments say of an
+// element, so that simpleFragment looks an element up once, not in each.
+type elemFlag uint16
+
+const (
+	isSimple elemFlag = 1 << iota
+	isVoid
+	isFormatting
+	isBlock
+	isClosesP
+	isHeading
+	isDropped   // elemTreatments: elemDropped
+	isNeedsAttr // elemTreatments: elemNeedsAttr
+)
+
+var elemFlags = func() map[atom.Atom]elemFlag {
+	m := map[atom.Atom]elemFlag{}
+	for _, t := range []struct {
+		set  map[atom.Atom]bool
+		flag elemFlag
+	}{{simpleElems, isSimple}, {voidElems, isVoid}, {formatting, isFormatting}, {blocks, isBlock},
+		{closesP, isClosesP}, {headings, isHeading}} {
+		for a, ok := range t.set {
+			if ok {
+				m[a] |= t.flag
+			}
+		}
+	}
+	for a, t := range elemTreatments {
+		switch t {
+		case elemDropped:
+			m[a] |= isDropped
+		case elemNeedsAttr:
+			m[a] |= isNeedsAttr
+		}
+	}
+	return m
+}()

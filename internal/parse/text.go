@@ -74,15 +74,13 @@ func htmlFragmentAt(s, base string, links resolver, z *tagScanner) fragment {
 	if !sanitized {
 		f.safe = sanitizer().Sanitize(f.raw)
 	}
-	text := f.text
-	if !f.final {
-		text = collapse(clean(text))
+	safe, text := strings.TrimSpace(f.safe), f.text
+	if !sanitized || !f.final {
+		// Clean already what tagScanner read and safeWriter wrote: the
+		// scanner decodes no character clean would drop.
+		safe, text = clean(safe), collapse(clean(text))
 	}
-	return fragment{
-		html:  clean(strings.TrimSpace(f.safe)),
-		text:  text,
-		image: f.image,
-	}
+	return fragment{html: safe, text: text, image: f.image}
 }
 
 // treeHTML parses s into a tree, resolves its URLs against base and renders

@@ -1,6 +1,8 @@
 package story_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -54,5 +56,29 @@ func BenchmarkClean(b *testing.B) {
 	s := strings.Repeat("<p>The minister said on Tuesday that border agents would expand patrols.</p>", 1000)
 	for b.Loop() {
 		story.Clean(s)
+	}
+}
+
+// TestNewIDValues pins IDs as stored: a changed value would make every
+// stored story look new after an upgrade.
+func TestNewIDValues(t *testing.T) {
+	for _, tt := range []struct{ source, key, want string }{
+		{"feed-1", "https://a.example/x", "158d0d556b3d0d31f38b261977dd0a79"},
+		{"", "", "6e340b9cffb37a989ca544e6bb780a2c"},
+		{"src", strings.Repeat("k", 300), "a0292b641c3be555087925a6d89824b0"}, // past the stack buffer
+		{"s\x00", "é", "aeb22ff57345be15952a3ca6b81a2f63"},
+	} {
+		if got := story.NewID(tt.source, tt.key); got != tt.want {
+			t.Errorf("NewID(%q, %q) = %s, want %s", tt.source, tt.key, got, tt.want)
+		}
+	}
+	for _, key := range []string{strings.Repeat("long key ", 100), "k"} { // past the stack buffer, and within it
+		sum := sha256.Sum256([]byte("src\x00" + key))
+		if got, want := story.NewID("src", key), hex.EncodeToString(sum[:16]); got != want {
+			t.Errorf("NewID(src, %d bytes) = %s, want %s", len(key), got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { story.NewID("feed-1", "https://a.example/story/1") }); n > 1 {
+		t.Errorf("NewID allocates %v times, want 1", n)
 	}
 }
