@@ -41,6 +41,9 @@ func main() {
 	if _, ok := errors.AsType[usageError](err); ok {
 		os.Exit(2) // the flag package has printed the error and the usage
 	}
+	if _, ok := errors.AsType[loggedError](err); ok {
+		os.Exit(1) // the daemon's log has said it, as its last line
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "newsdesk:", err)
 		os.Exit(1)
@@ -128,6 +131,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+
+// loggedError is an error serve has already written to its log as the
+// "stopped" line, so main exits without printing it a second time.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 // parseFlags parses args, marking a mistake in them as already reported.
 func parseFlags(fs *flag.FlagSet, args []string) error {

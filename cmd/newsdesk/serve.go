@@ -53,6 +53,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	defer func() {
 		if err != nil {
 			log.Error("stopped", "err", err)
+			err = loggedError{err}
 			return
 		}
 		log.Info("stopped")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -77,6 +78,14 @@ func TestDamagedStoreIsOneLine(t *testing.T) {
 		if strings.Contains(msg, "\n") || !strings.Contains(msg, data) || !strings.Contains(msg, "restore a backup") ||
 			strings.Count(msg, "open") > 2 {
 			t.Errorf("newsdesk %s: %q, want one line naming %s and the way out", args[0], msg, data)
+		}
+		// serve has logged it as its "stopped" line; main must not print
+		// it a second time.
+		if _, logged := errors.AsType[loggedError](err); logged != (args[0] == "serve") {
+			t.Errorf("newsdesk %s: logged error %v, want it only for serve", args[0], logged)
+		}
+		if args[0] == "serve" && strings.Count(stderr.String(), "restore a backup") != 1 {
+			t.Errorf("newsdesk serve's log says the error %d times, want once:\n%s", strings.Count(stderr.String(), "restore a backup"), stderr.String())
 		}
 	}
 	// compact cannot salvage a file cut short, and says so; the file stays.
