@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -174,5 +175,67 @@ func TestCommitterFailureIsTheWritersOwn(t *testing.T) {
 			}
 		}
 		return nil
+	})
+}
+
+// TestCommitterGathersAStream: once a second write joins the first, the
+// commit waits for more while they keep coming, each sooner than gatherStep
+// after the one before though later than minGather, until maxGather has
+// passed since the first (on one core the feeds of a first fetch arrive
+// so, parsed while the committer waits); a lone write still commits after
+// minGather.
+func TestCommitterGathersAStream(t *testing.T) {
+	db := openBbolt(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := &committer{db: db}
+		start := time.Now()
+		if err := c.do(func(*bbolt.Tx) error { return nil }, 1); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took != minGather {
+			t.Errorf("a lone write committed after %v, want minGather (%v)", took, minGather)
+		}
+
+		const apart = gatherStep * 3 / 5      // further apart than minGather
+		arrive := func(i int) time.Duration { // 0, then 5 ms, then apart after each
+			if i == 0 {
+				return 0
+			}
+			return minGather/2 + time.Duration(i-1)*apart
+		}
+		var mu sync.Mutex
+		txs := map[int][]int{} // tx id → writes run in it
+		committed := make([]time.Duration, 12)
+		start = time.Now()
+		var wg sync.WaitGroup
+		for i := range committed {
+			time.Sleep(arrive(i) - time.Since(start))
+			wg.Go(func() {
+				err := c.do(func(tx *bbolt.Tx) error {
+					mu.Lock()
+					defer mu.Unlock()
+					txs[tx.ID()] = append(txs[tx.ID()], i)
+					return tx.Bucket([]byte("b")).Put(fmt.Appendf(nil, "w%d", i), nil)
+				}, 50)
+				if err != nil {
+					t.Error(err)
+				}
+				committed[i] = time.Since(start)
+			})
+		}
+		wg.Wait()
+		for i, at := range committed {
+			// The first commit closes maxGather after the first write,
+			// holding every write that came by then.
+			if arrive(i) <= maxGather && at != maxGather {
+				t.Errorf("write %d (at %v) committed at %v, want maxGather (%v) after the first", i, arrive(i), at, maxGather)
+			}
+			if waited := at - arrive(i); waited > maxGather {
+				t.Errorf("write %d waited %v, more than maxGather", i, waited)
+			}
+		}
+		if t.Failed() {
+			t.Logf("transactions: %v", txs)
+		}
 	})
 }

@@ -83,6 +83,8 @@ func BenchmarkPutFirstPass(b *testing.B) {
 		cpu += cpuTime(b) - cpu0
 		st, _ := db.Stats(b.Context())
 		b.ReportMetric(float64(st.FileSize)/(1<<20), "file-MB")
+		txs, weight := bolt.CommitStats(db)
+		b.ReportMetric(float64(weight)/float64(txs), "weight/commit")
 		db.Close()
 	}
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
@@ -94,4 +96,51 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPutCommitSize is BenchmarkPutFirstPass with the size of every
+// commit fixed: feeds-per-commit Puts start together and wait for each
+// other, so each commit holds exactly that many feeds. It shows what a
+// commit costs apart from its stories, which decides how large the
+// committer should let commits grow. -short uses 100 feeds.
+func BenchmarkPutCommitSize(b *testing.B) {
+	nfeeds := 1000
+	if testing.Short() {
+		nfeeds = 100
+	}
+	feeds := make([][]story.Story, nfeeds)
+	for n := range feeds {
+		feeds[n] = make([]story.Story, 50)
+		for i := range feeds[n] {
+			feeds[n][i] = passStory(n, i)
+		}
+	}
+	for _, per := range []int{1, 2, 5, 10, 20, 40} {
+		b.Run(fmt.Sprintf("feeds-per-commit=%d", per), func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				db, err := bolt.Open(filepath.Join(b.TempDir(), "pass.db"), bolt.Options{NoSync: os.Getenv("NOSYNC") != ""})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu0 := cpuTime(b)
+				for first := 0; first < nfeeds; first += per {
+					var wg sync.WaitGroup
+					for n := first; n < min(first+per, nfeeds); n++ {
+						wg.Go(func() {
+							src := fmt.Sprintf("feed-%d", n)
+							res, err := db.Put(b.Context(), src, store.SourceState{Status: "ok"}, feeds[n], t0)
+							if err != nil || res.New != 50 {
+								panic(fmt.Sprintf("Put %s = %+v, %v", src, res, err))
+							}
+						})
+					}
+					wg.Wait()
+				}
+				cpu += cpuTime(b) - cpu0
+				db.Close()
+			}
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
 }
