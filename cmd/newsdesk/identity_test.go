@@ -60,6 +60,26 @@ type servedItem struct {
 
 // readItem fetches the topic in every format and returns, per format, the
 // one item whose link is link (failing when there is not exactly one).
+// readItemOnce is readItem once every format shows the change done (or
+// after five seconds, when the caller's checks say what is wrong): the
+// daemon serves with server.DefaultRefreshLag, so a document read right
+// after a change may still be its previous render, for up to about a second.
+func readItemOnce(t *testing.T, base, slug, link string, done func(servedItem) bool) map[string]servedItem {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		items := readItem(t, base, slug, link)
+		all := true
+		for _, it := range items {
+			all = all && done(it)
+		}
+		if all || time.Now().After(deadline) {
+			return items
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func readItem(t *testing.T, base, slug, link string) map[string]servedItem {
 	t.Helper()
 	out := make(map[string]servedItem)
@@ -178,7 +198,7 @@ topics:
 	if _, err := newsdesk(t, "fetch", "--config", cfgPath, "--data", dbPath, "--source", "wire", "--force"); err != nil {
 		t.Fatal(err)
 	}
-	second := readItem(t, base, "harbour", link)
+	second := readItemOnce(t, base, "harbour", link, func(it servedItem) bool { return strings.Contains(it.content, "a month of repairs") })
 	jan19 := time.Date(2026, 1, 19, 9, 0, 0, 0, time.UTC)
 	for ext, it := range second {
 		if it.id != first[ext].id {
@@ -212,7 +232,7 @@ topics:
 	if _, err := newsdesk(t, "fetch", "--config", cfgPath, "--data", dbPath, "--source", "wire", "--force"); err != nil {
 		t.Fatal(err)
 	}
-	third := readItem(t, base, "harbour", link)
+	third := readItemOnce(t, base, "harbour", link, func(it servedItem) bool { return it.title == "Harbour reopens after repairs" })
 	for ext, it := range third {
 		if it.id != first[ext].id || it.title != "Harbour reopens after repairs" || !it.published.Equal(jan19) {
 			t.Errorf("%s after the edit: id %q title %q published %v; want id %q, the new title, %v", ext, it.id, it.title, it.published, first[ext].id, jan19)
