@@ -74,3 +74,63 @@ func TestShortcutsChangeNoDecision(t *testing.T) {
 		}
 	}
 }
+
+// agreeWithPlainWalk fails t unless set.Classify files s where the rules
+// walked without shortcuts and Match (and, when explain, Explain) say.
+func agreeWithPlainWalk(t *testing.T, set *topic.Set, s story.Story, explain bool) {
+	t.Helper()
+	got := set.Classify(s)
+	var want, match, full []string
+	for _, tp := range set.Topics() {
+		if explain && tp.Explain(s).Matched {
+			want = append(want, tp.Slug)
+		}
+		if tp.Match(s) {
+			match = append(match, tp.Slug)
+		}
+		if topic.MatchExhaustive(tp, s) {
+			full = append(full, tp.Slug)
+		}
+	}
+	if !slices.Equal(got, full) || !slices.Equal(got, match) || explain && !slices.Equal(got, want) {
+		t.Errorf("%q: Classify = %v, without shortcuts %v, Match = %v, Explain = %v", s.Title, got, full, match, want)
+	}
+}
+
+// TestShortcutsOnIngestStories is TestShortcutsChangeNoDecision on the
+// stories of the ingest benchmark: long HTML articles dense with the
+// default topics' words (places, border and security words, housing), as
+// parse gives them (plain text beside the HTML) and as HTML only.
+func TestShortcutsOnIngestStories(t *testing.T) {
+	set := defaultSet(t)
+	stories := ingestStories(t, 4)
+	step := 1
+	if raceEnabled || testing.Short() {
+		step = 10
+	}
+	for i := 0; i < len(stories); i += step {
+		s := stories[i]
+		agreeWithPlainWalk(t, set, s, i%10 == 0)
+		s.SummaryText, s.ContentText = "", ""
+		agreeWithPlainWalk(t, set, s, false)
+	}
+}
+
+// FuzzClassifyShortcuts holds Set.Classify with the default topics to the
+// plain walk, Match and Explain on arbitrary stories.
+func FuzzClassifyShortcuts(f *testing.F) {
+	f.Add("Chinese Coast Guard Fires Water Cannon Near Scarborough", "Manila protests.", "<p>The <b>navy</b> said drills near Tokyo</p>", "world")
+	f.Add("ICE agents detain migrants at the border", "Border Patrol agents", "deportation flights resumed", "")
+	f.Add("Rents rise again", "housing costs rose as mortgage rates stayed high", "rent rent tenants landlords housing housing", "Housing")
+	f.Add("the coast the shipping high demand minister while drills", "officials in tokyo and seoul described the drills as routine",
+		"border agents would expand patrols along the coast while talks with regional partners continue", "")
+	f.Add("Grid operator warns of blackouts", "transmission lines", "data center demand utilities regulators", "Energy")
+	var set *topic.Set
+	f.Fuzz(func(t *testing.T, title, summary, content, category string) {
+		if set == nil {
+			set = defaultSet(t)
+		}
+		s := story.Story{Title: title, Summary: summary, Content: content, Categories: []string{category}, Link: "https://" + category + ".example/x"}
+		agreeWithPlainWalk(t, set, s, len(content)%4 == 0) // Explain walks every clause: a quarter of the inputs
+	})
+}

@@ -116,14 +116,15 @@ type doc struct {
 	lower []byte                  // every word case-folded, concatenated
 	words []word
 	// post lists, for each key id, the indexes in words where that key
-	// occurs: post[start[id]:start[id+1]].
-	post  []int32
-	start []int32
-	ids   []int32 // the key ids the doc holds, each once
+	// occurs: post[ranges[id][0]:ranges[id][1]]. ranges is zero but at
+	// the ids the doc holds, so only those are cleared for the next story.
+	post   []int32
+	ranges [][2]int32
+	ids    []int32 // the key ids the doc holds, each once
 	// has and topicIDs are scratch for keySet.
 	has      []uint64
 	topicIDs []int32
-	hits     []hit // scratch for the counting sort
+	hits     []hit // scratch for the postings, in word order
 	// inLower[i] is the range of d.lower holding field i's words; tokenized
 	// says which fields were split into words at all.
 	inLower   [len(fieldOrder)][2]int32
@@ -141,21 +142,12 @@ type doc struct {
 	// information, 2 when it is caseless.
 	cases [len(fieldOrder)]uint8
 	st    stemmer
-	// known maps words already met (case-folded) to what is known of
-	// them: news repeats its words, and a pooled doc keeps this across
-	// stories, so most words are stemmed once per process.
-	known map[string]knownWord
-	lex   *lexicon // the lexicon known was filled against
+	// known is what the doc learnt of the words it met (their keys and
+	// stems), kept across the stories of a pooled doc.
+	known wordCache
+	lex   *lexicon // the lexicon ranges was sized for
+	ev    evaluator
 }
-
-// knownWord is what a doc has learnt about a word.
-type knownWord struct {
-	id   int32  // key id of its stem in the lexicon, or -1; -2 before it was looked up
-	stem string // "" until computed
-}
-
-// maxKnown bounds d.known; past it the map starts afresh.
-const maxKnown = 1 << 14
 
 // hit is one word of a doc that is a rule key.
 type hit struct{ id, pos int32 }
@@ -185,36 +177,53 @@ func (d *doc) contains(i int, lits []literal) bool {
 	return false
 }
 
-// newDoc prepares s for the rules that use fields (only those fields are
-// split into words) and whose terms start with the keys of lx.
-func newDoc(s story.Story, fields fieldMask, lx *lexicon) *doc {
+// newDoc prepares s for the rules whose terms read fields (only those
+// fields are split into words), whose clauses read texts (no other field is
+// normalized at all) and whose terms start with the keys of lx.
+func newDoc(s story.Story, fields, texts fieldMask, lx *lexicon) *doc {
 	d := &doc{}
-	d.reset(s, fields, lx)
+	d.reset(s, fields, texts, lx)
 	return d
 }
 
 // reset prepares d for s as newDoc does, reusing d's buffers (Set.Classify
 // keeps docs in a sync.Pool: ingest and Reclassify call it for every story).
-func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
+func (d *doc) reset(s story.Story, fields, texts fieldMask, lx *lexicon) {
 	d.folded = [len(fieldOrder)]*string{}
 	d.cases = [len(fieldOrder)]uint8{}
-	d.text[0] = normalizeText(s.Title)
-	d.text[1] = textOrHTML(s.SummaryText, s.Summary)
-	d.text[2] = textOrHTML(s.ContentText, s.Content)
-	d.text[3] = joinNormalized(s.Categories...)
-	names := make([]string, len(s.Authors))
-	for i, a := range s.Authors {
-		names[i] = a.Name
-	}
-	d.text[4] = joinNormalized(names...)
-	if s.SourceTitle != "" && s.SourceTitle != s.Source {
-		d.text[5] = joinNormalized(s.Source, s.SourceTitle)
-	} else {
-		d.text[5] = normalizeText(s.Source)
-	}
-	d.text[6] = linkHost(s.Link)
-
 	fields = fields.words() &^ hostBit // hosts are matched by labels, not words
+	texts = texts.words() | fields
+	d.text = [len(fieldOrder)]string{}
+	if texts&(1<<0) != 0 {
+		d.text[0] = normalizeText(s.Title)
+	}
+	if texts&(1<<1) != 0 {
+		d.text[1] = textOrHTML(s.SummaryText, s.Summary)
+	}
+	if texts&(1<<2) != 0 {
+		d.text[2] = textOrHTML(s.ContentText, s.Content)
+	}
+	if texts&(1<<3) != 0 {
+		d.text[3] = joinNormalized(s.Categories...)
+	}
+	if texts&(1<<4) != 0 {
+		names := make([]string, len(s.Authors))
+		for i, a := range s.Authors {
+			names[i] = a.Name
+		}
+		d.text[4] = joinNormalized(names...)
+	}
+	if texts&(1<<5) != 0 {
+		if s.SourceTitle != "" && s.SourceTitle != s.Source {
+			d.text[5] = joinNormalized(s.Source, s.SourceTitle)
+		} else {
+			d.text[5] = normalizeText(s.Source)
+		}
+	}
+	if texts&hostBit != 0 {
+		d.text[6] = linkHost(s.Link)
+	}
+
 	n := 0
 	for i := range d.text {
 		if fields&(1<<i) != 0 {
@@ -224,7 +233,7 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 	if cap(d.lower) < n {
 		d.lower = make([]byte, 0, n)
 	}
-	if want := n/5 + 1; cap(d.words) < want { // English averages about 6 bytes a word with its space
+	if want := n/4 + 1; cap(d.words) < want { // English averages about 6 bytes a word with its space, news' short words fewer
 		d.words = make([]word, 0, want)
 	}
 	d.lower, d.words = d.lower[:0], d.words[:0]
@@ -242,69 +251,81 @@ func (d *doc) reset(s story.Story, fields fieldMask, lx *lexicon) {
 		clear(d.stems)
 		d.stemmed = false
 	}
-	if d.lex != lx || len(d.known) > maxKnown {
-		d.known, d.lex = make(map[string]knownWord), lx
+	d.known.reset(lx)
+	if d.lex != lx || len(d.ranges) != lx.n {
+		d.ranges, d.lex = make([][2]int32, lx.n), lx
+	} else {
+		for _, id := range d.ids {
+			d.ranges[id] = [2]int32{}
+		}
 	}
 
-	// Find the words that are keys: a bit test on most words, a map lookup
-	// on the few that pass it, and a stem for the fewer still that begin
-	// like a rule's stem.
+	// Find the words that are keys: a bit test on most words, one probe
+	// of the word cache on the few that pass it, and a stem for the fewer
+	// still that begin like a rule's stem and were never met before.
 	hits := d.hits[:0]
 	for i, w := range d.words {
 		lw := d.lower[w.lstart:w.lend]
 		k := key16(lw)
-		if lx.exactBits.has(k) {
-			if id, ok := lx.exact[string(lw)]; ok {
-				hits = append(hits, hit{id: id, pos: int32(i)})
+		exact := lx.exactBits.has(k)
+		stem := w.letters && len(lw) >= minStemLen && (lx.guardAll || lx.guardBits.has(k))
+		if exact || stem {
+			kw := d.known.slot(lw)
+			if exact {
+				if kw.exact == unknownID {
+					kw.exact = -1
+					if id, ok := lx.exact[kw.word]; ok {
+						kw.exact = id
+					}
+				}
+				if kw.exact >= 0 {
+					hits = append(hits, hit{id: kw.exact, pos: int32(i)})
+				}
 			}
-		}
-		if w.letters && len(lw) >= minStemLen && (lx.guardAll || lx.guardBits.has(k)) {
-			if id := d.stemID(i, k, lw, lx); id >= 0 {
-				hits = append(hits, hit{id: id, pos: int32(i)})
+			if stem {
+				if kw.stem == unknownID {
+					kw.stem = -1
+					if lx.guarded(k, lw) {
+						if kw.form == "" {
+							kw.form = d.st.stem(kw.word)
+						}
+						if sid, ok := lx.stems[kw.form]; ok {
+							kw.stem = sid
+						}
+					}
+				}
+				if kw.stem >= 0 {
+					hits = append(hits, hit{id: kw.stem, pos: int32(i)})
+				}
 			}
 		}
 		hits = lx.prefixHits(k, lw, int32(i), hits)
 	}
 	d.hits = hits
 
-	// Counting sort of the hits by key id: postings in word order.
-	d.start = grow(d.start, lx.n+2)
-	clear(d.start)
+	// The postings: a count per key, then each key's run of post in the
+	// order the doc first holds the keys, filled in word order.
 	d.ids = d.ids[:0]
 	for _, h := range hits {
-		if d.start[h.id+2] == 0 {
+		r := &d.ranges[h.id]
+		if r[1] == 0 {
 			d.ids = append(d.ids, h.id)
 		}
-		d.start[h.id+2]++
+		r[1]++
 	}
-	for i := 2; i < len(d.start); i++ {
-		d.start[i] += d.start[i-1]
+	off := int32(0)
+	for _, id := range d.ids {
+		r := &d.ranges[id]
+		n := r[1]
+		r[0], r[1] = off, off
+		off += n
 	}
 	d.post = grow(d.post, len(hits))
 	for _, h := range hits {
-		d.post[d.start[h.id+1]] = h.pos
-		d.start[h.id+1]++
+		r := &d.ranges[h.id]
+		d.post[r[1]] = h.pos
+		r[1]++
 	}
-}
-
-// stemID returns the key id in lx of the stem of word i (whose case-folded
-// form is lw, its key16 k), or -1 when no rule uses that stem.
-func (d *doc) stemID(i int, k uint16, lw []byte, lx *lexicon) int32 {
-	kw, ok := d.known[string(lw)]
-	if ok && kw.id != -2 {
-		return kw.id
-	}
-	kw.id = -1
-	if lx.guarded(k, lw) {
-		if kw.stem == "" {
-			kw.stem = d.st.stem(string(lw))
-		}
-		if sid, ok := lx.stems[kw.stem]; ok {
-			kw.id = sid
-		}
-	}
-	d.known[string(lw)] = kw
-	return kw.id
 }
 
 // stem returns the stem of word i: Porter2 for a word of three or more ASCII
@@ -322,18 +343,11 @@ func (d *doc) stem(i int) string {
 		}
 	}
 	if d.stems[i] == "" {
-		lw := d.lower[w.lstart:w.lend]
-		kw, ok := d.known[string(lw)]
-		if !ok {
-			kw.id = -2
+		kw := d.known.slot(d.lower[w.lstart:w.lend])
+		if kw.form == "" {
+			kw.form = d.st.stem(kw.word)
 		}
-		if kw.stem == "" {
-			kw.stem = d.st.stem(string(lw))
-			if d.known != nil {
-				d.known[string(lw)] = kw
-			}
-		}
-		d.stems[i] = kw.stem
+		d.stems[i] = kw.form
 		d.stemmed = true
 	}
 	return d.stems[i]
@@ -400,7 +414,8 @@ func grow(s []int32, n int) []int32 {
 
 // occurrences returns the positions in d.words of the vocabulary word id.
 func (d *doc) occurrences(id int32) []int32 {
-	return d.post[d.start[id]:d.start[id+1]]
+	r := d.ranges[id]
+	return d.post[r[0]:r[1]]
 }
 
 // orig returns word i in its original case.

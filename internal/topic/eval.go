@@ -17,10 +17,16 @@ type evaluator struct {
 	// has is the set of the topic's key ids the doc holds (a bitset) and
 	// ids the same as a list: made once per topic and story, so that the
 	// key pre-check of every clause is a few bit tests.
-	has   []uint64
-	ids   []int32
-	out   *[]Clause
-	depth int
+	has []uint64
+	ids []int32
+	// scratch holds the candidate lists of the clauses being walked (see
+	// candidates), a stack: each clause truncates it back when done.
+	scratch []int32
+	// left and right are the buffers of nearSpans, reused from one near
+	// to the next (a near's spans are done with before the next near).
+	left, right []span
+	out         *[]Clause
+	depth       int
 	// exhaustive turns the shortcuts off (the key pre-checks, a min_count
 	// any given up for want of words), for the test that holds them to
 	// the full walk.
@@ -36,7 +42,10 @@ func (e *evaluator) quiet() *evaluator {
 // key ids remap translates into d's (nil: d was built from the topic's own
 // lexicon) and inv back.
 func newEvaluator(d *doc, remap, inv []int32, nkeys int) *evaluator {
-	e := &evaluator{d: d, remap: remap, inv: inv}
+	// The doc's own evaluator, so its buffers serve story after story: a
+	// doc is walked by one evaluator at a time.
+	e := &d.ev
+	*e = evaluator{d: d, remap: remap, inv: inv, scratch: e.scratch[:0], left: e.left[:0], right: e.right[:0]}
 	e.has, e.ids = d.keySet(inv, nkeys)
 	return e
 }
@@ -88,6 +97,23 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 			if matched {
 				score = n.weight
 			}
+			break
+		}
+		if e.out == nil && !e.exhaustive && n.index != nil {
+			// Only the children the story's keys can match: the others
+			// would be turned away by their keys, one by one.
+			list, mark := e.candidates(n.index)
+			for _, i := range list {
+				k := n.kids[i]
+				if ok, _ := e.eval(k); ok {
+					score += k.weight
+					if n.minScore == 0 || score >= n.minScore {
+						break
+					}
+				}
+			}
+			e.release(mark)
+			matched = score > 0 && score >= n.minScore
 			break
 		}
 		for _, k := range n.kids {
@@ -376,16 +402,32 @@ func (e *evaluator) nearSpans(n *node) (left, right []span) {
 	if n.near.rightKeys != nil && !e.present(n.near.rightKeys, n.near.rightBits) {
 		return nil, nil
 	}
-	for _, k := range n.near.left {
-		left = e.spans(k, left)
-	}
+	left = e.sideSpans(n.near.left, n.near.leftIndex, e.left[:0])
+	e.left = left
 	if len(left) == 0 {
 		return nil, nil
 	}
-	for _, k := range n.near.right {
-		right = e.spans(k, right)
-	}
+	right = e.sideSpans(n.near.right, n.near.rightIndex, e.right[:0])
+	e.right = right
 	return left, right
+}
+
+// sideSpans appends to out the spans of the terms of one side of a near,
+// in side order; x (when not nil) finds the terms whose first words the
+// story holds, the others having no span.
+func (e *evaluator) sideSpans(side []*node, x *keyIndex, out []span) []span {
+	if x == nil || e.exhaustive {
+		for _, k := range side {
+			out = e.spans(k, out)
+		}
+		return out
+	}
+	list, mark := e.candidates(x)
+	for _, i := range list {
+		out = e.spans(side[i], out)
+	}
+	e.release(mark)
+	return out
 }
 
 // countAny counts the places n's children find, each word a match starts
@@ -411,6 +453,16 @@ func (e *evaluator) countAny(n *node, need int) int {
 			return e.nearPlaces(n)
 		case n.kind == kindAny && n.minCount <= 1 && n.minScore == 0:
 			var out []int32
+			if n.index != nil && !e.exhaustive {
+				list, mark := e.candidates(n.index)
+				for _, i := range list {
+					if out = union32(out, places(n.kids[i])); len(out) >= all {
+						break
+					}
+				}
+				e.release(mark)
+				return out
+			}
 			for _, k := range n.kids {
 				if out = union32(out, places(k)); len(out) >= all {
 					break
@@ -454,9 +506,19 @@ func (e *evaluator) countAny(n *node, need int) int {
 		return []int32{branches} // a place of its own, never a word's
 	}
 	var seen []int32
-	for _, k := range n.kids {
-		if seen = union32(seen, places(k)); len(seen) >= all {
-			break
+	if n.index != nil && !e.exhaustive {
+		list, mark := e.candidates(n.index)
+		for _, i := range list {
+			if seen = union32(seen, places(n.kids[i])); len(seen) >= all {
+				break
+			}
+		}
+		e.release(mark)
+	} else {
+		for _, k := range n.kids {
+			if seen = union32(seen, places(k)); len(seen) >= all {
+				break
+			}
 		}
 	}
 	if n.apart > 0 {

@@ -46,7 +46,7 @@ func (t *Topic) ExplainRule(s story.Story) Explanation {
 // outcome and, beside each recorded clause, its node.
 func (t *Topic) explainRule(s story.Story) (Explanation, []*node) {
 	var clauses []Clause
-	e := newEvaluator(newDoc(s, t.fields, t.lex()), nil, nil, len(t.keys))
+	e := newEvaluator(newDoc(s, t.fields, t.texts, t.lex()), nil, nil, len(t.keys))
 	e.out = &clauses
 	ok, score := e.eval(t.rule)
 	nodes := make([]*node, 0, len(clauses))

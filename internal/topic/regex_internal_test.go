@@ -58,7 +58,7 @@ func FuzzPrefilter(f *testing.F) {
 			return
 		}
 		for _, fields := range []fieldMask{defaultFields, 0} { // words searched, or the text lowercased
-			d := newDoc(story.Story{Title: text}, fields, newLexicon(nil))
+			d := newDoc(story.Story{Title: text}, fields, defaultFields, newLexicon(nil))
 			if re.MatchString(d.text[0]) && !d.contains(0, lits) {
 				t.Fatalf("regex %q matches %q but the prefilter (fields %v) wants one of %v", src, d.text[0], fields, lits)
 			}

@@ -48,6 +48,9 @@ type node struct {
 	// a big any of absent words is turned away without walking it.
 	keys    []int32
 	keyBits []uint64 // keys as a bitset of key ids, for a clause with many
+	// index finds, for a big any, the children the story's keys can
+	// match, so the others are never visited; nil for a short list.
+	index *keyIndex
 }
 
 // maxKeys bounds a clause's keys; a clause that would need more is walked.
@@ -102,8 +105,10 @@ func setKeys(n *node, nkeys int) {
 	case kindNear:
 		n.keys = union(n.near.left)
 		n.near.rightKeys = union(n.near.right)
+		n.near.leftIndex, n.near.rightIndex = newKeyIndex(n.near.left, nkeys), newKeyIndex(n.near.right, nkeys)
 	case kindAny:
 		n.keys = union(n.kids)
+		n.index = newKeyIndex(n.kids, nkeys)
 		if n.minCount > 1 {
 			n.pseudo = branchPlaces(&node{kind: kindAny, kids: n.kids})
 			n.placeBits = make([]uint64, (nkeys+63)/64)
@@ -195,6 +200,9 @@ type nearSpec struct {
 	within      int
 	rightKeys   []int32 // the keys one of which the with side needs; nil when unknown
 	rightBits   []uint64
+	// leftIndex and rightIndex find the terms of each side the story's
+	// keys can start (nil for a short side).
+	leftIndex, rightIndex *keyIndex
 }
 
 // scope is what a clause inherits from its parent.
@@ -210,6 +218,7 @@ type compiler struct {
 	keys   []key         // by id
 	ids    map[key]int32 // key → id
 	fields fieldMask     // every field some term reads, so docs split only those into words
+	texts  fieldMask     // every field some clause reads, so docs normalize only those
 	stem   stemmer
 }
 
@@ -255,6 +264,7 @@ func (c *compiler) compile(r *Rule, path string, sc scope) *node {
 		}
 	}
 	n.fields = sc.fields
+	c.texts |= n.fields
 	switch {
 	case math.IsNaN(r.Weight) || math.IsInf(r.Weight, 0) || r.Weight < 0:
 		c.fail(path+".weight", fmt.Sprintf("weight %v is not a positive number", r.Weight), "leave weight out for 1")

@@ -14,6 +14,7 @@ type Set struct {
 	remap  [][]int32 // remap[i][topic key id] = set key id, for topics[i]
 	inv    [][]int32 // inv[i][set key id] = topics[i]'s key id, or -1
 	fields fieldMask
+	texts  fieldMask
 	docs   sync.Pool // *doc buffers reused across Classify calls
 }
 
@@ -26,6 +27,7 @@ func NewSet(topics ...*Topic) *Set {
 			set.bySlug[t.Slug] = t
 		}
 		set.fields |= t.fields
+		set.texts |= t.texts
 	}
 	set.lex, set.remap = merge(topics)
 	set.inv = make([][]int32, len(topics))
@@ -58,7 +60,7 @@ func (set *Set) Classify(s story.Story) []string {
 	if d == nil {
 		d = &doc{}
 	}
-	d.reset(s, set.fields, set.lex)
+	d.reset(s, set.fields, set.texts, set.lex)
 	var slugs []string
 	for i, t := range set.topics {
 		if t.match(s, newEvaluator(d, set.remap[i], set.inv[i], len(set.remap[i]))) {

@@ -1,7 +1,9 @@
 package topic
 
 import (
+	"encoding/binary"
 	"html"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,6 +22,16 @@ import (
 func normalizeText(s string) string {
 	if s == "" {
 		return ""
+	}
+	// Most text is ASCII: valid UTF-8 that NFKC leaves as it is (no ASCII
+	// character decomposes, and none composes with another), so only the
+	// spaces need folding, and printable ASCII with single spaces not even
+	// that.
+	if plain(s) {
+		return s
+	}
+	if isASCII(s) {
+		return foldText(s)
 	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -257,10 +269,34 @@ type word struct {
 	letters                  bool // ASCII letters only: the words the English stemmer reads
 }
 
+// isASCII reports whether s is all ASCII, eight bytes at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // words splits normalized text (of field) into words, appending their
 // case-folded forms to lower. Folding is rune by rune, so it never changes
 // where words start or end. A CJK letter is a word on its own.
 func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) {
+	if isASCII(text) {
+		return asciiWords(text, field, lower, out)
+	}
+	return anyWords(text, field, lower, out)
+}
+
+// anyWords is words for text of any script.
+func anyWords(text string, field uint8, lower []byte, out []word) ([]byte, []word) {
 	in := false
 	var cur word
 	for i := 0; i < len(text); {
@@ -324,6 +360,58 @@ func words(text string, field uint8, lower []byte, out []word) ([]byte, []word) 
 	}
 	return lower, out
 }
+
+// asciiWords is words for ASCII text: a word is a run of letters and
+// digits, its folded form the run in lower case.
+func asciiWords(text string, field uint8, lower []byte, out []word) ([]byte, []word) {
+	base := len(lower)
+	lower = slices.Grow(lower, len(text))
+	buf := lower[base : base+len(text)] // the folded words take at most the text's bytes
+	k := 0
+	for i := 0; i < len(text); {
+		if asciiClass[text[i]] == 0 {
+			i++
+			continue
+		}
+		start, lstart := i, k
+		var class uint8
+		for ; i < len(text) && k < len(buf); i, k = i+1, k+1 {
+			c := text[i]
+			cl := asciiClass[c]
+			if cl == 0 {
+				break
+			}
+			class |= cl
+			buf[k] = c | (cl&classUpper)<<3 // an upper-case letter plus 0x20 is its lower case
+		}
+		out = append(out, word{start: int32(start), end: int32(i), lstart: int32(base + lstart), lend: int32(base + k),
+			field: field, letters: class&classDigit == 0})
+	}
+	return lower[:base+k], out
+}
+
+// The classes of ASCII bytes asciiWords tells apart, as bits: 0 is a byte
+// that is no part of a word.
+const (
+	classLower uint8 = 1 << iota
+	classDigit
+	classUpper // 4: shifted by 3 it is 0x20, the bit between upper and lower case
+)
+
+// asciiClass[c] is the class of the byte c (0 for every non-ASCII byte).
+var asciiClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z':
+			t[c] = classLower
+		case 'A' <= c && c <= 'Z':
+			t[c] = classUpper
+		case '0' <= c && c <= '9':
+			t[c] = classDigit
+		}
+	}
+	return t
+}()
 
 // softGap reports whether the text between two words is a space, a hyphen or
 // nothing (between CJK letters): the gaps a phrase treats as one, so that

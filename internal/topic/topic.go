@@ -215,6 +215,7 @@ type Topic struct {
 	rule   *node
 	keys   []key     // the words, stems and prefixes the rule's terms start with, by id
 	fields fieldMask // fields the rule's terms read
+	texts  fieldMask // fields some clause reads (a regex, a host term): the only ones a doc normalizes
 	lex    func() *lexicon
 	pin    map[string]bool
 	block  map[string]bool
@@ -286,7 +287,7 @@ func New(def Definition) (*Topic, error) {
 		return nil, errors.Join(c.errs...)
 	}
 	setKeys(t.rule, len(c.keys))
-	t.keys, t.fields = c.keys, c.fields
+	t.keys, t.fields, t.texts = c.keys, c.fields, c.texts
 	t.lex = sync.OnceValue(func() *lexicon { return newLexicon(t.keys) })
 	t.pin, t.block = set(def.Pin), set(def.Block)
 	if len(def.Sources) > 0 {
@@ -355,7 +356,7 @@ func strconvQuote(s string) string { return `"` + s + `"` }
 // one of t's sources, in t's language, and matched by the rule).
 // MaxAge is not applied here; the store query applies it.
 func (t *Topic) Match(s story.Story) bool {
-	return t.match(s, newEvaluator(newDoc(s, t.fields, t.lex()), nil, nil, len(t.keys)))
+	return t.match(s, newEvaluator(newDoc(s, t.fields, t.texts, t.lex()), nil, nil, len(t.keys)))
 }
 
 func (t *Topic) match(s story.Story, e *evaluator) bool {
@@ -377,7 +378,7 @@ func (t *Topic) MatchRule(s story.Story) bool {
 	if t.rule == nil {
 		return false
 	}
-	ok, _ := newEvaluator(newDoc(s, t.fields, t.lex()), nil, nil, len(t.keys)).eval(t.rule)
+	ok, _ := newEvaluator(newDoc(s, t.fields, t.texts, t.lex()), nil, nil, len(t.keys)).eval(t.rule)
 	return ok
 }
 
