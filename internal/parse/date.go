@@ -288,7 +288,8 @@ func isoTime(s string, i int, f *dateFields) (int, bool) {
 // "Jan 29, 2026 10:00 PM [zone]", "Thu Jan 29 10:00:00 [zone] 2026",
 // "29-Jan-26 10:00:00 GMT".
 func parseWords(s string) (time.Time, bool) {
-	toks := dateTokens(s)
+	var buf [12]string // the tokens stay on the stack
+	toks := dateTokens(s, buf[:0])
 	if len(toks) == 0 {
 		return time.Time{}, false
 	}
@@ -296,7 +297,8 @@ func parseWords(s string) (time.Time, bool) {
 		toks = toks[1:]
 	}
 	var f dateFields
-	var nums []string // day and year, in order, until the month places them
+	var numBuf [4]string
+	nums := numBuf[:0] // day and year, in order, until the month places them
 	monthAt := -1
 	i := 0
 	for ; i < len(toks) && !f.haveTime; i++ {
@@ -355,9 +357,10 @@ func parseWords(s string) (time.Time, bool) {
 // dateTokens splits s into lower-case words, numbers, clock times and zone
 // parts. Commas, the dots of abbreviations ("Jan.", "p.m.") and the hyphens
 // of RFC 850 ("29-Jan-26") separate; a sign after the clock starts a zone
-// offset; a parenthesised comment ("(CEST)") is dropped.
-func dateTokens(s string) []string {
-	toks := make([]string, 0, 8)
+// offset; a parenthesised comment ("(CEST)") is dropped. The tokens are
+// appended to toks.
+func dateTokens(s string, toks []string) []string {
+	s = lowerASCII(s) // once, not word by word: the words are ASCII letters
 	afterClock := false
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -393,8 +396,8 @@ func dateTokens(s string) []string {
 			for j < len(s) && letter(s[j]) {
 				j++
 			}
-			w := strings.ToLower(s[i:j])
-			if (w == "a" || w == "p") && j+2 < len(s)+1 && strings.HasPrefix(strings.ToLower(s[j:]), ".m") {
+			w := s[i:j]
+			if (w == "a" || w == "p") && j+2 < len(s)+1 && strings.HasPrefix(s[j:], ".m") {
 				w += "m" // "p.m."
 				j += 2
 				if j < len(s) && s[j] == '.' {
@@ -415,8 +418,21 @@ func dateTokens(s string) []string {
 
 // clock reads h:mm[:ss[.fff]].
 func clock(t string, f *dateFields) bool {
-	parts := strings.Split(t, ":")
-	if len(parts) < 2 || len(parts) > 3 {
+	var buf [3]string
+	parts := buf[:0]
+	for rest := t; ; {
+		i := strings.IndexByte(rest, ':')
+		if i < 0 {
+			parts = append(parts, rest)
+			break
+		}
+		if len(parts) == 2 {
+			return false // a fourth part
+		}
+		parts = append(parts, rest[:i])
+		rest = rest[i+1:]
+	}
+	if len(parts) < 2 {
 		return false
 	}
 	sec, frac, _ := strings.Cut(parts[len(parts)-1], ".")
@@ -535,6 +551,28 @@ func atoi(s string) int {
 
 func digit(c byte) bool  { return c >= '0' && c <= '9' }
 func letter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// lowerASCII is strings.ToLower for the ASCII letters of s only.
+func lowerASCII(s string) string {
+	i := 0
+	for i < len(s) && !('A' <= s[i] && s[i] <= 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

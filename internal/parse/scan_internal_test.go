@@ -282,3 +282,33 @@ func FuzzParagraph(f *testing.F) {
 		}
 	})
 }
+
+// TestTextToMatchesParts: textTo writes what escapeTo and a collapsing
+// wordWriter write, on texts in parts with block breaks between some.
+func TestTextToMatchesParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	pieces := []string{"a", "word", "é", "日本", " ", "  ", "\n", "\t", "\r", "\r\n", "\u00a0", "\u2003", "\u3000", "&", "'",
+		"<", ">", "\"", "x y", " z ", "a&b", "\u0085", "\ufffd"}
+	for range 30000 {
+		var out, want strings.Builder
+		w, parts := wordWriter{collapse: true}, wordWriter{collapse: true}
+		for range r.IntN(10) {
+			if r.IntN(4) == 0 {
+				w.space()
+				parts.space()
+				continue
+			}
+			var p strings.Builder
+			for range r.IntN(6) {
+				p.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			d := []byte(p.String())
+			textTo(&out, &w, d)
+			escapeTo(&want, d)
+			parts.write(d)
+		}
+		if out.String() != want.String() || w.String() != parts.String() {
+			t.Fatalf("textTo wrote %q and %q, escapeTo and write %q and %q", out.String(), w.String(), want.String(), parts.String())
+		}
+	}
+}

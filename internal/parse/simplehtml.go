@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -115,8 +117,12 @@ func simpleTokens(z tokens, size int, links resolver, sanitize, collapse bool) (
 			if wasPre && len(d) > 0 && d[0] == '\n' {
 				return simple{}, false, nil // the parser drops that newline
 			}
-			words.write(d)
-			escapeTo(out, d)
+			if words.collapse {
+				textTo(out, &words, d)
+			} else {
+				words.write(d)
+				escapeTo(out, d)
+			}
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, more := z.TagName()
 			a := atom.Lookup(name)
@@ -259,6 +265,64 @@ func (w *wordWriter) space() {
 
 func (w *wordWriter) String() string { return w.b.String() }
 
+// textTo writes text d to out as escapeTo does and to w, collapsing, as
+// w.write does, in one pass: the words of an article's text are copied
+// in runs, its single spaces within them.
+func textTo(out *strings.Builder, w *wordWriter, d []byte) {
+	esc := 0   // d[esc:i] is yet to be written to out
+	word := -1 // d[word:i] is yet to be written to w; -1 between words
+	gap := w.gap
+	for i := 0; i < len(d); {
+		c := d[i]
+		if wordByte[c] {
+			if escByte[c] {
+				out.Write(d[esc:i])
+				out.WriteString(escapes[c])
+				esc = i + 1
+			}
+			if word < 0 {
+				if gap && w.b.Len() > 0 {
+					w.b.WriteByte(' ')
+				}
+				word, gap = i, false
+			}
+			i++
+			continue
+		}
+		space, size := true, 1
+		if c >= utf8.RuneSelf {
+			var r rune
+			r, size = utf8.DecodeRune(d[i:])
+			space = unicode.IsSpace(r)
+		} else if c == ' ' && word >= 0 && i+1 < len(d) && wordByte[d[i+1]] {
+			i++ // one space between two words: part of the run
+			continue
+		} else if c == '\r' {
+			out.Write(d[esc:i])
+			out.WriteString(escapes[c])
+			esc = i + 1
+		}
+		switch {
+		case space && word >= 0:
+			w.b.Write(d[word:i])
+			word, gap = -1, true
+		case space:
+			gap = true
+		case word < 0:
+			if gap && w.b.Len() > 0 {
+				w.b.WriteByte(' ')
+			}
+			word, gap = i, false
+		}
+		i += size
+	}
+	out.Write(d[esc:])
+	if word >= 0 {
+		w.b.Write(d[word:])
+	}
+	w.gap = gap
+}
+
 // maxSimpleDepth keeps simpleHTML well below the 512 open elements beyond
 // which x/net/html refuses a document (htmlFragment then keeps the words
 // only), so that that decision stays the parser's.
@@ -269,33 +333,20 @@ const maxSimpleDepth = 256
 func escapeTo(out *strings.Builder, s []byte) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		if !escByte[s[i]] {
-			continue
+		if escByte[s[i]] {
+			out.Write(s[last:i])
+			out.WriteString(escapes[s[i]])
+			last = i + 1
 		}
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '\'':
-			esc = "&#39;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&#34;"
-		case '\r':
-			esc = "&#13;"
-		}
-		out.Write(s[last:i])
-		out.WriteString(esc)
-		last = i + 1
 	}
 	out.Write(s[last:])
 }
 
-// escByte are the bytes escapeTo escapes.
-var escByte = [256]bool{'&': true, '\'': true, '<': true, '>': true, '"': true, '\r': true}
+// escByte are the bytes escapeTo escapes, and escapes what it writes for them.
+var (
+	escByte = [256]bool{'&': true, '\'': true, '<': true, '>': true, '"': true, '\r': true}
+	escapes = [256]string{'&': "&amp;", '\'': "&#39;", '<': "&lt;", '>': "&gt;", '"': "&#34;", '\r': "&#13;"}
+)
 
 // escapeStringTo is escapeTo for a string, which seldom needs escaping.
 func escapeStringTo(out *strings.Builder, s string) {
