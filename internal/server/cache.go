@@ -72,6 +72,13 @@ type entry struct {
 	modified         time.Time // whole seconds
 	read             uint64    // content.read
 	superseded       bool      // made after its cache was sealed: never served (see cache.seal)
+	// carried is a render ahead of readers of a document served since its
+	// render before: invalidate renders it again, served or not, once. Its
+	// readers are on their way; dropped, the next of them would wait for a
+	// fill, and under changes coming faster than they poll (a first fetch
+	// commits every few milliseconds) every poll did, the renders ahead of
+	// readers never kept up with the drops.
+	carried bool
 
 	used atomic.Bool // served (beyond the request that made it) since it was made or the eviction hand last passed
 	key  key
@@ -375,7 +382,7 @@ func (c *cache) invalidate(slugs []string) {
 			delete(c.entries, k)
 			continue
 		}
-		if k.query != "" || !e.used.Load() {
+		if k.query != "" || !(e.used.Load() || e.carried) {
 			c.remove(e)
 			continue
 		}
@@ -511,6 +518,7 @@ func (c *cache) refreshOnce(k key, old *entry) time.Duration {
 	case err != nil:
 		c.remove(old) // the next request fills it and reports the error
 	default:
+		ne.carried = old.used.Load()
 		c.remove(old)
 		c.entries[k] = ne
 		c.admit(ne)
