@@ -379,7 +379,9 @@ func (d *daemon) fetch(ctx context.Context, names []string, force bool, progress
 		return nil, err
 	}
 	reports := d.in.RefreshAll(ctx, srcs, force, progress)
-	return reports, d.in.Prune(ctx)
+	err = d.in.Prune(ctx)
+	d.srv.Flush() // whoever asked for the fetch reads the feeds next: no lag for them
+	return reports, err
 }
 
 // preview runs an admin-requested preview.

@@ -404,15 +404,20 @@ func (c *cache) invalidate(slugs []string) {
 		}
 	}
 	c.mu.Unlock()
-	// A topic's documents one after another: they show the same page,
-	// which the first reads and the others take from the state's memo.
-	slices.SortFunc(run, func(a, b key) int { return cmp.Or(strings.Compare(a.slug, b.slug), strings.Compare(a.kind, b.kind)) })
+	sortKeys(run)
 	for _, k := range run {
 		c.refreshRounds(k)
 	}
 	for _, w := range waits {
 		<-w
 	}
+}
+
+// sortKeys orders keys by topic, then kind: a topic's documents one after
+// another show the same page, which the first reads and the others take
+// from the state's memo.
+func sortKeys(keys []key) {
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(strings.Compare(a.slug, b.slug), strings.Compare(a.kind, b.kind)) })
 }
 
 // polled returns the first pages served since their last render.
@@ -482,6 +487,32 @@ func (c *cache) refreshRounds(k key) {
 			c.mu.Unlock()
 		}
 		close(done)
+	}
+}
+
+// flush renders now every document whose render waits for its gap, and
+// waits for the renders running.
+func (c *cache) flush() {
+	var run []key
+	var waits []chan struct{}
+	c.mu.Lock()
+	for k, r := range c.refreshing {
+		if r.timer != nil && r.timer.Stop() {
+			r.timer = nil
+			r.running, r.last = true, time.Time{} // due now
+			run = append(run, k)
+		}
+		if r.pending && r.next != nil {
+			waits = append(waits, r.next)
+		}
+	}
+	c.mu.Unlock()
+	sortKeys(run)
+	for _, k := range run {
+		c.refreshRounds(k)
+	}
+	for _, w := range waits {
+		<-w
 	}
 }
 

@@ -702,3 +702,29 @@ func TestRefreshLag(t *testing.T) {
 		t.Errorf("%d renders for %d changes of %d feeds: the changes did not share renders", renders, changes, len(paths))
 	}
 }
+
+// TestFlush: with a lag bound, a change whose render waits for its gap is
+// served once Flush returns.
+func TestFlush(t *testing.T) {
+	f := newFixtureWith(t, 1, func(o *server.Options) { o.RefreshLag = time.Hour })
+	const path = "/topics/climate.rss"
+	f.get(t, path)
+	f.get(t, path) // polled
+	for i := 1; i <= 3; i++ {
+		s := makeStories("climate", i+1)[i]
+		s.Title = fmt.Sprintf("climate story %02d", i)
+		s.Published = base.Add(time.Duration(i) * time.Minute)
+		if _, err := f.db.Put(t.Context(), "wire", store.SourceState{}, []story.Story{s}, base); err != nil {
+			t.Fatal(err)
+		}
+		f.srv.Invalidate("climate")
+		f.get(t, path)
+	}
+	if _, body := f.get(t, path); bytes.Contains(body, []byte("climate story 03")) {
+		t.Log("the last change was rendered without waiting (the renders before it were slow)")
+	}
+	f.srv.Flush()
+	if _, body := f.get(t, path); !bytes.Contains(body, []byte("climate story 03")) {
+		t.Error("after Flush the feed lacks the last change")
+	}
+}

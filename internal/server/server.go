@@ -303,6 +303,17 @@ func (s *Server) Invalidate(slugs ...string) {
 	st.cache.invalidate(slugs)
 }
 
+// Flush renders at once every polled document whose render waits for its
+// refresh gap (see Invalidate): when it returns, every change invalidated
+// before the call is served. An admin's fetch ends with it, since whoever
+// asked reads the feeds next.
+func (s *Server) Flush() {
+	if next := s.next.Load(); next != nil {
+		next.cache.flush()
+	}
+	s.state.Load().cache.flush()
+}
+
 // Reconfigure swaps in a reloaded configuration atomically and starts with an
 // empty cache.
 //
