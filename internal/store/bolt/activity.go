@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -82,11 +81,8 @@ func initActivity(tx *bbolt.Tx) error {
 		return nil
 	}
 	err := tx.Bucket(bucketStories).ForEach(func(k, v []byte) error {
-		var s struct {
-			Source    string
-			FirstSeen time.Time
-		}
-		if err := json.Unmarshal(v, &s); err != nil {
+		s, err := decodeStory(v)
+		if err != nil {
 			return fmt.Errorf("decode story %s: %w", k, err)
 		}
 		return countStory(tx, story.Story{Source: s.Source, FirstSeen: s.FirstSeen}, 1)

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -63,8 +62,8 @@ func checkIndexes(tx *bbolt.Tx, report func(string, ...any)) {
 
 	all := make(map[string]story.Story)
 	err := tx.Bucket(bucketStories).ForEach(func(k, v []byte) error {
-		var s story.Story
-		if err := json.Unmarshal(v, &s); err != nil {
+		s, err := decodeStory(v)
+		if err != nil {
 			report("story %s: %v", k, err)
 			return nil
 		}

@@ -322,16 +322,21 @@ func TestCompactSalvagesADamagedFile(t *testing.T) {
 	want := recent(t, sound, store.Query{Limit: store.MaxLimit})
 	sound.Close()
 	// In a leaf of the stories bucket a key (a hex id) is followed by its
-	// value, the story's JSON: make the key sort after every other. Freed
-	// pages hold stale copies, so try each place the key appears until Open
-	// finds the live one out of order.
+	// value, the story (the binary form: version byte 1, Seq, the id again):
+	// make the key sort after every other. Freed pages hold stale copies, so
+	// try each place the key appears until Open finds the live one out of
+	// order.
 	id := story.NewID("wire", "150")
-	pattern := []byte(id + `{"ID":"` + id)
 	var damaged []byte
 	for from := 0; ; {
-		i := bytes.Index(orig[from:], pattern)
+		i := bytes.Index(orig[from:], []byte(id))
 		if i < 0 {
 			t.Fatal("no copy of the story's key breaks the file")
+		}
+		if at := from + i + len(id); at >= len(orig) || orig[at] != 1 ||
+			!bytes.Contains(orig[at:min(at+16+len(id), len(orig))], []byte(id)) {
+			from += i + 1
+			continue // not a key followed by its story
 		}
 		damaged = bytes.Clone(orig)
 		damaged[from+i] = '~'

@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/newsdesk/newsdesk/internal/store"
@@ -32,7 +31,9 @@ func (w *writer) regroup(rep story.Story, contentChanged bool, joining ...story.
 		if err != nil {
 			return fmt.Errorf("encode story %s: %w", m.ID, err)
 		}
-		if bytes.Equal(v, w.stories.Get([]byte(m.ID))) {
+		if same, err := w.stored(m.ID, v); err != nil {
+			return err
+		} else if same {
 			continue
 		}
 		if err := w.stories.Put([]byte(m.ID), v); err != nil {

@@ -7,3 +7,6 @@ func CommitStats(db *DB) (txs, weight int) {
 	defer db.commit.mu.Unlock()
 	return db.commit.txs, db.commit.committed
 }
+
+// PageAlloc reports the bytes of pages db's transactions allocated.
+func PageAlloc(db *DB) int64 { st := db.bolt.Stats(); return st.TxStats.GetPageAlloc() }

@@ -85,6 +85,7 @@ func BenchmarkPutFirstPass(b *testing.B) {
 		b.ReportMetric(float64(st.FileSize)/(1<<20), "file-MB")
 		txs, weight := bolt.CommitStats(db)
 		b.ReportMetric(float64(weight)/float64(txs), "weight/commit")
+		b.ReportMetric(float64(bolt.PageAlloc(db))/(1<<20), "written-MB")
 		db.Close()
 	}
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")

@@ -1,7 +1,7 @@
 package bolt
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -71,31 +71,29 @@ func (w *writer) load(id string) (s story.Story, ok bool, err error) {
 	if v == nil {
 		return story.Story{}, false, nil
 	}
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err = decodeStory(v)
+	if err != nil {
 		return story.Story{}, false, fmt.Errorf("decode story %s: %w", id, err)
 	}
 	return s, true, nil
 }
 
-// encode is the stored form of s. Topics stay out (they live in the active
-// generation, which Reclassify replaces without rewriting stories), and empty
-// slices become nil so equal content always encodes to equal bytes: Put's
-// store.Equal is a comparison of these bytes.
-func encode(s story.Story) ([]byte, error) {
-	s.Topics = nil
-	if len(s.Authors) == 0 {
-		s.Authors = nil
+// stored reports whether v is what the store holds for story id: its bytes
+// or, for a story still in the older JSON form, the same story.
+func (w *writer) stored(id string, v []byte) (bool, error) {
+	raw := w.stories.Get([]byte(id))
+	if !isJSON(raw) {
+		return bytes.Equal(v, raw), nil
 	}
-	if len(s.Categories) == 0 {
-		s.Categories = nil
+	old, err := decodeStory(raw)
+	if err != nil {
+		return false, fmt.Errorf("decode story %s: %w", id, err)
 	}
-	if len(s.Enclosures) == 0 {
-		s.Enclosures = nil
+	ov, err := encode(old)
+	if err != nil {
+		return false, err
 	}
-	if len(s.AlsoIn) == 0 {
-		s.AlsoIn = nil
-	}
-	return json.Marshal(s)
+	return bytes.Equal(v, ov), nil
 }
 
 func (w *writer) save(s story.Story) error {

@@ -18,7 +18,7 @@ const maxIDLen = store.MaxIDLen
 // Bucket and meta key names. Every index is derivable from stories/, so a
 // schema change can rebuild them; schemaVersion guards the layout.
 var (
-	bucketStories    = []byte("stories")    // id → JSON story.Story (Topics left out: they live in the generation)
+	bucketStories    = []byte("stories")    // id → story.Story, binary (codec.go; JSON in older files), Topics left out: they live in the generation
 	bucketTime       = []byte("time")       // timeKey(Published, id) → nil, non-duplicates only: Recent("")
 	bucketSeq        = []byte("seq")        // be64(Seq) → seqValue: Since("") and Prune, in ingest order
 	bucketLinks      = []byte("links")      // link key (store.GroupKeys) → id of the representative of the group holding it

@@ -2,8 +2,8 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -22,8 +22,8 @@ func makeLegacy(t *testing.T, db *DB, noFlags bool) {
 		var keys, vals [][]byte
 		_ = seq.ForEach(func(k, v []byte) error {
 			firstSeen, flags, id := splitSeqValue(v)
-			var s story.Story
-			if err := json.Unmarshal(stories.Get([]byte(id)), &s); err != nil {
+			s, err := decodeStory(stories.Get([]byte(id)))
+			if err != nil {
 				return err
 			}
 			if s.Undated && !noFlags {
@@ -31,7 +31,7 @@ func makeLegacy(t *testing.T, db *DB, noFlags bool) {
 			}
 			keys, vals = append(keys, bytes.Clone(k)), append(vals, seqValue(firstSeen, flags, id))
 			s.Undated = false
-			raw, err := encode(s)
+			raw, err := encodeJSON(s) // such files held JSON
 			if err != nil {
 				return err
 			}
@@ -103,5 +103,154 @@ func TestOpenMarksUndatedInOlderFiles(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// served is everything readers get from db: each story by id, and the
+// newest stories of every index, in order.
+func served(t *testing.T, db *DB, ids []string, topics []string) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for _, id := range ids {
+		s, err := db.Get(t.Context(), id)
+		if err != nil {
+			t.Fatalf("Get %s: %v", id, err)
+		}
+		out["get "+id] = s
+	}
+	for _, topic := range append([]string{""}, topics...) {
+		p, err := db.Recent(t.Context(), store.Query{Topic: topic, Limit: 100})
+		if err != nil {
+			t.Fatalf("Recent %q: %v", topic, err)
+		}
+		out["recent "+topic] = p
+		since, err := db.Since(t.Context(), topic, 0, 100)
+		if err != nil {
+			t.Fatalf("Since %q: %v", topic, err)
+		}
+		out["since "+topic] = since
+	}
+	return out
+}
+
+// TestOpenServesStoriesStoredAsJSON: a file whose stories are JSON, as
+// every newsdesk before the binary form wrote them, serves the same
+// stories; fetching them again unchanged writes nothing (they stay JSON),
+// and a story that changes is rewritten in the binary form.
+func TestOpenServesStoriesStoredAsJSON(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "newsdesk.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := "https://news.example/shared"
+	feeds := map[string][]story.Story{
+		"alpha": {
+			{ID: story.NewID("alpha", "1"), Source: "alpha", SourceTitle: "Alpha", Link: shared, Title: "Shared, undated",
+				Content: "<p>a &amp; b</p>", ContentText: "a & b", Topics: []string{"border"}},
+			{ID: story.NewID("alpha", "2"), Source: "alpha", Link: "https://alpha.example/2", Title: "Caf\u00e9 in Zurich",
+				Authors: []story.Author{{Name: "A. Writer", Email: "a@alpha.example"}}, Categories: []string{"world", "europe"},
+				Enclosures: []story.Enclosure{{URL: "https://alpha.example/2.mp3", Type: "audio/mpeg", Length: 1234, Duration: time.Minute}},
+				Published:  t0.Add(-2 * time.Hour).In(time.FixedZone("", 3600)), Topics: []string{"economy", "border"}},
+		},
+		"zulu": {
+			{ID: story.NewID("zulu", "1"), Source: "zulu", SourceTitle: "Zulu", Link: shared, Title: "Shared, dated",
+				Enclosures: []story.Enclosure{{URL: "https://zulu.example/v.mp4", Type: "video/mp4"}},
+				Categories: []string{"News"}, Image: "https://zulu.example/i.jpg", Published: t0.Add(-time.Hour), Topics: []string{"economy"}},
+		},
+	}
+	var ids []string
+	for _, src := range []string{"alpha", "zulu"} {
+		for _, s := range feeds[src] {
+			ids = append(ids, s.ID)
+		}
+		if _, err := db.Put(t.Context(), src, store.SourceState{Status: "ok"}, feeds[src], t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topics := []string{"border", "economy"}
+	want := served(t, db, ids, topics)
+	if g := want["get "+feeds["alpha"][0].ID].(story.Story); g.DuplicateOf == "" && len(g.AlsoIn) == 0 {
+		t.Fatal("the shared link made no link group: the test covers less than it says")
+	}
+
+	// Store every story as JSON, as the newsdesk before this one did.
+	err = db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketStories)
+		var keys, vals [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			s, err := decodeStory(v)
+			if err != nil {
+				return err
+			}
+			j, err := encodeJSON(s)
+			keys, vals = append(keys, bytes.Clone(k)), append(vals, j)
+			return err
+		}); err != nil {
+			return err
+		}
+		for i := range keys {
+			if err := b.Put(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := served(t, db, ids, topics); !reflect.DeepEqual(got, want) {
+		t.Errorf("a file of JSON stories serves\n%+v\nwant\n%+v", got, want)
+	}
+	if err := db.Check(t.Context()); err != nil {
+		t.Error(err)
+	}
+
+	jsonValues := func() (n int) {
+		db.bolt.View(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketStories).ForEach(func(_, v []byte) error {
+				if isJSON(v) {
+					n++
+				}
+				return nil
+			})
+		})
+		return n
+	}
+	for _, src := range []string{"alpha", "zulu"} {
+		res, err := db.Put(t.Context(), src, store.SourceState{Status: "ok"}, feeds[src], t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.New+res.Updated != 0 || len(res.Topics) != 0 {
+			t.Errorf("the same %s stories again, stored as JSON: %+v, want nothing changed", src, res)
+		}
+	}
+	if n := jsonValues(); n != len(ids) {
+		t.Errorf("%d of %d JSON stories left after an unchanged fetch, want all", n, len(ids))
+	}
+
+	edited := feeds["alpha"][1]
+	edited.Title = "Café in Geneva"
+	res, err := db.Put(t.Context(), "alpha", store.SourceState{Status: "ok"}, []story.Story{edited}, t0.Add(2*time.Hour))
+	if err != nil || res.Updated != 1 {
+		t.Fatalf("an edited story: %+v, %v; want 1 updated", res, err)
+	}
+	if n := jsonValues(); n != len(ids)-1 {
+		t.Errorf("%d JSON stories after one was edited, want %d", n, len(ids)-1)
+	}
+	if g, err := db.Get(t.Context(), edited.ID); err != nil || g.Title != edited.Title || len(g.Enclosures) != 1 {
+		t.Errorf("the edited story reads back as %+v, %v", g, err)
+	}
+	if err := db.Check(t.Context()); err != nil {
+		t.Error(err)
 	}
 }

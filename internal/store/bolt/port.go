@@ -76,8 +76,8 @@ func (db *DB) Export(ctx context.Context, yield func(store.Record) error) error 
 				}
 			}
 			_, _, id := splitSeqValue(v)
-			var s story.Story
-			if err := json.Unmarshal(stories.Get([]byte(id)), &s); err != nil {
+			s, err := decodeStory(stories.Get([]byte(id)))
+			if err != nil {
 				return fmt.Errorf("decode story %s: %w", id, err)
 			}
 			s.Topics = splitSlugs(own.Get(k))

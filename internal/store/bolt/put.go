@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -95,7 +94,11 @@ func (w *writer) put(in story.Story, estimate time.Time, res *store.PutResult) e
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
-	changed := !bytes.Equal(v, w.stories.Get([]byte(s.ID)))
+	same, err := w.stored(s.ID, v)
+	if err != nil {
+		return err
+	}
+	changed := !same
 	if changed {
 		res.Updated++
 		if err := w.stories.Put([]byte(s.ID), v); err != nil {

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 
@@ -29,8 +28,8 @@ func (r reader) get(id []byte) (story.Story, bool, error) {
 	if v == nil {
 		return story.Story{}, false, nil
 	}
-	var s story.Story
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := decodeStory(v)
+	if err != nil {
 		return story.Story{}, false, fmt.Errorf("decode story %s: %w", id, err)
 	}
 	s = store.Listed(s)

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -156,8 +155,8 @@ func (b *rebuild) classifyID(w *writer, id string) ([]string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var s story.Story
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := decodeStory(v)
+	if err != nil {
 		return nil, fmt.Errorf("decode story %s: %w", id, err)
 	}
 	return store.Slugs(b.classify(s)), nil

@@ -4,7 +4,7 @@
 // tallies) are the store package's functions, so this package only stores
 // and indexes.
 //
-// Layout (see keys.go): stories/<id> holds each story as JSON; time/ and seq/
+// Layout (see keys.go): stories/<id> holds each story (codec.go); time/ and seq/
 // index every story by publication time and by ingest order; links/ maps a
 // link to the story that represents its link group; sources/ holds fetch
 // state; tombstones/ remembers pruned ids so an upstream that still lists
@@ -45,7 +45,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/newsdesk/newsdesk/internal/store"
-	"github.com/newsdesk/newsdesk/internal/story"
 )
 
 // Options tunes Open.
@@ -275,8 +274,8 @@ func markUndated(tx *bbolt.Tx, guess bool) error {
 		if raw == nil {
 			continue
 		}
-		var s story.Story
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, err := decodeStory(raw)
+		if err != nil {
 			return fmt.Errorf("decode story %s: %w", id, err)
 		}
 		if s.Undated || s.FirstSeen.IsZero() || !s.Published.Equal(s.FirstSeen) {
@@ -306,8 +305,8 @@ func markNewestDated(tx *bbolt.Tx) error {
 	n := 0
 	for k, _ := c.Last(); k != nil && n < 10_000; k, _ = c.Prev() {
 		n++
-		var s story.Story
-		if err := json.Unmarshal(stories.Get(k[8:]), &s); err != nil {
+		s, err := decodeStory(stories.Get(k[8:]))
+		if err != nil {
 			continue
 		}
 		if !s.Undated {
