@@ -48,7 +48,13 @@ var (
 	metaUndatedStory = []byte("undated-story")
 )
 
-const schemaVersion = 1
+// schemaVersion is the layout this package writes. Schema 1 (schemaJSON)
+// held stories as JSON; 2 holds them binary (codec.go) and still reads
+// JSON ones, so Open takes a schema-1 file as it is and marks it 2.
+const (
+	schemaVersion = 2
+	schemaJSON    = 1
+)
 
 // genName names the bucket that holds topic generation n. Reclassify builds
 // generation n+1 beside n and flips meta/gen, so readers see one or the other.

@@ -2,8 +2,10 @@ package bolt
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,7 +197,7 @@ func TestOpenServesStoriesStoredAsJSON(t *testing.T) {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket(bucketMeta).Put(metaSchema, be64(schemaJSON))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -207,6 +209,12 @@ func TestOpenServesStoriesStoredAsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.bolt.View(func(tx *bbolt.Tx) error {
+		if got := uint64At(tx.Bucket(bucketMeta).Get(metaSchema)); got != schemaVersion {
+			t.Errorf("a schema-%d file opened is schema %d, want %d (so an older newsdesk refuses its binary stories)", schemaJSON, got, schemaVersion)
+		}
+		return nil
+	})
 	if got := served(t, db, ids, topics); !reflect.DeepEqual(got, want) {
 		t.Errorf("a file of JSON stories serves\n%+v\nwant\n%+v", got, want)
 	}
@@ -252,5 +260,27 @@ func TestOpenServesStoriesStoredAsJSON(t *testing.T) {
 	}
 	if err := db.Check(t.Context()); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOpenRefusesANewerSchema: a file a later newsdesk wrote, in a layout
+// this one does not know, is refused with the reason, not misread.
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newsdesk.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(metaSchema, be64(schemaVersion+1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := Open(path, Options{NoSync: true}); err == nil {
+		db.Close()
+		t.Fatal("Open of a newer schema: no error")
+	} else if want := fmt.Sprintf("store schema %d", schemaVersion+1); !strings.Contains(err.Error(), want) {
+		t.Errorf("Open of a newer schema: %v, want it to say %q", err, want)
 	}
 }

@@ -206,12 +206,17 @@ func (db *DB) init() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(metaSchema); v != nil {
-			if got := int(uint64At(v)); got != schemaVersion {
-				return fmt.Errorf("store schema %d, this newsdesk reads %d", got, schemaVersion)
+		switch got := int(uint64At(meta.Get(metaSchema))); {
+		case got == schemaVersion:
+		case got == 0 || got == schemaJSON:
+			// A new file, or one whose stories are JSON: it reads as it is,
+			// and from now on holds binary stories, which a newsdesk that
+			// reads schema 1 only would fail to decode: it refuses the file.
+			if err := meta.Put(metaSchema, be64(schemaVersion)); err != nil {
+				return err
 			}
-		} else if err := meta.Put(metaSchema, be64(schemaVersion)); err != nil {
-			return err
+		default:
+			return fmt.Errorf("store schema %d, this newsdesk reads %d and older", got, schemaVersion)
 		}
 		gen := uint64At(meta.Get(metaGen))
 		if gen == 0 {
