@@ -26,10 +26,16 @@ type writer struct {
 	allChanged            bool
 	newest                time.Time // newest dated Published stored (meta/newest-dated)
 	newestMoved           bool
+	// Stories inserted, by source and by source and day (countStory's
+	// counters), and in all (meta/n): written once, by flush, not once a
+	// story, since a Put's stories share them.
+	added        int
+	sourceNew    map[string]int
+	sourceDayNew map[string]int
 }
 
 func newWriter(tx *bbolt.Tx, gen *bbolt.Bucket, now time.Time) *writer {
-	return &writer{
+	w := &writer{
 		tx:      tx,
 		stories: tx.Bucket(bucketStories),
 		time:    tx.Bucket(bucketTime),
@@ -45,6 +51,26 @@ func newWriter(tx *bbolt.Tx, gen *bbolt.Bucket, now time.Time) *writer {
 		delta:   make(map[string]int),
 		newest:  newestDated(tx),
 	}
+	// These are keyed by Seq, which only grows: new keys go at the end, so
+	// full pages (not bbolt's half-full default) are fewer to write.
+	for _, b := range []*bbolt.Bucket{w.seq, w.own, w.idx} {
+		b.FillPercent = appendFill
+	}
+	return w
+}
+
+// appendFill is the FillPercent of buckets whose new keys come last.
+const appendFill = 0.95
+
+// countNew counts s, just inserted, in the per-source counters and the
+// story count, for flush to write.
+func (w *writer) countNew(s story.Story) {
+	if w.sourceNew == nil {
+		w.sourceNew, w.sourceDayNew = make(map[string]int), make(map[string]int)
+	}
+	w.added++
+	w.sourceNew[s.Source]++
+	w.sourceDayNew[string(sourceDayKey(day(s.FirstSeen), s.Source))]++
 }
 
 // newestDated reads meta/newest-dated; the zero time when no dated story was
@@ -164,6 +190,7 @@ func (w *writer) index(slug, id string, pub time.Time, seq uint64) error {
 	if err != nil {
 		return fmt.Errorf("index topic %s: %w", slug, err)
 	}
+	sb.FillPercent = appendFill // keyed by Seq
 	if err := tb.Put(timeKey(pub, id), nil); err != nil {
 		return err
 	}
@@ -227,6 +254,23 @@ func (w *writer) flush() ([]string, error) {
 		changed = append(changed, slug)
 	}
 	slices.Sort(changed)
+	if w.added > 0 {
+		days, sources := w.tx.Bucket(bucketSourceDays), w.tx.Bucket(bucketSourceCount)
+		for k, n := range w.sourceDayNew {
+			if err := addCount(days, []byte(k), n); err != nil {
+				return nil, fmt.Errorf("count stories: %w", err)
+			}
+		}
+		for k, n := range w.sourceNew {
+			if err := addCount(sources, []byte(k), n); err != nil {
+				return nil, fmt.Errorf("count stories of %s: %w", k, err)
+			}
+		}
+		if err := addCounter(w.meta, metaStories, w.added); err != nil {
+			return nil, err
+		}
+		w.added, w.sourceNew, w.sourceDayNew = 0, nil, nil
+	}
 	if w.newestMoved {
 		if err := w.meta.Put(metaNewestDated, be64(nanos(w.newest))); err != nil {
 			return nil, err

@@ -186,13 +186,8 @@ func (w *writer) insert(s story.Story, own []string) error {
 	if err := w.save(s); err != nil {
 		return err
 	}
-	if err := countStory(w.tx, s, 1); err != nil {
-		return err
-	}
+	w.countNew(s)
 	if err := w.seq.Put(be64(s.Seq), seqValue(s.FirstSeen, flags, s.ID)); err != nil {
-		return err
-	}
-	if err := addCounter(w.meta, metaStories, 1); err != nil {
 		return err
 	}
 	if err := w.setOwn(s.Seq, own); err != nil {
