@@ -80,7 +80,7 @@ func initActivity(tx *bbolt.Tx) error {
 	if meta.Get(metaActivity) != nil {
 		return nil
 	}
-	err := tx.Bucket(bucketStories).ForEach(func(k, v []byte) error {
+	err := storiesOf(tx).ForEach(func(k, v []byte) error {
 		s, err := decodeStory(v)
 		if err != nil {
 			return fmt.Errorf("decode story %s: %w", k, err)

@@ -61,7 +61,7 @@ func checkIndexes(tx *bbolt.Tx, report func(string, ...any)) {
 	ttime, tseq, tinfo := gen.Bucket(bucketTopTime), gen.Bucket(bucketTopSeq), gen.Bucket(bucketTopInfo)
 
 	all := make(map[string]story.Story)
-	err := tx.Bucket(bucketStories).ForEach(func(k, v []byte) error {
+	err := storiesOf(tx).ForEach(func(k, v []byte) error {
 		s, err := decodeStory(v)
 		if err != nil {
 			report("story %s: %v", k, err)
@@ -78,6 +78,20 @@ func checkIndexes(tx *bbolt.Tx, report func(string, ...any)) {
 	}
 	if n := int(uint64At(meta.Get(metaStories))); n != len(all) {
 		report("story counter %d, %d stories stored", n, len(all))
+	}
+	// Every body belongs to the one story that refers to it.
+	refs := 0
+	tx.Bucket(bucketStories).ForEach(func(k, v []byte) error {
+		if seq, ok := ref(v); ok {
+			refs++
+			if s, found := all[string(k)]; found && s.Seq != seq {
+				report("story %s refers to body %d, its Seq is %d", k, seq, s.Seq)
+			}
+		}
+		return nil
+	})
+	if n := tx.Bucket(bucketBodies).Stats().KeyN; n != refs {
+		report("%d story bodies stored, %d stories refer to one", n, refs)
 	}
 
 	// Expected topic index contents, built from the stories.

@@ -16,7 +16,8 @@ import (
 // made, so counts and change times are written once per transaction.
 type writer struct {
 	tx                    *bbolt.Tx
-	stories, time, seq    *bbolt.Bucket
+	stories               storyBucket
+	time, seq             *bbolt.Bucket
 	links, meta           *bbolt.Bucket
 	own, idx, ttime, tseq *bbolt.Bucket
 	tinfo                 *bbolt.Bucket
@@ -37,7 +38,7 @@ type writer struct {
 func newWriter(tx *bbolt.Tx, gen *bbolt.Bucket, now time.Time) *writer {
 	w := &writer{
 		tx:      tx,
-		stories: tx.Bucket(bucketStories),
+		stories: storiesOf(tx),
 		time:    tx.Bucket(bucketTime),
 		seq:     tx.Bucket(bucketSeq),
 		links:   tx.Bucket(bucketLinks),

@@ -18,7 +18,7 @@ const maxIDLen = store.MaxIDLen
 // Bucket and meta key names. Every index is derivable from stories/, so a
 // schema change can rebuild them; schemaVersion guards the layout.
 var (
-	bucketStories    = []byte("stories")    // id → story.Story, binary (codec.go; JSON in older files), Topics left out: they live in the generation
+	bucketStories    = []byte("stories")    // id → refTag|be64(Seq) of its body in bodies/; in older files the story itself (JSON, or binary: codec.go)
 	bucketTime       = []byte("time")       // timeKey(Published, id) → nil, non-duplicates only: Recent("")
 	bucketSeq        = []byte("seq")        // be64(Seq) → seqValue: Since("") and Prune, in ingest order
 	bucketLinks      = []byte("links")      // link key (store.GroupKeys) → id of the representative of the group holding it
@@ -26,6 +26,7 @@ var (
 	bucketTombstones = []byte("tombstones") // id → be64(UnixNano pruned)
 	bucketTombTime   = []byte("tombtime")   // timeKey(pruned, id) → nil: expires tombstones without a scan
 	bucketMeta       = []byte("meta")
+	bucketBodies     = []byte("bodies") // be64(Seq) → story.Story, binary, that stories/<id> refers to (see storyBucket)
 
 	// Inside a generation bucket (see genName). own/ and idx/ are keyed by
 	// be64(Seq), not id, so Reclassify, which walks stories in Seq order,

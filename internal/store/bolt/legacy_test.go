@@ -15,12 +15,23 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 )
 
+// putInPlace stores v under stories/<id> itself, as files before bodies/
+// held every story.
+func putInPlace(b storyBucket, id, v []byte) error {
+	if seq, ok := ref(b.ids.Get(id)); ok {
+		if err := b.bodies.Delete(be64(seq)); err != nil {
+			return err
+		}
+	}
+	return b.ids.Put(id, v)
+}
+
 // makeLegacy turns db into a file of an older newsdesk: Story.Undated not in
 // the JSON and, when noFlags, not even the seq/ flag (the oldest files).
 func makeLegacy(t *testing.T, db *DB, noFlags bool) {
 	t.Helper()
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		seq, stories := tx.Bucket(bucketSeq), tx.Bucket(bucketStories)
+		seq, stories := tx.Bucket(bucketSeq), storiesOf(tx)
 		var keys, vals [][]byte
 		_ = seq.ForEach(func(k, v []byte) error {
 			firstSeen, flags, id := splitSeqValue(v)
@@ -37,7 +48,7 @@ func makeLegacy(t *testing.T, db *DB, noFlags bool) {
 			if err != nil {
 				return err
 			}
-			return stories.Put([]byte(id), raw)
+			return putInPlace(stories, []byte(id), raw)
 		})
 		for i := range keys {
 			if err := seq.Put(keys[i], vals[i]); err != nil {
@@ -179,7 +190,7 @@ func TestOpenServesStoriesStoredAsJSON(t *testing.T) {
 
 	// Store every story as JSON, as the newsdesk before this one did.
 	err = db.bolt.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketStories)
+		b := storiesOf(tx)
 		var keys, vals [][]byte
 		if err := b.ForEach(func(k, v []byte) error {
 			s, err := decodeStory(v)
@@ -193,7 +204,7 @@ func TestOpenServesStoriesStoredAsJSON(t *testing.T) {
 			return err
 		}
 		for i := range keys {
-			if err := b.Put(keys[i], vals[i]); err != nil {
+			if err := putInPlace(b, keys[i], vals[i]); err != nil {
 				return err
 			}
 		}
@@ -282,5 +293,48 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 		t.Fatal("Open of a newer schema: no error")
 	} else if want := fmt.Sprintf("store schema %d", schemaVersion+1); !strings.Contains(err.Error(), want) {
 		t.Errorf("Open of a newer schema: %v, want it to say %q", err, want)
+	}
+}
+
+// TestCheckFindsALostBody: a story whose body is gone, or a body no story
+// refers to, is damage Check reports.
+func TestCheckFindsALostBody(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "newsdesk.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := story.Story{ID: story.NewID("alpha", "1"), Source: "alpha", Link: "https://alpha.example/1", Title: "One"}
+	if _, err := db.Put(t.Context(), "alpha", store.SourceState{}, []story.Story{s}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	move := func(from, to uint64) {
+		t.Helper()
+		if err := db.bolt.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bucketBodies)
+			body = bytes.Clone(b.Get(be64(from)))
+			if err := b.Delete(be64(from)); err != nil {
+				return err
+			}
+			if to == 0 {
+				return nil
+			}
+			return b.Put(be64(to), body)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move(1, 0)
+	if err := db.Check(t.Context()); err == nil || !strings.Contains(err.Error(), "empty story value") {
+		t.Errorf("Check with a story's body gone: %v", err)
+	}
+	db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketBodies).Put(be64(1), body) })
+	db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketBodies).Put(be64(7), body) })
+	if err := db.Check(t.Context()); err == nil || !strings.Contains(err.Error(), "2 story bodies stored, 1 stories refer to one") {
+		t.Errorf("Check with a body no story refers to: %v", err)
 	}
 }

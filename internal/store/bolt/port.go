@@ -67,7 +67,7 @@ func (db *DB) Export(ctx context.Context, yield func(store.Record) error) error 
 		if err != nil {
 			return err
 		}
-		stories, own := tx.Bucket(bucketStories), gen.Bucket(bucketOwn)
+		stories, own := storiesOf(tx), gen.Bucket(bucketOwn)
 		n := 0
 		err = tx.Bucket(bucketSeq).ForEach(func(k, v []byte) error {
 			if n++; n%1024 == 0 {

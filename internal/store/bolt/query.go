@@ -15,12 +15,13 @@ import (
 // reader decodes stories inside one read transaction (bbolt's byte slices
 // die with it) and fills Topics from the active generation.
 type reader struct {
-	stories, own, idx *bbolt.Bucket
+	stories  storyBucket
+	own, idx *bbolt.Bucket
 }
 
 func newReader(tx *bbolt.Tx) reader {
 	g := activeGen(tx)
-	return reader{stories: tx.Bucket(bucketStories), own: g.Bucket(bucketOwn), idx: g.Bucket(bucketIdx)}
+	return reader{stories: storiesOf(tx), own: g.Bucket(bucketOwn), idx: g.Bucket(bucketIdx)}
 }
 
 func (r reader) get(id []byte) (story.Story, bool, error) {

@@ -200,7 +200,7 @@ func syncDir(dir string) error {
 func (db *DB) init() error {
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketStories, bucketTime, bucketSeq, bucketLinks, bucketSources,
-			bucketTombstones, bucketTombTime, bucketMeta} {
+			bucketTombstones, bucketTombTime, bucketMeta, bucketBodies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -262,7 +262,7 @@ func (db *DB) init() error {
 // FirstSeen to the nanosecond, which is what Put's fallback leaves, stands
 // for "no date" there. It runs once per file; a new file has nothing to walk.
 func markUndated(tx *bbolt.Tx, guess bool) error {
-	seq, stories := tx.Bucket(bucketSeq), tx.Bucket(bucketStories)
+	seq, stories := tx.Bucket(bucketSeq), storiesOf(tx)
 	var ids [][]byte // collect first: writing under a cursor may skip keys
 	err := seq.ForEach(func(k, v []byte) error {
 		_, flags, id := splitSeqValue(v)
@@ -305,7 +305,7 @@ func markUndated(tx *bbolt.Tx, guess bool) error {
 // only leaves the backlog of a new source uncapped until a dated story
 // arrives.
 func markNewestDated(tx *bbolt.Tx) error {
-	stories := tx.Bucket(bucketStories)
+	stories := storiesOf(tx)
 	c := tx.Bucket(bucketTime).Cursor()
 	n := 0
 	for k, _ := c.Last(); k != nil && n < 10_000; k, _ = c.Prev() {
