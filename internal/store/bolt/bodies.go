@@ -61,6 +61,13 @@ func (b storyBucket) Put(id, v []byte) error {
 	if err != nil {
 		return fmt.Errorf("store story %s: %w", id, err)
 	}
+	if held := b.bodies.Get(be64(seq)); held != nil {
+		// Seqs are unique (NextSequence); an import that repeats one must
+		// not hand one story's body to another.
+		if other, err := encodedID(held); err != nil || other != string(id) {
+			return fmt.Errorf("store story %s: Seq %d holds story %q", id, seq, other)
+		}
+	}
 	if err := b.bodies.Put(be64(seq), v); err != nil {
 		return err
 	}
@@ -87,6 +94,17 @@ func encodedSeq(v []byte) (uint64, error) {
 		return 0, errShort
 	}
 	return seq, nil
+}
+
+// encodedID reads the ID of a story encode wrote.
+func encodedID(v []byte) (string, error) {
+	if len(v) < 2 || v[0] != codecV1 {
+		return "", errors.New("not a binary story")
+	}
+	d := decoder{s: string(v[1:min(len(v), 1+2*binary.MaxVarintLen64+maxIDLen)])}
+	d.uvarint()
+	id := d.string()
+	return id, d.err
 }
 
 // Delete removes the story with id and its body.

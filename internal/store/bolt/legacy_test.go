@@ -338,3 +338,39 @@ func TestCheckFindsALostBody(t *testing.T) {
 		t.Errorf("Check with a body no story refers to: %v", err)
 	}
 }
+
+// TestStoryBodiesKeepTheirStory: storing a story under a Seq another story
+// holds (an import that repeats one) fails, and the other still reads.
+func TestStoryBodiesKeepTheirStory(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "newsdesk.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := story.Story{ID: story.NewID("alpha", "a"), Seq: 5, Title: "A"}
+	b := story.Story{ID: story.NewID("alpha", "b"), Seq: 5, Title: "B"}
+	err = db.bolt.Update(func(tx *bbolt.Tx) error {
+		stories := storiesOf(tx)
+		for i, s := range []story.Story{a, b} {
+			v, err := encode(s)
+			if err != nil {
+				return err
+			}
+			err = stories.Put([]byte(s.ID), v)
+			if i == 0 && err != nil {
+				return err
+			}
+			if i == 1 && err == nil {
+				t.Error("a second story under Seq 5: no error")
+			}
+		}
+		got, err := decodeStory(stories.Get([]byte(a.ID)))
+		if err != nil || got.Title != "A" {
+			t.Errorf("story A reads as %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
