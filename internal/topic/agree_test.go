@@ -134,3 +134,24 @@ func FuzzClassifyShortcuts(f *testing.F) {
 		agreeWithPlainWalk(t, set, s, len(content)%4 == 0) // Explain walks every clause: a quarter of the inputs
 	})
 }
+
+// TestPhraseShortcutsKeepOddWords holds the shortcut that turns a phrase
+// away when its longest later word is nowhere in the story to the words a
+// phrase compares as written: a word with a non-ASCII letter that folds to
+// ASCII ("İran" is "iran", but no English stem is taken of it) or of fewer
+// than three letters, which a story files under no stem.
+func TestPhraseShortcutsKeepOddWords(t *testing.T) {
+	for _, c := range []struct{ term, title string }{
+		{"the iran pact", "The \u0130ran pact"},
+		{"the iran pact", "THE \u0130RAN PACT"},
+	} {
+		tp := mustNew(t, term(c.term))
+		s := story.Story{Title: c.title}
+		if !topic.MatchExhaustive(tp, s) {
+			t.Fatalf("term %q: the plain walk does not match %q", c.term, c.title)
+		}
+		if !tp.Match(s) || len(topic.NewSet(tp).Classify(s)) != 1 {
+			t.Errorf("term %q matches %q walked without shortcuts, not with them", c.term, c.title)
+		}
+	}
+}

@@ -269,7 +269,8 @@ func (d *doc) reset(s story.Story, fields, texts fieldMask, lx *lexicon) {
 		k := key16(lw)
 		exact := lx.exactBits.has(k)
 		stem := w.letters && len(lw) >= minStemLen && (lx.guardAll || lx.guardBits.has(k))
-		if exact || stem {
+		prefix := lx.prefBits.has(k)
+		if exact || stem || prefix {
 			kw := d.known.slot(lw)
 			if exact {
 				if kw.exact == unknownID {
@@ -298,8 +299,15 @@ func (d *doc) reset(s story.Story, fields, texts fieldMask, lx *lexicon) {
 					hits = append(hits, hit{id: kw.stem, pos: int32(i)})
 				}
 			}
+			if prefix {
+				if !kw.prefixed {
+					kw.prefixes, kw.prefixed = lx.prefixIDs(k, lw), true
+				}
+				for _, id := range kw.prefixes {
+					hits = append(hits, hit{id: id, pos: int32(i)})
+				}
+			}
 		}
-		hits = lx.prefixHits(k, lw, int32(i), hits)
 	}
 	d.hits = hits
 

@@ -173,29 +173,39 @@ func (e *evaluator) eval(n *node) (bool, float64) {
 // nil, is the same set as a bitset of topic key ids). A story holds few of
 // the rules' keys and a clause may need hundreds, so the shorter side is
 // walked.
-func (e *evaluator) present(keys []int32, bits []uint64) bool {
+func (e *evaluator) present(keys []int32, bits *bitset) bool {
 	if e.exhaustive {
 		return true
 	}
 	has := e.has
 	if bits != nil {
-		if len(e.ids) < len(bits) {
+		if len(e.ids) < len(bits.words) {
 			for _, id := range e.ids {
-				if bits[id>>6]&(1<<(id&63)) != 0 {
+				if bits.has(id) {
 					return true
 				}
 			}
 			return false
 		}
-		for i, w := range bits {
-			if w&has[i] != 0 {
-				return true
-			}
-		}
-		return false
+		return bits.meets(has)
 	}
 	for _, id := range keys {
 		if has[id>>6]&(1<<(id&63)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether the doc holds one of ids (topic key ids), so that
+// a pattern whose also keys are all absent is skipped; always true for the
+// exhaustive walk.
+func (e *evaluator) holds(ids []int32) bool {
+	if ids == nil || e.exhaustive {
+		return true
+	}
+	for _, id := range ids {
+		if e.has[id>>6]&(1<<(id&63)) != 0 {
 			return true
 		}
 	}
@@ -248,7 +258,11 @@ func (e *evaluator) term(n *node, need int, loose bool) found {
 		if e.remap != nil {
 			id = e.remap[id]
 		}
-		for _, p := range d.occurrences(id) {
+		occ := d.occurrences(id)
+		if len(occ) == 0 || !e.holds(v.also) {
+			continue
+		}
+		for _, p := range occ {
 			to, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, loose)
 			if !ok {
 				continue
@@ -274,7 +288,11 @@ func (e *evaluator) termAny(n *node) bool {
 		if e.remap != nil {
 			id = e.remap[id]
 		}
-		for _, p := range d.occurrences(id) {
+		occ := d.occurrences(id)
+		if len(occ) == 0 || !e.holds(v.also) {
+			continue
+		}
+		for _, p := range occ {
 			if _, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, false); ok {
 				return true
 			}
@@ -291,7 +309,11 @@ func (e *evaluator) spans(n *node, out []span) []span {
 		if e.remap != nil {
 			id = e.remap[id]
 		}
-		for _, p := range d.occurrences(id) {
+		occ := d.occurrences(id)
+		if len(occ) == 0 || !e.holds(v.also) {
+			continue
+		}
+		for _, p := range occ {
 			if to, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, true); ok {
 				out = append(out, span{field: d.words[p].field, from: p, to: int32(to)})
 			}
@@ -596,7 +618,11 @@ func (e *evaluator) termPlaces(n *node, need int) []int32 {
 		if e.remap != nil {
 			id = e.remap[id]
 		}
-		for _, p := range d.occurrences(id) {
+		occ := d.occurrences(id)
+		if len(occ) == 0 || !e.holds(v.also) {
+			continue
+		}
+		for _, p := range occ {
 			if _, ok := e.phraseAt(v, int(p), n.fields, n.caseSens, false); ok {
 				out = append(out, p)
 				if len(out) >= max(need, t.minCount) {

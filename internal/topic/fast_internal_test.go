@@ -25,9 +25,23 @@ func normalizeTextPlain(s string) string {
 	return s
 }
 
+// plainBytewise is plain, byte by byte.
+func plainBytewise(s string) bool {
+	prev := byte(' ')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == ' ' && prev == ' ' {
+			return false
+		}
+		prev = c
+	}
+	return prev != ' '
+}
+
 // FuzzTextShortcuts holds the shortcuts of text preparation to the plain
-// code: normalizeText's ASCII paths to validating, folding and NFKC, and
-// asciiWords to the words of any script, on arbitrary text.
+// code on arbitrary text: plain's eight bytes at a time to a byte-by-byte
+// loop, normalizeText's ASCII paths to validating, folding and NFKC, and
+// asciiWords to the words of any script.
 func FuzzTextShortcuts(f *testing.F) {
 	f.Add("Border Patrol, U.S.")
 	f.Add("  two  spaces\tand\na newline ")
@@ -35,7 +49,12 @@ func FuzzTextShortcuts(f *testing.F) {
 	f.Add("Zürich ÉMIGRÉS 尖閣 a\u00a0b \xff")
 	f.Add("2026-11 v2 ABC abc Z9 9Z @[`{")
 	f.Add("\u212Aelvin KELVIN") // the Kelvin sign folds to an ASCII k
+	f.Add("0123456789abcdef~\x7f")
+	f.Add("a\x1fbcdefgh  ijklmnop")
 	f.Fuzz(func(t *testing.T, text string) {
+		if got, want := plain(text), plainBytewise(text); got != want {
+			t.Fatalf("plain(%q) = %v, byte by byte %v", text, got, want)
+		}
 		if got, want := normalizeText(text), normalizeTextPlain(text); got != want {
 			t.Fatalf("normalizeText(%q) = %q, the plain code says %q", text, got, want)
 		}

@@ -66,7 +66,8 @@ func hasCase(s string) bool {
 
 // FuzzRule feeds arbitrary terms, regexes and rule shapes to New: it may
 // refuse them, but never panic, and an accepted rule must evaluate without
-// panicking and with Match agreeing with Explain. Seeds: testdata/fuzz/FuzzRule.
+// panicking and with Match agreeing with Explain and with the walk
+// without shortcuts. Seeds: testdata/fuzz/FuzzRule.
 func FuzzRule(f *testing.F) {
 	f.Add("border patrol", `deport(ed|ation)`, false, uint8(0), "Border Patrol deported")
 	f.Add("ICE", `(i?)visa`, true, uint8(7), "ICE storm")
@@ -75,6 +76,8 @@ func FuzzRule(f *testing.F) {
 	f.Add("Japan", `x`, false, uint8(6), "Japanese navy Japanese")
 	f.Add("bbc", `x`, false, uint8(7), "bbc.co.uk")
 	f.Add("deport", `x`, false, uint8(8), "尖閣 deportees")
+	f.Add("border crossings", `x`, false, uint8(0), "border agents at the border crossings")
+	f.Add("US border", `x`, false, uint8(6), "us border US-border")
 	f.Fuzz(func(t *testing.T, term, regex string, caseSens bool, shape uint8, title string) {
 		fields := []topic.Field{topic.Title, topic.Summary, topic.Content, topic.Categories, topic.Author, topic.SourceName, topic.LinkHost}
 		leafT := topic.Rule{Term: term, Case: caseSens}
@@ -113,6 +116,9 @@ func FuzzRule(f *testing.F) {
 		m := tp.Match(s)
 		if ex := tp.Explain(s); ex.Matched != m {
 			t.Fatalf("Match = %v, Explain.Matched = %v for %+v", m, ex.Matched, rule)
+		}
+		if full := topic.MatchExhaustive(tp, s); full != m {
+			t.Fatalf("Match = %v, without shortcuts %v for %+v", m, full, rule)
 		}
 		// A set shares one doc and one merged lexicon among its topics:
 		// it must agree with each topic on its own.

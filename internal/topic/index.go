@@ -17,9 +17,9 @@ const minIndexed = 8
 // a classification. Entries are indexes into the list, so a walk of the
 // candidates visits them in list order, as the full walk does.
 type keyIndex struct {
-	bits []uint64 // every key some entry needs, as a bitset of topic key ids
-	// rank[w] counts the keys in bits[:w]; the key of rank r (its place
-	// among the keys, ascending) has its entries, ascending, at
+	bits bitset // every key some entry needs
+	// rank[w] counts the keys in bits.words[:w]; the key of rank r (its
+	// place among the keys, ascending) has its entries, ascending, at
 	// entries[start[r]:start[r+1]].
 	rank    []int32
 	start   []int32
@@ -29,8 +29,8 @@ type keyIndex struct {
 
 // of returns the entries needing key id, which x holds.
 func (x *keyIndex) of(id int32) []int32 {
-	w := id >> 6
-	r := x.rank[w] + int32(bits.OnesCount64(x.bits[w]&(1<<(id&63)-1)))
+	w := int(id>>6) - x.bits.off
+	r := x.rank[w] + int32(bits.OnesCount64(x.bits.words[w]&(1<<(id&63)-1)))
 	return x.entries[x.start[r]:x.start[r+1]]
 }
 
@@ -39,30 +39,35 @@ func newKeyIndex(nodes []*node, nkeys int) *keyIndex {
 	if len(nodes) < minIndexed {
 		return nil
 	}
-	x := &keyIndex{bits: make([]uint64, (nkeys+63)/64)}
+	x := &keyIndex{}
 	byKey := map[int32][]int32{}
+	var ids []int32
 	for i, k := range nodes {
 		if k.keys == nil {
 			x.always = append(x.always, int32(i))
 			continue
 		}
 		for _, id := range k.keys {
-			if l := byKey[id]; len(l) == 0 || l[len(l)-1] != int32(i) {
+			l := byKey[id]
+			if len(l) == 0 {
+				ids = append(ids, id)
+			}
+			if len(l) == 0 || l[len(l)-1] != int32(i) {
 				byKey[id] = append(l, int32(i))
 			}
-			x.bits[id>>6] |= 1 << (id & 63)
 		}
 	}
-	x.rank = make([]int32, len(x.bits))
+	x.bits = *newBitset(ids, nkeys)
+	x.rank = make([]int32, len(x.bits.words))
 	n := int32(0)
-	for w, b := range x.bits {
+	for w, b := range x.bits.words {
 		x.rank[w] = n
 		n += int32(bits.OnesCount64(b))
 	}
 	x.start = make([]int32, 0, n+1)
-	for w, b := range x.bits {
+	for w, b := range x.bits.words {
 		for ; b != 0; b &= b - 1 {
-			id := int32(w<<6 + bits.TrailingZeros64(b))
+			id := int32((x.bits.off+w)<<6 + bits.TrailingZeros64(b))
 			x.start = append(x.start, int32(len(x.entries)))
 			x.entries = append(x.entries, byKey[id]...)
 		}
@@ -71,16 +76,35 @@ func newKeyIndex(nodes []*node, nkeys int) *keyIndex {
 	return x
 }
 
-// candidates appends to e's scratch the entries of x that may match the
-// doc (every entry without keys, and those whose keys the doc holds),
-// ascending, and returns them; the caller truncates e.scratch back to
-// len(returned)'s start when done (see release).
+// candidates returns the entries of x that may match the doc (every entry
+// without keys, and those whose keys the doc holds), ascending, read-only:
+// a list of x's own, or one made on e's scratch, which the caller gives
+// back with release(mark) when done.
 func (e *evaluator) candidates(x *keyIndex) (list []int32, mark int) {
 	mark = len(e.scratch)
+	// Mostly one key of the clause's is there, or none: then the list is
+	// one of x's own, as it is.
+	var one []int32
+	found := 0
+	has := e.has[x.bits.off:]
+	for i, w := range x.bits.words {
+		for m := w & has[i]; m != 0; m &= m - 1 {
+			if found == 0 {
+				one = x.of(int32((x.bits.off+i)<<6 + bits.TrailingZeros64(m)))
+			}
+			found++
+		}
+	}
+	switch {
+	case found == 0:
+		return x.always, mark
+	case found == 1 && len(x.always) == 0:
+		return one, mark
+	}
 	buf := append(e.scratch, x.always...)
-	for _, id := range e.ids {
-		if x.bits[id>>6]&(1<<(id&63)) != 0 {
-			buf = append(buf, x.of(id)...)
+	for i, w := range x.bits.words {
+		for m := w & has[i]; m != 0; m &= m - 1 {
+			buf = append(buf, x.of(int32((x.bits.off+i)<<6+bits.TrailingZeros64(m)))...)
 		}
 	}
 	list = buf[mark:]

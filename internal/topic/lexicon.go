@@ -107,17 +107,16 @@ func (lx *lexicon) guarded(k uint16, w []byte) bool {
 	return false
 }
 
-// prefixHits appends to hits the ids of the wildcard prefixes w begins with.
-func (lx *lexicon) prefixHits(k uint16, w []byte, pos int32, hits []hit) []hit {
-	if !lx.prefBits.has(k) {
-		return hits
-	}
+// prefixIDs returns the ids of the wildcard prefixes w (whose key16 is k)
+// begins with, nil for none.
+func (lx *lexicon) prefixIDs(k uint16, w []byte) []int32 {
+	var ids []int32
 	for _, p := range lx.prefixes[k] {
 		if bytes.HasPrefix(w, p.text) {
-			hits = append(hits, hit{id: p.id, pos: pos})
+			ids = append(ids, p.id)
 		}
 	}
-	return hits
+	return ids
 }
 
 // merge returns a lexicon of the union of several topics' keys, and for

@@ -47,7 +47,7 @@ type node struct {
 	// match, nil when it can match without (not, a regex, a host term):
 	// a big any of absent words is turned away without walking it.
 	keys    []int32
-	keyBits []uint64 // keys as a bitset of key ids, for a clause with many
+	keyBits *bitset // keys as a bitset of key ids, for a clause with many
 	// index finds, for a big any, the children the story's keys can
 	// match, so the others are never visited; nil for a short list.
 	index *keyIndex
@@ -63,15 +63,52 @@ const maxKeys = 1 << 14
 const manyKeys = 16
 
 // bitsOf returns keys as a bitset over n key ids, or nil for a short list.
-func bitsOf(keys []int32, n int) []uint64 {
+func bitsOf(keys []int32, n int) *bitset {
 	if len(keys) <= manyKeys {
 		return nil
 	}
-	bits := make([]uint64, (n+63)/64)
-	for _, id := range keys {
-		bits[id>>6] |= 1 << (id & 63)
+	return newBitset(keys, n)
+}
+
+// bitset is a set of key ids, kept as the words of a bitset over every id
+// from the first word holding one of them to the last: a clause's keys were
+// compiled together, so their ids are close and a test against a doc's
+// keys reads a few words, not the whole id space.
+type bitset struct {
+	off   int // the index of words[0] in a bitset of every id
+	words []uint64
+}
+
+// newBitset returns the set of ids, all below n.
+func newBitset(ids []int32, n int) *bitset {
+	full := make([]uint64, (n+63)/64)
+	for _, id := range ids {
+		full[id>>6] |= 1 << (id & 63)
 	}
-	return bits
+	lo, hi := 0, len(full)
+	for lo < hi && full[lo] == 0 {
+		lo++
+	}
+	for hi > lo && full[hi-1] == 0 {
+		hi--
+	}
+	return &bitset{off: lo, words: full[lo:hi]}
+}
+
+// has reports whether id is in b.
+func (b *bitset) has(id int32) bool {
+	w := int(id>>6) - b.off
+	return w >= 0 && w < len(b.words) && b.words[w]&(1<<(id&63)) != 0
+}
+
+// meets reports whether b and the full bitset all share an id.
+func (b *bitset) meets(all []uint64) bool {
+	for i, w := range b.words {
+		if w&all[b.off+i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // setKeys fills n.keys, bottom-up, once the tree is compiled; nkeys is the
@@ -199,7 +236,7 @@ type nearSpec struct {
 	left, right []*node
 	within      int
 	rightKeys   []int32 // the keys one of which the with side needs; nil when unknown
-	rightBits   []uint64
+	rightBits   *bitset
 	// leftIndex and rightIndex find the terms of each side the story's
 	// keys can start (nil for a short side).
 	leftIndex, rightIndex *keyIndex

@@ -36,6 +36,13 @@ type termPattern struct {
 	words          []termWord
 	prefix, suffix string // punctuation glued to the ends: "#" in "#MeToo", "++" in "C++"
 	first          int32  // key id of words[0]
+	// also are key ids one of which a story holds wherever the pattern
+	// matches: the keys of its longest word after the first (the rarest,
+	// most likely), so a phrase whose other word is nowhere in the story
+	// ("border crossings" in a story of border agents) is turned away
+	// without checking it at every place of its first word. nil for a
+	// pattern of one word.
+	also []int32
 }
 
 // termSpec is a compiled Term.
@@ -76,6 +83,21 @@ func (c *compiler) compileTerm(n *node, term string, sc scope, minCount int) {
 	}
 	for _, v := range spec.variants {
 		v.first = c.id(key{v.words[0].kind, v.words[0].text})
+		if len(v.words) > 1 {
+			w := v.words[1]
+			for _, x := range v.words[2:] {
+				if len(x.text) > len(w.text) {
+					w = x
+				}
+			}
+			v.also = []int32{c.id(key{w.kind, w.text})}
+			if w.kind == keyStem {
+				// A phrase compares a word of digits or of fewer than
+				// three letters with a stem as written (doc.stem), and a
+				// doc files such words under their exact keys only.
+				v.also = append(v.also, c.id(key{keyExact, w.text}))
+			}
+		}
 	}
 	c.fields |= n.fields &^ hostBit
 	n.desc = c.describeTerm(n, sc)

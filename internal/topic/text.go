@@ -111,15 +111,24 @@ func foldText(s string) string {
 // plain reports whether s is printable ASCII with single inner spaces,
 // which normalize would return unchanged (most titles are).
 func plain(s string) bool {
-	prev := byte(' ')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == ' ' && prev == ' ' {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	// Eight bytes at a time: is one below 0x20, or above 0x7e?
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		if ((x-0x20*ones)&^x|(x+ones|x))&highs != 0 {
 			return false
 		}
-		prev = c
 	}
-	return prev != ' '
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return !strings.Contains(s, "  ")
 }
 
 // fold maps one non-ASCII rune: ' ' for any kind of space or control

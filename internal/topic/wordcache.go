@@ -3,12 +3,13 @@ package topic
 import "hash/maphash"
 
 // wordCache is what a doc has learnt about the words it met, case-folded:
-// their exact key, the key of their stem and the stem itself. News repeats
-// its words and a pooled doc keeps the cache across stories, so most words
-// are looked up in the lexicon and stemmed once per process, and a word of
-// a story costs one probe of this table instead of a map lookup per kind
-// of key. It is an open-addressing table (linear probing) keyed by the
-// word, which a Go map could only be with a string made per lookup.
+// their exact key, the key of their stem, the stem itself and the wildcard
+// prefixes they begin with. News repeats its words and a pooled doc keeps
+// the cache across stories, so most words are looked up in the lexicon and
+// stemmed once per process, and a word of a story costs one probe of this
+// table instead of a map lookup per kind of key. It is an open-addressing
+// table (linear probing, hashed with a random seed, so no feed can choose
+// words that collide) whose slots are updated in place.
 type wordCache struct {
 	seed  maphash.Seed
 	slots []wordSlot // a power of two long; the empty word marks a free slot
@@ -22,6 +23,10 @@ type wordSlot struct {
 	exact int32  // key id of the word in lex.exact, -1 for none, unknownID before it was looked up
 	stem  int32  // key id of its stem in lex.stems, -1 for none, unknownID before it was looked up
 	form  string // its Porter2 stem, "" until computed
+	// prefixes are the key ids of the wildcard prefixes it begins with,
+	// once prefixed is set.
+	prefixes []int32
+	prefixed bool
 }
 
 // unknownID marks an id not yet looked up.
