@@ -288,7 +288,7 @@ func FuzzParagraph(f *testing.F) {
 func TestTextToMatchesParts(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 20))
 	pieces := []string{"a", "word", "é", "日本", " ", "  ", "\n", "\t", "\r", "\r\n", "\u00a0", "\u2003", "\u3000", "&", "'",
-		"<", ">", "\"", "x y", " z ", "a&b", "\u0085", "\ufffd"}
+		"<", ">", "\"", "x y", " z ", "a&b", "\u0085", "\ufffd", "\x01", "\v", "\f", "\x7f", "a  b", "a   b c"}
 	for range 30000 {
 		var out, want strings.Builder
 		w, parts := wordWriter{collapse: true}, wordWriter{collapse: true}

@@ -266,62 +266,108 @@ func (w *wordWriter) space() {
 func (w *wordWriter) String() string { return w.b.String() }
 
 // textTo writes text d to out as escapeTo does and to w, collapsing, as
-// w.write does, in one pass: the words of an article's text are copied
-// in runs, its single spaces within them.
+// w.write does, in one pass. It copies runs of plain bytes (printable
+// ASCII that needs no escape, single spaces included) whole; a run with
+// white space it must fold goes through collapseTo.
 func textTo(out *strings.Builder, w *wordWriter, d []byte) {
-	esc := 0   // d[esc:i] is yet to be written to out
-	word := -1 // d[word:i] is yet to be written to w; -1 between words
+	esc := 0 // d[esc:i] is yet to be written to out
 	gap := w.gap
 	for i := 0; i < len(d); {
-		c := d[i]
-		if wordByte[c] {
-			if escByte[c] {
+		j := i
+		var double, prev uint8 // two spaces in a row; the last byte was a space
+		for j < len(d) && textClass[d[j]] == textPlain {
+			var sp uint8
+			if d[j] == ' ' {
+				sp = 1
+			}
+			double |= sp & prev
+			prev = sp
+			j++
+		}
+		if j > i {
+			// The run's words, without one space before and one after,
+			// are written as they are when single spaces part them.
+			run := d[i:j]
+			words, lead, trail := run, run[0] == ' ', false
+			if lead {
+				words = words[1:]
+			}
+			if n := len(words); n > 0 && words[n-1] == ' ' {
+				words, trail = words[:n-1], true
+			}
+			switch {
+			case len(words) == 0:
+				gap = true
+			case double == 0:
+				if (gap || lead) && w.b.Len() > 0 {
+					w.b.WriteByte(' ')
+				}
+				w.b.Write(words)
+				gap = trail
+			default:
+				gap = collapseTo(&w.b, run, gap)
+			}
+			i = j
+			continue
+		}
+		c, size := d[i], 1
+		word := true
+		switch textClass[c] {
+		case textEscaped:
+			out.Write(d[esc:i])
+			out.WriteString(escapes[c])
+			esc = i + 1
+		case textSpace:
+			if c == '\r' {
 				out.Write(d[esc:i])
 				out.WriteString(escapes[c])
 				esc = i + 1
 			}
-			if word < 0 {
-				if gap && w.b.Len() > 0 {
-					w.b.WriteByte(' ')
-				}
-				word, gap = i, false
-			}
-			i++
-			continue
-		}
-		space, size := true, 1
-		if c >= utf8.RuneSelf {
+			word = false
+		case textHigh:
 			var r rune
 			r, size = utf8.DecodeRune(d[i:])
-			space = unicode.IsSpace(r)
-		} else if c == ' ' && word >= 0 && i+1 < len(d) && wordByte[d[i+1]] {
-			i++ // one space between two words: part of the run
-			continue
-		} else if c == '\r' {
-			out.Write(d[esc:i])
-			out.WriteString(escapes[c])
-			esc = i + 1
+			word = !unicode.IsSpace(r)
 		}
-		switch {
-		case space && word >= 0:
-			w.b.Write(d[word:i])
-			word, gap = -1, true
-		case space:
-			gap = true
-		case word < 0:
+		if word {
 			if gap && w.b.Len() > 0 {
 				w.b.WriteByte(' ')
 			}
-			word, gap = i, false
+			w.b.Write(d[i : i+size])
+			gap = false
+		} else {
+			gap = true
 		}
 		i += size
 	}
 	out.Write(d[esc:])
-	if word >= 0 {
-		w.b.Write(d[word:])
-	}
 	w.gap = gap
 }
+
+// textClass sorts the bytes of a text for textTo.
+const (
+	textPlain   = iota // printable ASCII and the space, written as they are
+	textEscaped        // printable ASCII that escapeTo escapes
+	textSpace          // ASCII white space but the space
+	textHigh           // a byte of a character beyond ASCII
+	textControl        // another ASCII control: a word byte, not escaped
+)
+
+var textClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = textHigh
+		case escByte[c] && c != '\r':
+			t[c] = textEscaped
+		case c != ' ' && asciiSpace[c]:
+			t[c] = textSpace
+		case c < ' ':
+			t[c] = textControl
+		}
+	}
+	return t
+}()
 
 // maxSimpleDepth keeps simpleHTML well below the 512 open elements beyond
 // which x/net/html refuses a document (htmlFragment then keeps the words
