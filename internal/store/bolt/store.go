@@ -4,11 +4,12 @@
 // tallies) are the store package's functions, so this package only stores
 // and indexes.
 //
-// Layout (see keys.go): stories/<id> holds each story (codec.go); time/ and seq/
-// index every story by publication time and by ingest order; links/ maps a
-// link to the story that represents its link group; sources/ holds fetch
-// state; tombstones/ remembers pruned ids so an upstream that still lists
-// them cannot bring them back. Topic membership lives in a generation bucket
+// Layout (see keys.go): stories/<id> refers to the story's body, stored
+// under its Seq in bodies/ (see storyBucket; binary, see codec.go); time/
+// and seq/ index every story by publication time and by ingest order;
+// links/ maps a link to the story that represents its link group;
+// sources/ holds fetch state; tombstones/ remembers pruned ids so an
+// upstream that still lists them cannot bring them back. Topic membership lives in a generation bucket
 // (gen/<n>) so Reclassify can build a new one beside the active one and
 // switch readers over in one small transaction.
 //
