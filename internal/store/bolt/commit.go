@@ -21,9 +21,9 @@ import (
 //
 // A write waits at least minGather (bbolt's MaxBatchDelay) for others to
 // join it, so a quiet store commits no more often than bbolt's Batch did.
-// When others do join, the commit goes on gathering while they keep coming
-// (each within gatherStep of the one before), up to maxGather after its
-// first write or maxWeight. On one core that is what makes commits large:
+// When others do join, and not all at once with it, the commit goes on
+// gathering while they keep coming (each within gatherStep of the one
+// before), up to maxGather after its first write or maxWeight. On one core that is what makes commits large:
 // there a commit holds the core, so the feeds of a first fetch, parsed in
 // the gaps, arrive one at a time, and a commit that closed after minGather
 // held about two of them. Each commit costs some 6 ms of CPU whatever it
@@ -132,10 +132,14 @@ func (c *committer) gather() time.Duration {
 	if wait := minGather - age; wait > 0 {
 		return wait
 	}
-	if len(c.pending) == 1 || age >= maxGather {
-		return 0 // alone after minGather, or waited long enough
+	last := c.pending[len(c.pending)-1].since
+	if len(c.pending) == 1 || age >= maxGather || last.Sub(c.pending[0].since) < minGather/2 {
+		// Alone after minGather, or waited long enough, or the others came
+		// at once with the first: writers that each wait for their commit
+		// (all of them are here), not a stream.
+		return 0
 	}
-	quiet := time.Since(c.pending[len(c.pending)-1].since)
+	quiet := time.Since(last)
 	return min(gatherStep-quiet, maxGather-age)
 }
 

@@ -197,11 +197,11 @@ func TestCommitterGathersAStream(t *testing.T) {
 		}
 
 		const apart = gatherStep * 3 / 5      // further apart than minGather
-		arrive := func(i int) time.Duration { // 0, then 5 ms, then apart after each
+		arrive := func(i int) time.Duration { // 0, then 8 ms, then apart after each
 			if i == 0 {
 				return 0
 			}
-			return minGather/2 + time.Duration(i-1)*apart
+			return minGather*4/5 + time.Duration(i-1)*apart
 		}
 		var mu sync.Mutex
 		txs := map[int][]int{} // tx id → writes run in it
@@ -236,6 +236,32 @@ func TestCommitterGathersAStream(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Logf("transactions: %v", txs)
+		}
+	})
+}
+
+// TestCommitterCommitsABurstAtOnce: writes that come together, as those of
+// writers each waiting for its commit do, commit after minGather: no
+// others are coming, so waiting longer would only slow every writer.
+func TestCommitterCommitsABurstAtOnce(t *testing.T) {
+	db := openBbolt(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := &committer{db: db}
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if err := c.do(func(*bbolt.Tx) error { return nil }, 50); err != nil {
+					t.Error(err)
+				}
+				if took := time.Since(start); took != minGather {
+					t.Errorf("a write of a burst committed after %v, want minGather (%v)", took, minGather)
+				}
+			})
+		}
+		wg.Wait()
+		if c.txs != 1 {
+			t.Errorf("a burst of 8 writes committed in %d transactions, want 1", c.txs)
 		}
 	})
 }
