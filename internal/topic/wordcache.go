@@ -33,12 +33,14 @@ type wordSlot struct {
 const unknownID = -2
 
 const (
-	minSlots = 1 << 10
+	minSlots = 1 << 6
 	// maxSlots bounds the table; when it is half full it starts afresh.
 	maxSlots = 1 << 15
 )
 
-// reset empties c when it was filled against another lexicon.
+// reset empties c when it was filled against another lexicon. A new table
+// starts small and doubles as words come (a doc made for one Match meets
+// one story's words; a pooled one, those of many).
 func (c *wordCache) reset(lx *lexicon) {
 	if c.lex == lx && c.slots != nil {
 		return
