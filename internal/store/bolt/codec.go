@@ -305,6 +305,13 @@ func (d *decoder) time() time.Time {
 	if off == utcOffset {
 		return t.UTC()
 	}
+	// No zone is a day or more off UTC (RFC 3339, which the JSON form held,
+	// cannot write one): such an offset is a damaged value, and a time with
+	// it could not be served as JSON.
+	if off <= -86400 || off >= 86400 {
+		d.err = fmt.Errorf("story time with a zone offset of %d seconds", off)
+		return time.Time{}
+	}
 	// As time.Parse read the JSON: the local zone when it has that offset
 	// then, else a zone of that offset with no name.
 	if _, local := t.Zone(); int64(local) == off {
