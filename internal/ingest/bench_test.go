@@ -18,6 +18,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/newsdesk/newsdesk/internal/benchfeed"
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
@@ -26,59 +27,6 @@ import (
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
 )
-
-var words = strings.Fields(`the minister said on tuesday that border agents would expand patrols along the
-coast while talks with regional partners continue officials in tokyo and seoul described the drills as
-routine but analysts warned that tensions over fishing grounds and shipping lanes could escalate quickly
-housing costs rose again as mortgage rates stayed high and utilities asked regulators for new transmission
-lines to meet data center demand in the coming decade according to the report released this week`)
-
-// prose returns n deterministic words starting at seed.
-func prose(seed, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(words[(seed*7+i*13)%len(words)])
-	}
-	return b.String()
-}
-
-// benchFeed returns feed n: 50 stories of full HTML content, about 90 KB,
-// RSS 2.0 for even n and Atom for odd n.
-func benchFeed(n int) []byte {
-	var b bytes.Buffer
-	atom := n%2 == 1
-	host := fmt.Sprintf("https://pub%d.example", n%40)
-	if atom {
-		fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Feed %d</title><id>%s/feed/%d</id><updated>2026-01-28T12:00:00Z</updated><link href="%s/"/>`, n, host, n, host)
-	} else {
-		fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Feed %d</title><link>%s/</link><description>Feed %d</description>`, n, host, n)
-	}
-	for i := range 50 {
-		var content strings.Builder
-		for p := range 9 {
-			fmt.Fprintf(&content, `<p>%s <a href="/story/%d-%d">%s</a> %s.</p>`, prose(n+i+p, 14), n, i, prose(i, 3), prose(n*i+p, 12))
-		}
-		fmt.Fprintf(&content, `<p><img src="/img/%d-%d.jpg" alt="%s"></p>`, n, i, prose(i, 4))
-		title := prose(n*50+i, 9)
-		date := time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC).Add(-time.Duration(i) * time.Hour)
-		if atom {
-			fmt.Fprintf(&b, `<entry><title>%s</title><id>%s/story/%d-%d</id><link href="%s/story/%d-%d"/><updated>%s</updated><author><name>Desk %d</name></author><summary>%s</summary><content type="html"><![CDATA[%s]]></content></entry>`,
-				title, host, n, i, host, n, i, date.Format(time.RFC3339), i%5, prose(i, 25), content.String())
-		} else {
-			fmt.Fprintf(&b, `<item><title>%s</title><link>%s/story/%d-%d</link><guid>%s/story/%d-%d</guid><pubDate>%s</pubDate><category>world</category><description>%s</description><content:encoded><![CDATA[%s]]></content:encoded></item>`,
-				title, host, n, i, host, n, i, date.Format(time.RFC1123Z), prose(i, 25), content.String())
-		}
-	}
-	if atom {
-		b.WriteString(`</feed>`)
-	} else {
-		b.WriteString(`</channel></rss>`)
-	}
-	return b.Bytes()
-}
 
 // BenchmarkIngest is issue 8's ingest-speed measure: the full first pass
 // of 1,000 feeds × 50 items (RSS and Atom, ~90 KB each of full HTML
@@ -117,7 +65,7 @@ func BenchmarkIngest(b *testing.B) {
 	bodies := make([][]byte, nfeeds)
 	var total int
 	for i := range bodies {
-		bodies[i] = benchFeed(i)
+		bodies[i] = benchfeed.Feed(i)
 		total += len(bodies[i])
 	}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -350,7 +298,7 @@ func BenchmarkParse(b *testing.B) {
 	bodies := make([][]byte, 20)
 	var total int64
 	for i := range bodies {
-		bodies[i] = benchFeed(i)
+		bodies[i] = benchfeed.Feed(i)
 		total += int64(len(bodies[i]))
 	}
 	set := defaultTopics(b)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/benchfeed"
 	"github.com/newsdesk/newsdesk/internal/parse"
 	"github.com/newsdesk/newsdesk/internal/story"
 )
@@ -27,7 +28,7 @@ func TestBenchFeedsParseAsBefore(t *testing.T) {
 	var got bytes.Buffer
 	for n := range 12 {
 		src := story.Source{Name: fmt.Sprintf("feed-%d", n), Title: "Feed"}
-		f, err := parse.Stories(parse.Input{Source: src, Body: benchFeed(n), ContentType: "application/xml",
+		f, err := parse.Stories(parse.Input{Source: src, Body: benchfeed.Feed(n), ContentType: "application/xml",
 			URL: fmt.Sprintf("http://127.0.0.1:8080/feed/%d", n)}, at)
 		if err != nil {
 			t.Fatal(err)

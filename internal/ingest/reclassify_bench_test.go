@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/benchfeed"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/store"
@@ -27,7 +28,7 @@ func fiftyTopics(b *testing.B, edit int) *topic.Set {
 		rule := topic.Rule{Any: []topic.Rule{
 			{Term: tag(0)},
 			{All: []topic.Rule{{Term: tag(1)}, {Not: &topic.Rule{Term: tag(2)}}}},
-			{Term: words[i%len(words)] + " " + tag(3)},
+			{Term: benchfeed.Words[i%len(benchfeed.Words)] + " " + tag(3)},
 			{Term: tag(3), In: []topic.Field{topic.Title}},
 		}}
 		t, err := topic.New(topic.Definition{Slug: "t" + strconv.Itoa(i), Title: "T", Rule: rule})
@@ -60,9 +61,9 @@ func BenchmarkReclassify(b *testing.B) {
 	for lo := 0; lo < n; lo += 5000 {
 		var batch []story.Story
 		for i := lo; i < min(lo+5000, n); i++ {
-			text := fmt.Sprintf("%s zeta%d %s zeta%d", prose(i, 80), (i*7)%200, prose(i+1, 80), (i*13)%200)
+			text := fmt.Sprintf("%s zeta%d %s zeta%d", benchfeed.Prose(i, 80), (i*7)%200, benchfeed.Prose(i+1, 80), (i*13)%200)
 			batch = append(batch, story.Story{ID: story.NewID("s", strconv.Itoa(i)), Source: "s",
-				Title: prose(i*3, 9), Link: fmt.Sprintf("https://pub.example/%d", i), SummaryText: prose(i*5, 25),
+				Title: benchfeed.Prose(i*3, 9), Link: fmt.Sprintf("https://pub.example/%d", i), SummaryText: benchfeed.Prose(i*5, 25),
 				Content: "<p>" + text + "</p>", ContentText: text, Published: published(now, i)})
 		}
 		if _, err := db.Put(b.Context(), "s", store.SourceState{}, batch, now); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/newsdesk/newsdesk/internal/benchfeed"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
 	"github.com/newsdesk/newsdesk/internal/store/bolt"
@@ -27,7 +28,7 @@ func TestSecondPassParsesAndWritesNothing(t *testing.T) {
 	const nfeeds = 12
 	bodies := make([][]byte, nfeeds)
 	for i := range bodies {
-		bodies[i] = benchFeed(i)
+		bodies[i] = benchfeed.Feed(i)
 	}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/feed/"))

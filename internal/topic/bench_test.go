@@ -1,13 +1,13 @@
 package topic_test
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/benchfeed"
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/parse"
 	"github.com/newsdesk/newsdesk/internal/story"
@@ -166,68 +166,13 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
-// ingestWords and ingestProse are the text generator of the ingest
-// benchmark (internal/ingest's benchFeed), copied: stories of its kind
-// are what a first pass over 1,000 feeds classifies 50,000 times.
-var ingestWords = strings.Fields(`the minister said on tuesday that border agents would expand patrols along the
-coast while talks with regional partners continue officials in tokyo and seoul described the drills as
-routine but analysts warned that tensions over fishing grounds and shipping lanes could escalate quickly
-housing costs rose again as mortgage rates stayed high and utilities asked regulators for new transmission
-lines to meet data center demand in the coming decade according to the report released this week`)
-
-func ingestProse(seed, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(ingestWords[(seed*7+i*13)%len(ingestWords)])
-	}
-	return b.String()
-}
-
-// ingestFeed is the ingest benchmark's feed n: 50 stories of full HTML
-// content, RSS 2.0 for even n and Atom for odd n.
-func ingestFeed(n int) []byte {
-	var b bytes.Buffer
-	atom := n%2 == 1
-	host := fmt.Sprintf("https://pub%d.example", n%40)
-	if atom {
-		fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Feed %d</title><id>%s/feed/%d</id><updated>2026-01-28T12:00:00Z</updated><link href="%s/"/>`, n, host, n, host)
-	} else {
-		fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Feed %d</title><link>%s/</link><description>Feed %d</description>`, n, host, n)
-	}
-	for i := range 50 {
-		var content strings.Builder
-		for p := range 9 {
-			fmt.Fprintf(&content, `<p>%s <a href="/story/%d-%d">%s</a> %s.</p>`, ingestProse(n+i+p, 14), n, i, ingestProse(i, 3), ingestProse(n*i+p, 12))
-		}
-		fmt.Fprintf(&content, `<p><img src="/img/%d-%d.jpg" alt="%s"></p>`, n, i, ingestProse(i, 4))
-		title := ingestProse(n*50+i, 9)
-		date := time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC).Add(-time.Duration(i) * time.Hour)
-		if atom {
-			fmt.Fprintf(&b, `<entry><title>%s</title><id>%s/story/%d-%d</id><link href="%s/story/%d-%d"/><updated>%s</updated><author><name>Desk %d</name></author><summary>%s</summary><content type="html"><![CDATA[%s]]></content></entry>`,
-				title, host, n, i, host, n, i, date.Format(time.RFC3339), i%5, ingestProse(i, 25), content.String())
-		} else {
-			fmt.Fprintf(&b, `<item><title>%s</title><link>%s/story/%d-%d</link><guid>%s/story/%d-%d</guid><pubDate>%s</pubDate><category>world</category><description>%s</description><content:encoded><![CDATA[%s]]></content:encoded></item>`,
-				title, host, n, i, host, n, i, date.Format(time.RFC1123Z), ingestProse(i, 25), content.String())
-		}
-	}
-	if atom {
-		b.WriteString(`</feed>`)
-	} else {
-		b.WriteString(`</channel></rss>`)
-	}
-	return b.Bytes()
-}
-
 // ingestStories parses feeds ingest benchmark feeds as the pipeline does.
 func ingestStories(tb testing.TB, feeds int) []story.Story {
 	tb.Helper()
 	var out []story.Story
 	for n := range feeds {
 		src := story.Source{Name: fmt.Sprintf("feed-%d", n), Title: "Feed", URL: fmt.Sprintf("http://127.0.0.1/feed/%d", n)}
-		feed, err := parse.Stories(parse.Input{Source: src, Body: ingestFeed(n), ContentType: "application/xml", URL: src.URL},
+		feed, err := parse.Stories(parse.Input{Source: src, Body: benchfeed.Feed(n), ContentType: "application/xml", URL: src.URL},
 			time.Date(2026, 1, 30, 12, 0, 0, 0, time.UTC))
 		if err != nil {
 			tb.Fatal(err)
