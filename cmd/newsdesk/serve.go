@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
+	"github.com/newsdesk/newsdesk/internal/background"
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
@@ -80,7 +82,10 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	cfg.FollowListen(ln.Addr().String())
 	warn(log, cfg)
 
-	db, err := openStore(o.data, 2*time.Second)
+	cpu := backgroundCPU()
+	defer cpu.Close() // last: what still runs at shutdown runs on its caller
+	cpu.PaceGC(ctx, background.HeapFloor)
+	db, err := openStoreOn(o.data, 2*time.Second, cpu)
 	if err != nil {
 		return err
 	}
@@ -93,7 +98,6 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr, bound: ln.Addr().String()}
 	d.cfg.Store(cfg)
 	d.ops = newOps(d, db, o.data, started)
-	cpu := backgroundCPU()
 	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), CacheBytes: cfg.HTTP.RenderCache,
 		CPU: cpu, RefreshLag: server.DefaultRefreshLag, Log: log, Cache: d.ops.metrics, StatusVisible: d.ops.visible,
 		Ready: func() error {
@@ -302,6 +306,16 @@ func (d *daemon) refused(err error) {
 	}
 }
 
+// sameServing reports whether everything the server is configured with
+// (the site, caching and the topics as written) is the same in a and b:
+// an edit of the sources alone (a first fetch of new ones begins that
+// way) then leaves the served documents as they are, where a
+// reconfiguration renders every polled document again for the new
+// configuration and hands readers over to it.
+func sameServing(a, b *config.Config) bool {
+	return reflect.DeepEqual(site(a), site(b)) && caching(a) == caching(b) && reflect.DeepEqual(a.Topics, b.Topics)
+}
+
 // apply switches the daemon to cfg without a restart: topics re-classified,
 // schedules replaced, new sources fetched, cached feeds dropped.
 func (d *daemon) apply(cfg *config.Config) {
@@ -329,7 +343,9 @@ func (d *daemon) apply(cfg *config.Config) {
 	// The server switches first; re-classifying then invalidates the topics
 	// whose stories moved, and only then are hubs pinged about them.
 	d.cfg.Store(cfg)
-	d.srv.Reconfigure(site(cfg), cfg.Set, caching(cfg))
+	if !sameServing(old, cfg) {
+		d.srv.Reconfigure(site(cfg), cfg.Set, caching(cfg))
+	}
 	d.hub.SetHubs(cfg.Site.Hubs) // the feeds now advertise these
 	// An admin told "refused: …; allow it with fetch.allow_networks" edits
 	// the config and expects the next fetch to go through.

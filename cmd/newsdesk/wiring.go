@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
+	"github.com/newsdesk/newsdesk/internal/background"
 	"github.com/newsdesk/newsdesk/internal/config"
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/ingest"
@@ -58,13 +61,25 @@ func ingestOptions(cfg *config.Config, changed func(...string)) ingest.Options {
 	}
 }
 
-// backgroundCPU is the slots the daemon's background work (parsing and
-// classifying fetched feeds, re-classifying, rendering changed feeds ahead
-// of readers) shares: one fewer than the cores Go runs on, at least one, so
-// that readers always find a core free however much ingest has to do.
-func backgroundCPU() chan struct{} {
-	return make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
-}
+// backgroundCPU is the pool the daemon's background work (parsing and
+// classifying fetched feeds, store commits, re-classifying, rendering
+// changed feeds ahead of readers) shares: a worker for each core Go runs
+// on, at the lowest priority, so that ingest has every core nobody else
+// wants and readers always find one however much ingest has to do.
+func backgroundCPU() *background.Pool { return background.New(foregroundProcs()) }
+
+// foregroundProcs is the Go processors the process started with, which
+// it keeps for its foreground; the first call adds one for each of the
+// workers backgroundCPU's pools have (unless GOMAXPROCS is set): a worker
+// waiting for the kernel (it runs at the lowest priority) holds its
+// processor, which a reader's request must not need.
+var foregroundProcs = sync.OnceValue(func() int {
+	procs := runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(background.Foreground(procs, procs))
+	}
+	return procs
+})
 
 func plan(cfg *config.Config) ingest.Plan {
 	return ingest.Plan{Spec: cfg.Refresh, Location: cfg.Location, Sources: cfg.Sources}
@@ -127,6 +142,12 @@ func openOrDial(data string) (db store.Store, c *admin.Client, err error) {
 // another process holds gives an error wrapping store.ErrLocked (bbolt only:
 // any number of processes share a PostgreSQL store).
 func openStore(data string, timeout time.Duration) (store.Store, error) {
+	return openStoreOn(data, timeout, nil)
+}
+
+// openStoreOn is openStore with the store's background work (bbolt's
+// commits) on cpu.
+func openStoreOn(data string, timeout time.Duration, cpu *background.Pool) (store.Store, error) {
 	if isDatabaseURL(data) {
 		// A server that does not answer fails the open, with its URL
 		// (password hidden) and the reason.
@@ -134,7 +155,7 @@ func openStore(data string, timeout time.Duration) (store.Store, error) {
 		defer cancel()
 		return postgres.Open(ctx, data, postgres.Options{})
 	}
-	db, err := bolt.Open(data, bolt.Options{Timeout: timeout})
+	db, err := bolt.Open(data, bolt.Options{Timeout: timeout, Background: cpu})
 	if err != nil {
 		return nil, err // "open PATH: …", one line with the way out
 	}

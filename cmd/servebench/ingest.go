@@ -182,13 +182,17 @@ func warmFeeds(ctx context.Context, d *daemon, topics []benchTopic, items int) (
 // ratio of each later phase to the first.
 func printPhases(w io.Writer, phases []*phaseResult, labels map[string]string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "phase\trequests\terrors\tstale\tnew versions\tp50\tp99\tmax\tp99 / idle p99")
+	fmt.Fprintln(tw, "phase\trequests\terrors\tstale\tnew versions\tp50\tp99\tmax\tp99 / idle p99\tp99 of 304s\tp99 of 200s")
 	for _, p := range phases {
 		if p == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%v\t%v\t%v\t%.2f\n", labels[p.Name], p.Requests, p.Errors, p.Stale, p.Changed,
-			ms(p.P50), ms(p.P99), ms(p.Max), float64(p.P99)/float64(max(phases[0].P99, 1)))
+		full := "-"
+		if len(p.Full) > 0 || p.P99Full > 0 {
+			full = ms(p.P99Full)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%v\t%v\t%v\t%.2f\t%v\t%v\n", labels[p.Name], p.Requests, p.Errors, p.Stale, p.Changed,
+			ms(p.P50), ms(p.P99), ms(p.Max), float64(p.P99)/float64(max(phases[0].P99, 1)), ms(p.P99Unchanged), full)
 	}
 	tw.Flush()
 	for _, p := range phases {

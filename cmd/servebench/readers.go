@@ -40,6 +40,11 @@ type phaseResult struct {
 	P99       time.Duration   `json:"p99"`         // nanoseconds
 	Max       time.Duration   `json:"max"`         // nanoseconds
 	FirstErr  string          `json:"first_error"` // for the log
+	// The p99 of the 304s alone and of the 200s alone: a changed feed's
+	// answer carries its body, an unchanged one's only headers.
+	Unchanged, Full []time.Duration `json:"-"`
+	P99Unchanged    time.Duration   `json:"p99_304"`
+	P99Full         time.Duration   `json:"p99_200"`
 }
 
 // readersOptions are the readers command's flags.
@@ -141,6 +146,7 @@ func (r *reader) poll(ctx context.Context, client *http.Client, base string, due
 		rec.add(lat, err, false, false)
 		return
 	}
+	defer rec.status(lat, res.StatusCode)
 	stale, changed := false, false
 	if res.StatusCode == http.StatusOK {
 		etag := res.Header.Get("Etag")
@@ -192,11 +198,26 @@ func (r *recorder) add(lat time.Duration, err error, stale, changed bool) {
 	p.Latencies = append(p.Latencies, lat)
 }
 
+// status files an answer's latency under its status too.
+func (r *recorder) status(lat time.Duration, code int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.phases[len(r.phases)-1]
+	if code == http.StatusNotModified {
+		p.Unchanged = append(p.Unchanged, lat)
+	} else {
+		p.Full = append(p.Full, lat)
+	}
+}
+
 func (r *recorder) results() []*phaseResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.phases {
 		slices.Sort(p.Latencies)
+		slices.Sort(p.Unchanged)
+		slices.Sort(p.Full)
+		p.P99Unchanged, p.P99Full = percentile(p.Unchanged, 0.99), percentile(p.Full, 0.99)
 		p.P50, p.P99 = percentile(p.Latencies, 0.50), percentile(p.Latencies, 0.99)
 		if n := len(p.Latencies); n > 0 {
 			p.Max = p.Latencies[n-1]

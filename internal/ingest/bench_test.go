@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	"github.com/mmcdole/gofeed"
 
 	"github.com/newsdesk/newsdesk/internal/benchfeed"
@@ -87,10 +89,12 @@ func BenchmarkIngest(b *testing.B) {
 	set := defaultTopics(b)
 	for _, mode := range []struct {
 		name string
-		cpu  func() chan struct{}
+		cpu  func() *background.Pool
 	}{
-		{"fetch", func() chan struct{} { return nil }},
-		{"serve", func() chan struct{} { return make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)) }},
+		{"fetch", func() *background.Pool { return nil }},
+		// The daemon's pool has a worker a core (it adds as many Go
+		// processors for them, which this leaves alone).
+		{"serve", func() *background.Pool { return background.New(runtime.GOMAXPROCS(0)) }},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			b.SetBytes(int64(total))
@@ -99,7 +103,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-func benchIngest(b *testing.B, srcs []story.Source, bodies [][]byte, set *topic.Set, cpu func() chan struct{}) {
+func benchIngest(b *testing.B, srcs []story.Source, bodies [][]byte, set *topic.Set, cpu func() *background.Pool) {
 	var gofeed1, newsdesk, newsdesk1 phase
 	var parses, writes int
 	for b.Loop() {
@@ -137,7 +141,7 @@ func gofeedParse(b *testing.B, bodies [][]byte) {
 // benchFirstPass times a first pass over srcs into a new store, with
 // GOMAXPROCS procs (0: as it is), then runs the second pass and returns
 // how many documents it parsed and how many stories it handed the store.
-func benchFirstPass(b *testing.B, srcs []story.Source, set *topic.Set, cpu func() chan struct{}, ph *phase, procs int) (parses, writes int) {
+func benchFirstPass(b *testing.B, srcs []story.Source, set *topic.Set, cpu func() *background.Pool, ph *phase, procs int) (parses, writes int) {
 	log := slog.New(slog.DiscardHandler)
 	path := filepath.Join(b.TempDir(), "n.db")
 	db, err := bolt.Open(path, bolt.Options{})

@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/parse"
 	"github.com/newsdesk/newsdesk/internal/store"
@@ -61,12 +63,13 @@ type Options struct {
 	Resume bool
 	// Now is the clock [time.Now].
 	Now func() time.Time
-	// CPU, when set, bounds the CPU-heavy work of ingest: a parse and
-	// classification, and a re-classification, each hold one of its slots.
-	// The daemon shares it with the server's re-renders and gives it one
-	// slot fewer than the machine has cores, so background work always
-	// leaves a core to the readers (issue 11: their p99 under ingest).
-	CPU chan struct{}
+	// CPU, when set, is where the CPU-heavy work of ingest runs: each parse,
+	// classification and re-classification on one of its workers. The
+	// daemon shares it with the server's re-renders and the store's
+	// commits; its workers run at the lowest priority, so that background
+	// work never keeps readers from a core (issue 11: their p99 under
+	// ingest). nil runs the work on the calling goroutine.
+	CPU *background.Pool
 }
 
 // Store is the part of the store the write path uses.
@@ -148,15 +151,8 @@ func New(f *fetch.Client, db Store, topics *topic.Set, log *slog.Logger, opts Op
 	return in
 }
 
-// withCPU runs f holding a slot of Options.CPU, waiting for one; the slot
-// is given back however f ends.
-func (in *Ingester) withCPU(f func()) {
-	if in.opts.CPU != nil {
-		in.opts.CPU <- struct{}{}
-		defer func() { <-in.opts.CPU }()
-	}
-	f()
-}
+// withCPU runs f on a worker of Options.CPU, waiting for a free one.
+func (in *Ingester) withCPU(f func()) { in.opts.CPU.Run(f) }
 
 // Report is the outcome of refreshing one source: what a metrics exporter
 // counts (by Source and Status), times (Took, Classify) and sums (Bytes, New,

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -107,8 +109,8 @@ type cache struct {
 	limit       int64
 	hits, fills *atomic.Uint64
 	observer    CacheObserver
-	cpu         chan struct{} // slots for the renders invalidate does; nil: unbounded
-	maxLag      time.Duration // Options.RefreshLag
+	cpu         *background.Pool // where the renders invalidate does run; nil: on the caller
+	maxLag      time.Duration    // Options.RefreshLag
 	gz          *gzipWriters
 	reads       *atomic.Uint64 // read tickets, shared by every state's cache
 
@@ -154,11 +156,11 @@ func (c *cache) get(k key, fill func() (content, error)) (*entry, error) {
 	return c.load(k, fill, nil)
 }
 
-// load is get, with cpu (when set) held while fill runs. The entry keeps
-// fill itself, not fill with the slot taken: a render ahead of readers
-// (refill) takes its own slot, and one taken twice by the same goroutine
-// waits forever once the slots are all held.
-func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*entry, error) {
+// load is get, with fill run on cpu (when set). The entry keeps fill
+// itself, not fill wrapped to run there: a render ahead of readers
+// (refill) goes to the pool itself, and work that asks the pool for a
+// worker from inside one waits forever once the workers are all busy.
+func (c *cache) load(k key, fill func() (content, error), cpu *background.Pool) (*entry, error) {
 	c.mu.Lock()
 	if e, ok := c.entries[k]; ok {
 		c.mu.Unlock()
@@ -188,23 +190,20 @@ func (c *cache) load(k key, fill func() (content, error), cpu chan struct{}) (*e
 			c.observer.CacheFill(k.kind, time.Since(start), e.err)
 		}
 	}()
-	ct, err := func() (content, error) {
-		if cpu != nil {
-			cpu <- struct{}{}
-			defer func() { <-cpu }() // released on a panic too
-		}
+	var err error
+	cpu.Run(func() { // a panic in fill comes back here
 		ticket := c.reads.Add(1)
-		ct, err := fill()
+		ct, ferr := fill()
 		if ct.read == 0 {
 			ct.read = ticket
 		}
-		return ct, err
-	}()
+		if err = ferr; err == nil {
+			e.set(ct, c.gz) // compressing is as much of the work as rendering
+		}
+	})
 	c.observer.CacheFill(k.kind, time.Since(start), err)
 	if err != nil {
 		e.err = err
-	} else {
-		e.set(ct, c.gz)
 	}
 	done = true
 	c.settle(k, e)
@@ -566,33 +565,30 @@ func (e *entry) isReady() bool {
 	}
 }
 
-// refill makes e from its fill, compressed, holding a slot of cpu (when
-// set), turning a panic into an error: an invalidation runs on the
-// caller's goroutine (the ingester's), which a bad render must not take
-// down. It returns what the render and compression took, the slot's wait
-// left out.
-func (e *entry) refill(cpu chan struct{}, reads *atomic.Uint64, gz *gzipWriters) (took time.Duration, err error) {
-	if cpu != nil {
-		cpu <- struct{}{}
-		defer func() { <-cpu }()
-	}
-	start := time.Now()
+// refill makes e from its fill, compressed, on cpu (when set), turning a
+// panic into an error: an invalidation runs on the caller's goroutine (the
+// ingester's), which a bad render must not take down. It returns what the
+// render and compression took, the wait for a worker left out.
+func (e *entry) refill(cpu *background.Pool, reads *atomic.Uint64, gz *gzipWriters) (took time.Duration, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = errFillPanicked
 		}
-		took = time.Since(start)
 	}()
-	ticket := reads.Add(1)
-	ct, err := e.fill()
-	if err != nil {
-		return 0, err
-	}
-	if ct.read == 0 {
-		ct.read = ticket
-	}
-	e.set(ct, gz)
-	return 0, nil
+	cpu.Run(func() {
+		start := time.Now()
+		defer func() { took = time.Since(start) }()
+		ticket := reads.Add(1)
+		var ct content
+		if ct, err = e.fill(); err != nil {
+			return
+		}
+		if ct.read == 0 {
+			ct.read = ticket
+		}
+		e.set(ct, gz)
+	})
+	return took, err
 }
 
 // seal stops c serving, once the cache of a new configuration is to take

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	"github.com/mmcdole/gofeed"
 
 	"github.com/newsdesk/newsdesk/internal/server"
@@ -274,15 +276,19 @@ func TestFront(t *testing.T) {
 }
 
 // TestConcurrentInvalidationsShareRenders: invalidations of a polled topic
-// that arrive while its render waits for a CPU slot share the next render,
-// and every caller still sees its own change once Invalidate returns.
+// that arrive while its render waits for a background worker share the
+// next render, and every caller still sees its own change once Invalidate
+// returns.
 func TestConcurrentInvalidationsShareRenders(t *testing.T) {
-	cpu := make(chan struct{}, 1)
+	cpu := background.New(1)
 	f := newFixtureWith(t, 1, func(o *server.Options) { o.CPU = cpu })
 	const path = "/topics/climate.json"
 	f.get(t, path)
-	f.get(t, path)    // polled: invalidations render it again
-	cpu <- struct{}{} // background work is busy: renders must wait
+	f.get(t, path) // polled: invalidations render it again
+	// Background work is busy: renders must wait.
+	busy, release := make(chan struct{}), make(chan struct{})
+	go cpu.Run(func() { close(busy); <-release })
+	<-busy
 	const n = 10
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -303,7 +309,7 @@ func TestConcurrentInvalidationsShareRenders(t *testing.T) {
 			}
 		})
 	}
-	<-cpu // let the renders run
+	close(release) // let the renders run
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -349,7 +355,7 @@ func TestReconfigurePrewarms(t *testing.T) {
 // first: with one slot (a 2-core machine) the ingester's Invalidate never
 // returned and every refresh queued behind it.
 func TestInvalidateAfterReloadWithOneCPU(t *testing.T) {
-	f := newFixtureWith(t, 3, func(o *server.Options) { o.CPU = make(chan struct{}, 1) })
+	f := newFixtureWith(t, 3, func(o *server.Options) { o.CPU = background.New(1) })
 	f.get(t, "/topics/climate.rss")
 	f.get(t, "/topics/climate.rss") // polled: the reload prewarms it
 	f.srv.Reconfigure(site, f.topics, server.Caching{MaxAge: time.Minute})

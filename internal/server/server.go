@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
@@ -53,10 +55,10 @@ type Options struct {
 	// (status.Allowed, by the config's status.public): the index links it
 	// for those only. nil: it never does.
 	StatusVisible func(*http.Request) bool
-	// CPU, when set, bounds the renders Invalidate does ahead of readers:
-	// each holds one of its slots. The daemon shares it with ingest (see
-	// ingest.Options.CPU) so that background work leaves a core to readers.
-	CPU chan struct{}
+	// CPU, when set, is where the renders Invalidate does ahead of readers
+	// run. The daemon shares it with ingest (see ingest.Options.CPU): its
+	// workers run at the lowest priority, so readers always find a core.
+	CPU *background.Pool
 	// RefreshLag, when set, bounds how long a document readers poll may
 	// lag a change, so that a burst of changes (a first fetch) renders
 	// it about once a second, not at every commit: see Invalidate. 0
@@ -123,7 +125,7 @@ type Server struct {
 
 	cacheBytes int64
 	refreshLag time.Duration
-	cpu        chan struct{}
+	cpu        *background.Pool
 	gz         gzipWriters // shared by every state's cache
 	state      atomic.Pointer[state]
 	// next is the state a Reconfigure is preparing, until it takes over:

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -31,7 +33,8 @@ import (
 // land on, and every branch page above them, and fsyncs), which for 1,000
 // feeds in commits of two was as much again as writing their stories.
 type committer struct {
-	db *bbolt.DB
+	db  *bbolt.DB
+	cpu *background.Pool // where commits run (Options.Background); nil: on loop's goroutine
 
 	mu      sync.Mutex
 	pending []*write
@@ -147,6 +150,11 @@ func (c *committer) gather() time.Duration {
 // the transaction is rolled back, that write is told to run alone, and the
 // others are tried again without it.
 func (c *committer) commit(batch []*write) {
+	c.cpu.Run(func() { c.commitOn(batch) })
+}
+
+// commitOn is commit, on the goroutine it runs on.
+func (c *committer) commitOn(batch []*write) {
 	for len(batch) > 0 {
 		failed := -1
 		err := c.db.Update(func(tx *bbolt.Tx) error {

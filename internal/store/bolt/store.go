@@ -42,6 +42,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/newsdesk/newsdesk/internal/background"
+
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
@@ -57,6 +59,11 @@ type Options struct {
 	// instead of one transaction holding every dirty page in memory. Tests
 	// set it small to cross batch edges cheaply.
 	ReclassifyBatch int
+	// Background, when set, is where the commits of Put and PutSource run
+	// (the daemon's pool of low-priority workers, shared with ingest): a
+	// first fetch's commits take as much CPU as its parsing. nil runs them
+	// on a goroutine of the store's own.
+	Background *background.Pool
 }
 
 // DB is an open store. Its methods are safe for concurrent use.
@@ -105,7 +112,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, err)
 	}
-	db := &DB{bolt: bdb, path: path, opts: opts, commit: &committer{db: bdb}}
+	db := &DB{bolt: bdb, path: path, opts: opts, commit: &committer{db: bdb, cpu: opts.Background}}
 	if err := db.init(); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
