@@ -83,8 +83,8 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	warn(log, cfg)
 
 	cpu := backgroundCPU()
-	defer cpu.Close() // last: what still runs at shutdown runs on its caller
-	cpu.PaceGC(ctx, background.HeapFloor)
+	defer cpu.Close()                   // last: what still runs at shutdown runs on its caller
+	cpu.Pace(ctx, background.HeapFloor) // more processors and fewer collections while it works
 	db, err := openStoreOn(o.data, 2*time.Second, cpu)
 	if err != nil {
 		return err

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/admin"
@@ -66,20 +64,7 @@ func ingestOptions(cfg *config.Config, changed func(...string)) ingest.Options {
 // changed feeds ahead of readers) shares: a worker for each core Go runs
 // on, at the lowest priority, so that ingest has every core nobody else
 // wants and readers always find one however much ingest has to do.
-func backgroundCPU() *background.Pool { return background.New(foregroundProcs()) }
-
-// foregroundProcs is the Go processors the process started with, which
-// it keeps for its foreground; the first call adds one for each of the
-// workers backgroundCPU's pools have (unless GOMAXPROCS is set): a worker
-// waiting for the kernel (it runs at the lowest priority) holds its
-// processor, which a reader's request must not need.
-var foregroundProcs = sync.OnceValue(func() int {
-	procs := runtime.GOMAXPROCS(0)
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(background.Foreground(procs, procs))
-	}
-	return procs
-})
+func backgroundCPU() *background.Pool { return background.New(runtime.GOMAXPROCS(0)) }
 
 func plan(cfg *config.Config) ingest.Plan {
 	return ingest.Plan{Spec: cfg.Refresh, Location: cfg.Location, Sources: cfg.Sources}

@@ -12,11 +12,11 @@
 // (issue 10's and 11's readers during ingest). Here each worker goroutine
 // is locked to a thread of its own, niced to 19, given the kernel's
 // shortest time slice where it has them (Slice) and never handed back, so
-// the kernel lets any other runnable thread in at once; the daemon gives
-// the Go runtime one processor per worker on top of the cores
-// (Foreground), so a worker waiting for the kernel never holds a processor
-// that a request needs; and while the pool has work the garbage collector
-// runs less often (PaceGC), because its marking runs on every processor.
+// the kernel lets any other runnable thread in at once; Pace gives the Go
+// runtime one processor per worker on top of the cores while the
+// pool has work (Pace), so a worker waiting for the kernel never holds
+// a processor that a request needs; and meanwhile the garbage collector
+// runs less often, because its marking runs on every processor.
 package background
 
 import (
@@ -35,13 +35,19 @@ type Pool struct {
 	// ran counts the jobs begun, and running those not yet done: whether
 	// the pool had work since PaceGC last looked.
 	ran, running atomic.Int64
-	seen         int64 // ran when PaceGC last looked (its goroutine's)
-	jobs         chan *job
-	quit         chan struct{} // closed by Close
-	closing      sync.Once
-	size         int
-	once         sync.Once
-	niced        error // why the workers' threads could not be niced; nil when they were
+	seen         int64 // ran when Pace last looked (its goroutine's)
+	// What Pace does (set before it starts, read after): raise GOMAXPROCS
+	// while work runs (raised says it is), pace the collector to floor.
+	paceProcs, paceGC bool
+	floor             uint64
+	raised            atomic.Bool
+	procs             sync.Mutex // held to raise or lower GOMAXPROCS
+	jobs              chan *job
+	quit              chan struct{} // closed by Close
+	closing           sync.Once
+	size              int
+	once              sync.Once
+	niced             error // why the workers' threads could not be niced; nil when they were
 }
 
 type job struct {
@@ -110,6 +116,7 @@ func (p *Pool) Run(f func()) {
 	p.ran.Add(1)
 	p.running.Add(1)
 	defer p.running.Add(-1)
+	p.raise()
 	j := &job{f: f, done: make(chan struct{})}
 	select {
 	case p.jobs <- j:
@@ -164,7 +171,7 @@ func (p *Pool) run(j *job) {
 }
 
 // busy reports whether the pool has had work since the last call (one
-// goroutine's: PaceGC's).
+// goroutine's: Pace's).
 func (p *Pool) busy() bool {
 	ran := p.ran.Load()
 	busy := ran != p.seen || p.running.Load() > 0
@@ -176,9 +183,3 @@ func stack() []byte {
 	b := make([]byte, 16<<10)
 	return b[:runtime.Stack(b, false)]
 }
-
-// Foreground is the number of Go processors (GOMAXPROCS) a process whose
-// background work runs on a pool of n workers should have: procs for its
-// foreground (what GOMAXPROCS was) and one for each worker, which holds a
-// processor even while the kernel keeps its thread waiting.
-func Foreground(procs, n int) int { return procs + n }
