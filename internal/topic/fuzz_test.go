@@ -56,10 +56,12 @@ func FuzzMatchSelf(f *testing.F) {
 	})
 }
 
-// hasCase reports whether s, once NFKC as the matcher reads it, holds both
-// an upper-case and a lower-case letter.
+// hasCase reports whether s, read as the matcher reads it (invalid UTF-8
+// replaced, then NFKC), holds both an upper-case and a lower-case letter.
+// NFKC alone leaves a letter after an invalid byte as it is: "\xf3ǅ" stayed
+// one title-case letter where the matcher reads "\uFFFDDž", upper and lower.
 func hasCase(s string) bool {
-	s = norm.NFKC.String(s)
+	s = norm.NFKC.String(strings.ToValidUTF8(s, "\uFFFD"))
 	upper := func(r rune) bool { return unicode.IsUpper(r) || unicode.IsTitle(r) }
 	return strings.IndexFunc(s, upper) >= 0 && strings.IndexFunc(s, unicode.IsLower) >= 0
 }
