@@ -22,7 +22,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/newsdesk/newsdesk/internal/background"
-
 	"github.com/newsdesk/newsdesk/internal/fetch"
 	"github.com/newsdesk/newsdesk/internal/parse"
 	"github.com/newsdesk/newsdesk/internal/store"

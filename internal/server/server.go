@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/newsdesk/newsdesk/internal/background"
-
 	"github.com/newsdesk/newsdesk/internal/store"
 	"github.com/newsdesk/newsdesk/internal/story"
 	"github.com/newsdesk/newsdesk/internal/topic"
