@@ -188,7 +188,7 @@ func printPhases(w io.Writer, phases []*phaseResult, labels map[string]string) {
 			continue
 		}
 		full := "-"
-		if len(p.Full) > 0 || p.P99Full > 0 {
+		if p.P99Full > 0 { // none: no 200s in the phase
 			full = ms(p.P99Full)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%v\t%v\t%v\t%.2f\t%v\t%v\n", labels[p.Name], p.Requests, p.Errors, p.Stale, p.Changed,

@@ -13,8 +13,8 @@
 // is locked to a thread of its own, niced to 19, given the kernel's
 // shortest time slice where it has them (Slice) and never handed back, so
 // the kernel lets any other runnable thread in at once; Pace gives the Go
-// runtime one processor per worker on top of the cores while the
-// pool has work (Pace), so a worker waiting for the kernel never holds
+// runtime one processor per worker on top of the cores while the pool has
+// work, so a worker waiting for the kernel never holds
 // a processor that a request needs; and meanwhile the garbage collector
 // runs less often, because its marking runs on every processor.
 package background
@@ -33,7 +33,7 @@ const Nice = 19
 // it on the calling goroutine.
 type Pool struct {
 	// ran counts the jobs begun, and running those not yet done: whether
-	// the pool had work since PaceGC last looked.
+	// the pool had work since Pace last looked.
 	ran, running atomic.Int64
 	seen         int64 // ran when Pace last looked (its goroutine's)
 	// What Pace does (set before it starts, read after): raise GOMAXPROCS
@@ -61,14 +61,6 @@ type job struct {
 // New returns a pool of n workers (at least one), started at the first Run.
 func New(n int) *Pool {
 	return &Pool{jobs: make(chan *job), quit: make(chan struct{}), size: max(n, 1)}
-}
-
-// Size is the number of workers: the most work the pool runs at once.
-func (p *Pool) Size() int {
-	if p == nil {
-		return 0
-	}
-	return p.size
 }
 
 // Niced reports whether the workers' threads run at the lowest priority

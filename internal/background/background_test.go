@@ -129,7 +129,7 @@ func TestNilPoolRunsInPlace(t *testing.T) {
 	var p *Pool
 	ran := false
 	p.Run(func() { ran = true })
-	if !ran || p.Size() != 0 {
-		t.Fatalf("ran %v, size %d", ran, p.Size())
+	if !ran {
+		t.Fatal("a nil pool did not run the work")
 	}
 }

@@ -191,16 +191,7 @@ func (c *cache) load(k key, fill func() (content, error), cpu *background.Pool) 
 		}
 	}()
 	var err error
-	cpu.Run(func() { // a panic in fill comes back here
-		ticket := c.reads.Add(1)
-		ct, ferr := fill()
-		if ct.read == 0 {
-			ct.read = ticket
-		}
-		if err = ferr; err == nil {
-			e.set(ct, c.gz) // compressing is as much of the work as rendering
-		}
-	})
+	cpu.Run(func() { err = e.make(c.reads, c.gz) }) // a panic in fill comes back here
 	c.observer.CacheFill(k.kind, time.Since(start), err)
 	if err != nil {
 		e.err = err
@@ -578,17 +569,25 @@ func (e *entry) refill(cpu *background.Pool, reads *atomic.Uint64, gz *gzipWrite
 	cpu.Run(func() {
 		start := time.Now()
 		defer func() { took = time.Since(start) }()
-		ticket := reads.Add(1)
-		var ct content
-		if ct, err = e.fill(); err != nil {
-			return
-		}
-		if ct.read == 0 {
-			ct.read = ticket
-		}
-		e.set(ct, gz)
+		err = e.make(reads, gz)
 	})
 	return took, err
+}
+
+// make renders e with its fill and, when that works, compresses it and
+// sets it (compressing is as much of the work as rendering), the store
+// read ticketed from reads unless the fill ticketed its own.
+func (e *entry) make(reads *atomic.Uint64, gz *gzipWriters) error {
+	ticket := reads.Add(1)
+	ct, err := e.fill()
+	if err != nil {
+		return err
+	}
+	if ct.read == 0 {
+		ct.read = ticket
+	}
+	e.set(ct, gz)
+	return nil
 }
 
 // seal stops c serving, once the cache of a new configuration is to take
