@@ -66,6 +66,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
 		fs.Float64Var(&o.rate, "rate", 8, "polls per second of each reader")
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest")
+		fs.IntVar(&o.reps, "reps", 5, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace and GC lines taken during the first fetch (builds with -tags pprof)")
 	case "reclassify":
 		o.itemBytes = 1500
@@ -73,6 +74,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
 		fs.Float64Var(&o.rate, "rate", 8, "polls per second of each reader")
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification")
+		fs.IntVar(&o.reps, "reps", 3, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace and GC lines taken during the re-classification (builds with -tags pprof)")
 	case "topics":
 		fs.IntVar(&o.topics, "topics", 1000, "topics, each cached in 3 formats")

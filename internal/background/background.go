@@ -14,9 +14,10 @@
 // shortest time slice where it has them (Slice) and never handed back, so
 // the kernel lets any other runnable thread in at once; Pace gives the Go
 // runtime one processor per worker on top of the cores while the pool has
-// work, so a worker waiting for the kernel never holds
-// a processor that a request needs; and meanwhile the garbage collector
-// runs less often, because its marking runs on every processor.
+// work, so a worker waiting for the kernel never holds a processor that a
+// request needs; and meanwhile the garbage collector runs less often,
+// because its marking runs on every processor, and only between jobs,
+// because a collection waits for every running goroutine to stop.
 package background
 
 import (
@@ -35,7 +36,14 @@ type Pool struct {
 	// ran counts the jobs begun, and running those not yet done: whether
 	// the pool had work since Pace last looked.
 	ran, running atomic.Int64
-	seen         int64 // ran when Pace last looked (its goroutine's)
+	// active counts the jobs on a worker now; hold is set while the
+	// workers are held (holdWorkers), to a channel closed at the release,
+	// and drained told of the last job ending meanwhile.
+	active      atomic.Int64
+	hold        atomic.Pointer[chan struct{}]
+	drained     chan struct{}
+	collections atomic.Int64 // run by Pace (collect)
+	seen        int64        // ran when Pace last looked (its goroutine's)
 	// What Pace does (set before it starts, read after): raise GOMAXPROCS
 	// while work runs (raised says it is), pace the collector to floor.
 	paceProcs, paceGC bool
@@ -60,7 +68,7 @@ type job struct {
 
 // New returns a pool of n workers (at least one), started at the first Run.
 func New(n int) *Pool {
-	return &Pool{jobs: make(chan *job), quit: make(chan struct{}), size: max(n, 1)}
+	return &Pool{jobs: make(chan *job), quit: make(chan struct{}), drained: make(chan struct{}, 1), size: max(n, 1)}
 }
 
 // Niced reports whether the workers' threads run at the lowest priority
@@ -144,6 +152,8 @@ func (p *Pool) worker(started chan<- error) {
 // run runs one job. When f calls Goexit, which ends this goroutine (and
 // its thread), another worker takes this one's place.
 func (p *Pool) run(j *job) {
+	p.enter()
+	defer p.leave()
 	returned := false
 	defer func() {
 		if !returned {
@@ -160,6 +170,33 @@ func (p *Pool) run(j *job) {
 	}()
 	j.f()
 	returned = true
+}
+
+// enter counts a job as on a worker, first waiting for a hold on the
+// workers to be released. It counts before it looks and holdWorkers sets
+// the hold before it counts, so either the hold sees this job or this job
+// sees the hold.
+func (p *Pool) enter() {
+	for {
+		p.active.Add(1)
+		h := p.hold.Load()
+		if h == nil {
+			return
+		}
+		p.active.Add(-1)
+		<-*h
+	}
+}
+
+// leave counts a job as ended, and tells a hold waiting for the workers
+// when it was the last.
+func (p *Pool) leave() {
+	if p.active.Add(-1) == 0 && p.hold.Load() != nil {
+		select {
+		case p.drained <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // busy reports whether the pool has had work since the last call (one

@@ -14,10 +14,14 @@ import (
 const HeapFloor = 256 << 20
 
 // paceRound is how often Pace looks at the pool, and idleRounds how many
-// rounds without work give the runtime back its settings.
+// rounds without work give the runtime back its settings; heapRound is how
+// often it looks at the heap while the pool has work, and holdWait how long
+// a collection it starts waits for the jobs on the workers to end.
 const (
 	paceRound  = 250 * time.Millisecond
 	idleRounds = 4
+	heapRound  = 10 * time.Millisecond
+	holdWait   = 100 * time.Millisecond
 )
 
 // Pace adapts the Go runtime to the pool's work until ctx ends. While the
@@ -27,16 +31,29 @@ const (
 //     worker whose thread the kernel keeps waiting (it runs at the lowest
 //     priority) still holds its processor, which a reader's request must
 //     not need. With GOMAXPROCS set in the environment it is left alone.
-//   - The garbage collector lets the heap grow to floor bytes (or twice
-//     what is live, if that is more) between collections, where GOGC=100
-//     lets it grow to twice what is live only. A first fetch allocates
-//     some 100 KB a story (gofeed's decoding and bbolt's commits, mostly),
-//     which with 30 to 60 MB live was a collection every 50 ms, each
-//     marking on the readers' cores too (the runtime's mark workers run
-//     on every idle processor, at normal priority) and each stopping the
-//     world, which waits for every processor, the workers' too. With GOGC
-//     set in the environment the collector is left as configured; a
-//     GOMEMLIMIT bounds the heap whatever the pacing.
+//   - The heap grows to floor bytes (or twice what is live, if that is
+//     more) between collections, where GOGC=100 lets it grow to twice what
+//     is live only. A first fetch allocates some 100 KB a story (gofeed's
+//     decoding and bbolt's commits, mostly), which with 30 to 60 MB live
+//     was a collection every 50 ms, each marking on the readers' cores too
+//     (the runtime's mark workers run on every idle processor, at normal
+//     priority) and each stopping the world, which waits for every
+//     processor, the workers' too.
+//   - Pace starts those collections itself, between jobs (collect): the
+//     workers finish what they run and take nothing new until it is done.
+//     A collection that starts while a worker runs must stop the worker's
+//     goroutine to scan its stack, and waits for the kernel to run the
+//     worker's thread, which it does last; meanwhile the collector's
+//     threads, at the readers' priority, spin and yield on the readers'
+//     cores. Under a first fetch that wait was nearly half of the runtime's
+//     sched_yield calls (perf record -e syscalls:sys_enter_sched_yield -g),
+//     each of them 1 to 7 ms. The collector's own goal is set at one and a
+//     half times the floor, for the collections Pace does not start in
+//     time (a job that runs longer than holdWait, such as a
+//     re-classification, is not waited for).
+//
+// With GOGC set in the environment the collector is left as configured; a
+// GOMEMLIMIT bounds the heap whatever the pacing.
 //
 // Idle, the runtime keeps its defaults, so serving alone is as it would be
 // without the pool.
@@ -56,7 +73,12 @@ func (p *Pool) pace(ctx context.Context) {
 	defer tick.Stop()
 	gcPct := base
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	idle := 0
+	var live uint64 // as the last round with work read it
+	heapTick := time.NewTicker(heapRound)
+	heapTick.Stop() // until the pool has work
+	defer heapTick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -65,15 +87,26 @@ func (p *Pool) pace(ctx context.Context) {
 			}
 			p.lower()
 			return
+		case <-heapTick.C:
+			// Live and dead objects: what the collector's goal counts.
+			if metrics.Read(heap); heap[0].Value.Uint64() >= max(p.floor, 2*live) {
+				p.collect()
+			}
+			continue
 		case <-tick.C:
 		}
 		want := base
 		if p.busy() {
 			idle = 0
 			metrics.Read(sample)
-			want = gcPercent(sample[0].Value.Uint64(), p.floor, base)
+			live = sample[0].Value.Uint64()
+			want = gcPercent(live, p.floor+p.floor/2, base)
+			if p.paceGC {
+				heapTick.Reset(heapRound)
+			}
 		} else if idle++; idle >= idleRounds {
 			p.lower()
+			heapTick.Stop()
 		}
 		if !p.paceGC {
 			continue
@@ -84,6 +117,40 @@ func (p *Pool) pace(ctx context.Context) {
 			gcPct = want
 		}
 	}
+}
+
+// collect runs a collection with the workers held (see Pace).
+func (p *Pool) collect() {
+	release, _ := p.holdWorkers(holdWait)
+	defer release()
+	runtime.GC()
+	p.collections.Add(1)
+}
+
+// holdWorkers stops the workers taking jobs until release is called, and
+// waits up to wait for the jobs on them now to end; quiet says they did.
+// A job given to the pool meanwhile waits for the release.
+func (p *Pool) holdWorkers(wait time.Duration) (release func(), quiet bool) {
+	ch := make(chan struct{})
+	select { // a signal left by an earlier hold
+	case <-p.drained:
+	default:
+	}
+	p.hold.Store(&ch)
+	release = func() {
+		p.hold.Store(nil)
+		close(ch)
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for p.active.Load() > 0 {
+		select {
+		case <-p.drained:
+		case <-timer.C:
+			return release, false
+		}
+	}
+	return release, true
 }
 
 // raise gives the runtime a processor for each worker on top of its

@@ -83,3 +83,100 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 var lookupEnv = os.LookupEnv
+
+// TestHoldWorkers: a hold waits for the job on a worker to end, and no job
+// starts until it is released.
+func TestHoldWorkers(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go p.Run(func() { close(started); <-release })
+	<-started
+	type held struct {
+		release func()
+		quiet   bool
+	}
+	got := make(chan held, 1)
+	go func() {
+		r, q := p.holdWorkers(time.Minute)
+		got <- held{r, q}
+	}()
+	select {
+	case <-got:
+		t.Fatal("the hold did not wait for the job on a worker")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	h := <-got
+	if !h.quiet {
+		t.Fatal("the hold reports work on the workers after it ended")
+	}
+	ran := make(chan struct{})
+	go p.Run(func() { close(ran) })
+	select {
+	case <-ran:
+		t.Fatal("a job started while the workers were held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.release()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job given during the hold did not run after its release")
+	}
+}
+
+// TestHoldWorkersGivesUp: a hold waits no longer than it was told to, says
+// the workers were not quiet, and the job it did not wait for ends.
+func TestHoldWorkersGivesUp(t *testing.T) {
+	p := New(1)
+	defer p.Close()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		p.Run(func() { close(started); <-release })
+		close(done)
+	}()
+	<-started
+	rel, quiet := p.holdWorkers(20 * time.Millisecond)
+	if quiet {
+		t.Fatal("the hold reports quiet workers while a job runs")
+	}
+	close(release)
+	<-done
+	rel()
+	// The pool works after a hold that gave up, and holds again.
+	p.Run(func() {})
+	rel, quiet = p.holdWorkers(time.Minute)
+	if !quiet {
+		t.Fatal("the hold reports work on an idle pool")
+	}
+	rel()
+}
+
+// TestPaceCollectsBetweenJobs: while the pool works and allocates past the
+// floor, Pace runs collections itself, and every job still runs.
+func TestPaceCollectsBetweenJobs(t *testing.T) {
+	if testingEnvSet() {
+		t.Skip("GOMAXPROCS or GOGC is set in the environment: Pace leaves them alone")
+	}
+	p := New(2)
+	defer p.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p.Pace(ctx, 8<<20)
+	var keep [][]byte
+	deadline := time.Now().Add(30 * time.Second)
+	for p.collections.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d collections by Pace in 30 s of allocating jobs, want 3", p.collections.Load())
+		}
+		p.Run(func() {
+			for range 64 {
+				keep = append(keep[:0], make([]byte, 16<<10))
+			}
+		})
+	}
+}
