@@ -183,7 +183,7 @@ func (p *Pool) enter() {
 		if h == nil {
 			return
 		}
-		p.active.Add(-1)
+		p.leave() // a hold may be waiting for this count
 		<-*h
 	}
 }
