@@ -27,8 +27,9 @@ retention: {max_age: 36500d, max_stories: 10000000}
 
 // underIngest measures readers polling cached feeds while the daemon's first
 // fetch of o.feeds × o.perFeed new upstream items runs, against the same
-// readers with no ingest. The new items are newer than what the topics
-// list, so the polled feeds change all through the fetch.
+// readers with no ingest, before it and after it. The new items are newer
+// than what the topics list, so the polled feeds change all through the
+// fetch.
 func underIngest(ctx context.Context, o options, stdout io.Writer) error {
 	return repeatLoad(o, stdout, "first fetch", func() (*loadResult, error) {
 		r, err := measureIngest(ctx, o)
@@ -37,7 +38,8 @@ func underIngest(ctx context.Context, o options, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\n%d keep-alive readers, %g polls/s each (gzip, If-None-Match) on %d cached feeds; first fetch of %d × %d items took %v (%d sources failed)\n\n",
 			o.readers, o.rate, r.feeds, o.feeds, o.perFeed, r.took.Round(100*time.Millisecond), r.failed)
-		printPhases(stdout, []*phaseResult{r.idle, r.busy}, map[string]string{"idle": "idle", "ingest": "first fetch"})
+		printPhases(stdout, r.phases(), map[string]string{"idle": "idle, both", "idle before": "idle before",
+			"ingest": "first fetch", "idle after": "idle after"})
 		return r, nil
 	})
 }
@@ -65,37 +67,59 @@ func repeatLoad(o options, stdout io.Writer, load string, measure func() (*loadR
 	if len(runs) < 2 {
 		return nil
 	}
-	fmt.Fprintf(stdout, "\n%d runs; p99 of the readers with no load and under the %s:\n\n", len(runs), load)
+	fmt.Fprintf(stdout, "\n%d runs; p99 of the readers with no load (before and after it, pooled) and under the %s:\n\n", len(runs), load)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "run\tidle p99\t%s p99\tratio\tp99 of 304s\tp99 of 200s\trequests\ttook\n", load)
+	fmt.Fprintf(tw, "run\tidle p99\tbefore / after\t%s p99\tratio\tp99 of 304s\tp99 of 200s\trequests\ttook\n", load)
 	var idle, busy, ratios, took []float64
 	for i, r := range runs {
 		ratio := float64(r.busy.P99) / float64(max(r.idle.P99, 1))
 		idle, busy, ratios = append(idle, float64(r.idle.P99)), append(busy, float64(r.busy.P99)), append(ratios, ratio)
 		took = append(took, r.took.Seconds())
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.2f\t%s\t%s\t%d\t%.1fs\n", i+1, ms(r.idle.P99), ms(r.busy.P99), ratio,
-			msOr(r.busy.P99Unchanged), msOr(r.busy.P99Full), r.busy.Requests, r.took.Seconds())
+		fmt.Fprintf(tw, "%d\t%s\t%s / %s\t%s\t%.2f\t%s\t%s\t%d\t%.1fs\n", i+1, ms(r.idle.P99), ms(r.before.P99), ms(r.after.P99),
+			ms(r.busy.P99), ratio, msOr(r.busy.P99Unchanged), msOr(r.busy.P99Full), r.busy.Requests, r.took.Seconds())
 	}
 	mi, mb := medianOf(idle), medianOf(busy)
-	fmt.Fprintf(tw, "median\t%s\t%s\t%.2f\t\t\t\t%.1fs\n", ms(time.Duration(mi)), ms(time.Duration(mb)), medianOf(ratios), medianOf(took))
+	fmt.Fprintf(tw, "median\t%s\t\t%s\t%.2f\t\t\t\t%.1fs\n", ms(time.Duration(mi)), ms(time.Duration(mb)), medianOf(ratios), medianOf(took))
 	tw.Flush()
 	fmt.Fprintf(stdout, "\nratio of the medians (%s p99 / idle p99): %.2f\n", load, mb/max(mi, 1))
 	return nil
 }
 
 // loadResult is what readers saw idle and under a load (ingest or
-// re-classification), and how long the load took.
+// re-classification), and how long the load took. The idle figures are
+// those of the readers before the load and after it, pooled: over a run
+// the machine's own quiet drifts (other tenants, the hypervisor), so one
+// idle phase on one side of the load can flatter or wrong the ratio.
 type loadResult struct {
-	idle, busy *phaseResult
-	feeds      int // feeds the readers polled
-	took       time.Duration
-	failed     int // sources whose first fetch failed
+	idle          *phaseResult // before and after, pooled
+	before, after *phaseResult
+	busy          *phaseResult
+	feeds         int // feeds the readers polled
+	took          time.Duration
+	failed        int // sources whose first fetch failed
+}
+
+// newLoadResult reads the readers' phases "idle before", load and "idle
+// after".
+func newLoadResult(phases map[string]*phaseResult, load string, feeds int, took time.Duration, failed int) (*loadResult, error) {
+	r := &loadResult{before: phases["idle before"], busy: phases[load], after: phases["idle after"], feeds: feeds, took: took, failed: failed}
+	if r.before == nil || r.busy == nil || r.after == nil {
+		return nil, fmt.Errorf("the readers reported no idle or %s phase", load)
+	}
+	r.idle = pooled("idle", r.before, r.after)
+	return r, nil
+}
+
+// phases are the rows a run prints: the pooled idle one first, as the
+// ratios' base.
+func (r *loadResult) phases() []*phaseResult {
+	return []*phaseResult{r.idle, r.before, r.busy, r.after}
 }
 
 // check fails a run whose readers got an error or a stale answer: those
 // are wrong answers, not slow ones.
 func (r *loadResult) check() error {
-	for _, p := range []*phaseResult{r.idle, r.busy} {
+	for _, p := range []*phaseResult{r.before, r.busy, r.after} {
 		if p.Errors > 0 || p.Stale > 0 {
 			return fmt.Errorf("%s: %d errors (first: %s), %d stale answers", p.Name, p.Errors, p.FirstErr, p.Stale)
 		}
@@ -168,7 +192,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	if err := sleep(ctx, 2*time.Second); err != nil {
 		return nil, err
 	}
-	readers.phase("idle")
+	readers.phase("idle before")
 	if err := sleep(ctx, o.idle); err != nil {
 		return nil, err
 	}
@@ -189,7 +213,9 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 		}
 	}
 	took := time.Since(start)
-	readers.phase("after")
+	if err := idleAfter(ctx, o, readers); err != nil {
+		return nil, err
+	}
 	if err := <-profiled; err != nil {
 		return nil, err
 	}
@@ -198,11 +224,29 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 		return nil, err
 	}
 	failed := d.logs.count(regexp.MustCompile(`msg="refresh failed" source=n\d+ `))
-	r := &loadResult{idle: phases["idle"], busy: phases["ingest"], feeds: len(paths), took: took, failed: failed}
-	if r.idle == nil || r.busy == nil {
-		return nil, fmt.Errorf("the readers reported no idle or ingest phase")
+	return newLoadResult(phases, "ingest", len(paths), took, failed)
+}
+
+// settle is how long after a load the readers' answers count in no phase:
+// the renders of the load's last changes run, and the collector gives the
+// runtime back its settings (background.Pace), before the idle figures
+// after it begin.
+const settle = 2 * time.Second
+
+// idleAfter measures the readers for o.idle once a load has ended and
+// settled, as the phase "idle after".
+func idleAfter(ctx context.Context, o options, readers *readersProc) error {
+	readers.phase("settling")
+	if err := sleep(ctx, settle); err != nil {
+		return err
 	}
-	return r, nil
+	logf(o, "idle again for %v", o.idle)
+	readers.phase("idle after")
+	if err := sleep(ctx, o.idle); err != nil {
+		return err
+	}
+	readers.phase("end")
+	return nil
 }
 
 // warmFeeds waits until every topic lists its items in every format, reads

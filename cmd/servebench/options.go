@@ -65,7 +65,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&o.perFeed, "per-feed", 50, "items per upstream feed")
 		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
 		fs.Float64Var(&o.rate, "rate", 8, "polls per second of each reader")
-		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest")
+		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest, before it and again after it")
 		fs.IntVar(&o.reps, "reps", 5, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace and GC lines taken during the first fetch (builds with -tags pprof)")
 	case "reclassify":
@@ -73,7 +73,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&o.stories, "stories", 1_000_000, "stories in the store the topic edit re-files")
 		fs.IntVar(&o.readers, "readers", 256, "keep-alive readers polling cached feeds")
 		fs.Float64Var(&o.rate, "rate", 8, "polls per second of each reader")
-		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification")
+		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification, before it and again after it")
 		fs.IntVar(&o.reps, "reps", 3, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace and GC lines taken during the re-classification (builds with -tags pprof)")
 	case "topics":

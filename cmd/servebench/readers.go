@@ -35,16 +35,17 @@ type phaseResult struct {
 	Errors    int             `json:"errors"`      // transport errors and answers other than 200 and 304
 	Stale     int             `json:"stale"`       // answers older than one the same reader had already seen
 	Changed   int             `json:"changed"`     // 200s bringing a version the reader had not seen
-	Latencies []time.Duration `json:"-"`           // sorted
+	Latencies []time.Duration `json:"latencies"`   // sorted; sent so the parent can pool phases
 	P50       time.Duration   `json:"p50"`         // nanoseconds
 	P99       time.Duration   `json:"p99"`         // nanoseconds
 	Max       time.Duration   `json:"max"`         // nanoseconds
 	FirstErr  string          `json:"first_error"` // for the log
 	// The p99 of the 304s alone and of the 200s alone: a changed feed's
 	// answer carries its body, an unchanged one's only headers.
-	Unchanged, Full []time.Duration `json:"-"`
-	P99Unchanged    time.Duration   `json:"p99_304"`
-	P99Full         time.Duration   `json:"p99_200"`
+	Unchanged    []time.Duration `json:"unchanged"`
+	Full         []time.Duration `json:"full"`
+	P99Unchanged time.Duration   `json:"p99_304"`
+	P99Full      time.Duration   `json:"p99_200"`
 }
 
 // readersOptions are the readers command's flags.
@@ -214,16 +215,41 @@ func (r *recorder) results() []*phaseResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.phases {
-		slices.Sort(p.Latencies)
-		slices.Sort(p.Unchanged)
-		slices.Sort(p.Full)
-		p.P99Unchanged, p.P99Full = percentile(p.Unchanged, 0.99), percentile(p.Full, 0.99)
-		p.P50, p.P99 = percentile(p.Latencies, 0.50), percentile(p.Latencies, 0.99)
-		if n := len(p.Latencies); n > 0 {
-			p.Max = p.Latencies[n-1]
-		}
+		p.figures()
 	}
 	return r.phases
+}
+
+// figures sorts p's latencies and sets its percentiles from them.
+func (p *phaseResult) figures() {
+	slices.Sort(p.Latencies)
+	slices.Sort(p.Unchanged)
+	slices.Sort(p.Full)
+	p.P99Unchanged, p.P99Full = percentile(p.Unchanged, 0.99), percentile(p.Full, 0.99)
+	p.P50, p.P99 = percentile(p.Latencies, 0.50), percentile(p.Latencies, 0.99)
+	p.Max = 0
+	if n := len(p.Latencies); n > 0 {
+		p.Max = p.Latencies[n-1]
+	}
+}
+
+// pooled is one phase of every answer of phases, its figures over them all.
+func pooled(name string, phases ...*phaseResult) *phaseResult {
+	out := &phaseResult{Name: name}
+	for _, p := range phases {
+		out.Requests += p.Requests
+		out.Errors += p.Errors
+		out.Stale += p.Stale
+		out.Changed += p.Changed
+		out.Latencies = append(out.Latencies, p.Latencies...)
+		out.Unchanged = append(out.Unchanged, p.Unchanged...)
+		out.Full = append(out.Full, p.Full...)
+		if out.FirstErr == "" {
+			out.FirstErr = p.FirstErr
+		}
+	}
+	out.figures()
+	return out
 }
 
 func percentile(sorted []time.Duration, q float64) time.Duration {

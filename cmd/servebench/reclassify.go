@@ -22,9 +22,9 @@ const reclassifyTopics = 50
 
 // underReclassify measures readers polling cached feeds while a topic edit
 // re-files every one of o.stories stored stories, against the same readers
-// before the edit. The store is written directly (a first fetch of a million
-// stories would take as long as the rest together), then served by the
-// daemon.
+// before the edit and after it. The store is written directly (a first
+// fetch of a million stories would take as long as the rest together), then
+// served by the daemon.
 func underReclassify(ctx context.Context, o options, stdout io.Writer) error {
 	return repeatLoad(o, stdout, "re-classification", func() (*loadResult, error) {
 		r, err := measureReclassify(ctx, o)
@@ -33,7 +33,8 @@ func underReclassify(ctx context.Context, o options, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\n%d keep-alive readers, %g polls/s each (gzip, If-None-Match) on %d cached feeds; re-classifying %d stories into %d topics took %v\n\n",
 			o.readers, o.rate, r.feeds, o.stories, reclassifyTopics, r.took.Round(100*time.Millisecond))
-		printPhases(stdout, []*phaseResult{r.idle, r.busy}, map[string]string{"idle": "idle", "reclassify": "re-classification"})
+		printPhases(stdout, r.phases(), map[string]string{"idle": "idle, both", "idle before": "idle before",
+			"reclassify": "re-classification", "idle after": "idle after"})
 		return r, nil
 	})
 }
@@ -104,7 +105,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	if err := sleep(ctx, 2*time.Second); err != nil {
 		return nil, err
 	}
-	readers.phase("idle")
+	readers.phase("idle before")
 	if err := sleep(ctx, o.idle); err != nil {
 		return nil, err
 	}
@@ -130,7 +131,9 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 		}
 	}
 	took := time.Since(start)
-	readers.phase("after")
+	if err := idleAfter(ctx, o, readers); err != nil {
+		return nil, err
+	}
 	if err := <-profiled; err != nil {
 		return nil, err
 	}
@@ -138,11 +141,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &loadResult{idle: phases["idle"], busy: phases["reclassify"], feeds: len(paths), took: took}
-	if r.idle == nil || r.busy == nil {
-		return nil, fmt.Errorf("the readers reported no idle or re-classification phase")
-	}
-	return r, nil
+	return newLoadResult(phases, "reclassify", len(paths), took, 0)
 }
 
 // reclassifyConfig is a config of 50 topics, each taking a few percent of
