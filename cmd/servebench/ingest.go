@@ -94,7 +94,8 @@ type loadResult struct {
 	idle          *phaseResult // before and after, pooled
 	before, after *phaseResult
 	busy          *phaseResult
-	feeds         int // feeds the readers polled
+	settling      *phaseResult // between the load and the idle after it: checked, not counted
+	feeds         int          // feeds the readers polled
 	took          time.Duration
 	failed        int // sources whose first fetch failed
 }
@@ -102,8 +103,9 @@ type loadResult struct {
 // newLoadResult reads the readers' phases "idle before", load and "idle
 // after".
 func newLoadResult(phases map[string]*phaseResult, load string, feeds int, took time.Duration, failed int) (*loadResult, error) {
-	r := &loadResult{before: phases["idle before"], busy: phases[load], after: phases["idle after"], feeds: feeds, took: took, failed: failed}
-	if r.before == nil || r.busy == nil || r.after == nil {
+	r := &loadResult{before: phases["idle before"], busy: phases[load], after: phases["idle after"], settling: phases["settling"],
+		feeds: feeds, took: took, failed: failed}
+	if r.before == nil || r.busy == nil || r.after == nil || r.settling == nil {
 		return nil, fmt.Errorf("the readers reported no idle or %s phase", load)
 	}
 	r.idle = pooled("idle", r.before, r.after)
@@ -119,7 +121,7 @@ func (r *loadResult) phases() []*phaseResult {
 // check fails a run whose readers got an error or a stale answer: those
 // are wrong answers, not slow ones.
 func (r *loadResult) check() error {
-	for _, p := range []*phaseResult{r.before, r.busy, r.after} {
+	for _, p := range []*phaseResult{r.before, r.busy, r.settling, r.after} {
 		if p.Errors > 0 || p.Stale > 0 {
 			return fmt.Errorf("%s: %d errors (first: %s), %d stale answers", p.Name, p.Errors, p.FirstErr, p.Stale)
 		}
