@@ -229,10 +229,10 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	return newLoadResult(phases, "ingest", len(paths), took, failed)
 }
 
-// settle is how long after a load the readers' answers count in no phase:
-// the renders of the load's last changes run, and the collector gives the
-// runtime back its settings (background.Pace), before the idle figures
-// after it begin.
+// settle is how long after a load the readers' answers count in no figure
+// (they are checked all the same): the renders of the load's last changes
+// run, and the collector gives the runtime back its settings
+// (background.Pace), before the idle figures after it begin.
 const settle = 2 * time.Second
 
 // idleAfter measures the readers for o.idle once a load has ended and
