@@ -147,11 +147,20 @@ func profileLoad(ctx context.Context, o options, d *daemon, name string) <-chan 
 			return
 		}
 		gcBefore := d.logs.count(gcRe)
+		// The allocation profile accumulates since start: the load's is the
+		// difference between these two.
+		if err := save(ctx, pprof+"allocs", filepath.Join(o.profile, name+".allocs.base.pprof")); err != nil {
+			done <- err
+			return
+		}
 		if err := save(ctx, pprof+"trace?seconds=3", filepath.Join(o.profile, name+".trace")); err != nil {
 			done <- err
 			return
 		}
 		err = save(ctx, pprof+"profile?seconds=10", filepath.Join(o.profile, name+".cpu.pprof"))
+		if err == nil {
+			err = save(ctx, pprof+"allocs", filepath.Join(o.profile, name+".allocs.pprof"))
+		}
 		gcs, pause := gcStats(d.logs, gcBefore)
 		logf(o, "profiled 13 s of %s: %d GCs, %.1f ms of stop-the-world pauses; profiles in %s", name, gcs, pause, o.profile)
 		done <- err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -179,4 +180,31 @@ func TestPaceCollectsBetweenJobs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMarkOnly: markOnly runs a collection to the end of its marking and
+// leaves the collector's goal as it found it.
+func TestMarkOnly(t *testing.T) {
+	pct := debug.SetGCPercent(300)
+	defer debug.SetGCPercent(pct)
+	cycles := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	var keep [][]byte
+	for range 64 {
+		keep = append(keep, make([]byte, 64<<10))
+	}
+	n := cycles()
+	if !markOnly(time.Minute) {
+		t.Fatal("markOnly started no collection")
+	}
+	if got := cycles(); got == n {
+		t.Fatalf("markOnly returned with %d collections done, as many as before it", got)
+	}
+	if got := debug.SetGCPercent(300); got != 300 {
+		t.Fatalf("GOGC after markOnly is %d, want 300 as before it", got)
+	}
+	runtime.KeepAlive(keep)
 }
