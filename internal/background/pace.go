@@ -138,7 +138,7 @@ func (p *Pool) pace(ctx context.Context) {
 // readers' priority during their slowest answers under a first fetch,
 // the two sweeps were nearly two thirds (perf record). Sweeping after
 // the release, readers' p99 during a re-classification of 1M stories went
-// from 2.1-2.3 to 1.5-1.6 times their idle p99 (servebench reclassify).
+// from 2.1-2.3 to 1.4-1.7 times their idle p99 (servebench reclassify).
 func (p *Pool) collect() {
 	release, _ := p.holdWorkers(holdWait)
 	defer release()
