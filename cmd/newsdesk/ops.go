@@ -126,19 +126,23 @@ func (o *ops) visible(r *http.Request) bool {
 // observe wraps a listener's handler: every request is counted in the
 // metrics by route, and logged when log_access is on.
 func (o *ops) observe(h http.Handler) http.Handler {
-	return server.Observe(h, func(r server.Request) {
-		o.metrics.Request(r.Route, r.Status, r.Duration)
-		if o.d.config().LogAccess {
-			route := r.Route
-			if route == "" {
-				route = "unmatched"
-			}
-			o.d.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("route", route), slog.String("path", clip(r.Path, 256)),
-				slog.Int("status", r.Status), slog.Int64("bytes", r.Bytes), slog.Duration("took", r.Duration),
-				slog.String("remote", r.Remote))
+	return server.Observe(h, o.record)
+}
+
+// record counts an answered request and logs it when access logging is on:
+// this process's own (observe) and those a reader process answered.
+func (o *ops) record(r server.Request) {
+	o.metrics.Request(r.Route, r.Status, r.Duration)
+	if o.d.config().LogAccess {
+		route := r.Route
+		if route == "" {
+			route = "unmatched"
 		}
-	})
+		o.d.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", route), slog.String("path", clip(r.Path, 256)),
+			slog.Int("status", r.Status), slog.Int64("bytes", r.Bytes), slog.Duration("took", r.Duration),
+			slog.String("remote", r.Remote))
+	}
 }
 
 // clip bounds what a client's path puts into one log line.

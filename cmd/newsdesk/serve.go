@@ -49,6 +49,13 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 		o.lease = defaultLease(cfg)
 	}
 	log := newLogger(e.stderr, cfg)
+	behind, err := daemonBehind(e)
+	if err != nil {
+		return err
+	}
+	if behind != nil {
+		behind.lower(log)
+	}
 	// The last line of every run, after the store is closed (defers run
 	// last-registered first): an admin reading the log knows it ended, and
 	// how.
@@ -65,12 +72,19 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 		return err
 	}
 	defer stopProfiling()
+	if cfg.HTTP.ReaderProcess && behind == nil {
+		return serveReaders(ctx, e, args, cfg, log)
+	}
 	started := time.Now()
 
 	// Bind first: a second daemon on a busy port fails here, before it
-	// opens a store or fetches anything.
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	// opens a store or fetches anything. Behind a reader process, that
+	// process has bound it and hands on what it does not answer.
+	var ln net.Listener
+	public := func() string { return ln.Addr().String() }
+	if behind != nil {
+		ln, public = behind.ln, func() string { return behind.public }
+	} else if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close() // Serve owns it once it runs; this covers the returns before
@@ -79,7 +93,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 		return err
 	}
 	defer aln.Close()
-	cfg.FollowListen(ln.Addr().String())
+	cfg.FollowListen(public())
 	warn(log, cfg)
 
 	cpu := backgroundCPU()
@@ -95,11 +109,11 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	diskFull(log, o.data)
 
 	var ready atomic.Bool
-	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr, bound: ln.Addr().String()}
+	d := &daemon{ctx: ctx, log: log, db: db, hub: websub.New(cfg.Site.Hubs, log), addr: o.addr, bound: public()}
 	d.cfg.Store(cfg)
 	d.ops = newOps(d, db, o.data, started)
 	d.srv = server.New(server.Options{DB: db, Site: site(cfg), Topics: cfg.Set, Caching: caching(cfg), CacheBytes: cfg.HTTP.RenderCache,
-		CPU: cpu, RefreshLag: server.DefaultRefreshLag, Log: log, Cache: d.ops.metrics, StatusVisible: d.ops.visible,
+		CPU: cpu, RefreshLag: server.DefaultRefreshLag, Log: log, Cache: d.ops.metrics, StatusVisible: d.ops.visible, Mirror: behind != nil,
 		Ready: func() error {
 			if !ready.Load() {
 				return errors.New("starting or stopping")
@@ -169,19 +183,37 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	}
 	mux.Handle("/", d.srv)
 	handler := d.ops.observe(d.srv.Front(mux)) // cached feeds first: they are nearly every request
+	var mirroring sync.WaitGroup
+	if behind != nil {
+		handler = peered(handler)
+		// The mirror ends with the daemon, before the store closes.
+		mirror, stopMirror := context.WithCancel(context.Background())
+		mirroring.Go(func() { behind.serveMirror(mirror, d) })
+		defer mirroring.Wait()
+		defer stopMirror()
+	}
 	hs := server.HTTPServer(cfg.Listen, handler)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(server.PerClient(ln, cfg.Limits.PerClientConnections, log)) }()
+	go func() {
+		if behind != nil { // the reader process holds the per-client limits
+			errc <- hs.Serve(ln)
+			return
+		}
+		errc <- hs.Serve(server.PerClient(ln, cfg.Limits.PerClientConnections, log))
+	}()
 	// SIGHUP reloads from the moment the daemon says it is serving: left
 	// to its default until the watcher starts, it would kill the daemon.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	ready.Store(true)
-	attrs := []any{"addr", ln.Addr().String(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
+	attrs := []any{"addr", public(), "admin", aln.Addr().String(), "public_url", cfg.Site.PublicURL,
 		"status", "http://" + aln.Addr().String() + "/status", "sources", len(cfg.Sources), "topics", len(cfg.Topics)}
 	if shared {
-		attrs = append(attrs, "replica", d.replica(ln.Addr().String()), "lease", o.lease)
+		attrs = append(attrs, "replica", d.replica(public()), "lease", o.lease)
+	}
+	if behind != nil {
+		attrs = append(attrs, "behind", "reader process") // which logs its own "serving" once this one is ready
 	}
 	log.Info("serving", attrs...)
 	// Leading starts once the listener serves, so the start-up refresh and
@@ -200,7 +232,7 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	if shared {
 		var cluster sync.WaitGroup
 		defer cluster.Wait() // the lease is given up, and the scheduler stopped, before the store closes
-		cluster.Go(func() { d.campaign(ctx, sh, o.lease, ln.Addr().String()) })
+		cluster.Go(func() { d.campaign(ctx, sh, o.lease, public()) })
 		cluster.Go(func() { d.follow(ctx, sh) })
 	}
 

@@ -42,15 +42,24 @@ func BenchmarkUnderIngest(b *testing.B) {
 			o.feeds, o.perFeed, o.readers, o.idle = 20, 10, 16, time.Second
 		}
 	})
-	for b.Loop() {
-		r, err := measureIngest(b.Context(), o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := r.check(); err != nil {
-			b.Fatal(err)
-		}
-		reportLoad(b, r)
+	// One process, and the daemon behind a reader process
+	// (http.reader_process): the readers' answers are checked alike.
+	for _, split := range []bool{false, true} {
+		name := map[bool]string{false: "one-process", true: "reader-process"}[split]
+		b.Run(name, func(b *testing.B) {
+			o := o
+			o.readerProcess = split
+			for b.Loop() {
+				r, err := measureIngest(b.Context(), o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.check(); err != nil {
+					b.Fatal(err)
+				}
+				reportLoad(b, r)
+			}
+		})
 	}
 }
 

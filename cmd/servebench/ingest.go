@@ -25,6 +25,15 @@ const fetchConfig = `fetch: {allow_networks: [127.0.0.1/32], min_interval: 1s}
 retention: {max_age: 36500d, max_stories: 10000000}
 `
 
+// daemonConfig is fetchConfig, with the daemon behind a reader process
+// when o says so.
+func (o options) daemonConfig() string {
+	if o.readerProcess {
+		return fetchConfig + "http: {reader_process: true}\n"
+	}
+	return fetchConfig
+}
+
 // underIngest measures readers polling cached feeds while the daemon's first
 // fetch of o.feeds × o.perFeed new upstream items runs, against the same
 // readers with no ingest, before it and after it. The new items are newer
@@ -172,7 +181,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 		topics = append(topics, benchTopic{fmt.Sprintf("t%d", i), fmt.Sprintf("cat%d", i), o.items})
 	}
 	cfg := filepath.Join(env.dir, "newsdesk.yaml")
-	if err := writeConfig(cfg, warm, topics, fetchConfig); err != nil {
+	if err := writeConfig(cfg, warm, topics, o.daemonConfig()); err != nil {
 		return nil, err
 	}
 	d, err := startDaemon(ctx, bin, cfg, filepath.Join(env.dir, "data", "newsdesk.db"), filepath.Join(env.dir, "newsdesk.log"), denv...)
@@ -201,7 +210,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	readers.phase("ingest")
 	start := time.Now()
 	logf(o, "adding %d sources: the daemon fetches each for the first time", o.feeds)
-	if err := rewriteConfig(cfg, append(warm, fresh...), topics, fetchConfig); err != nil {
+	if err := rewriteConfig(cfg, append(warm, fresh...), topics, o.daemonConfig()); err != nil {
 		return nil, err
 	}
 	profiled := profileLoad(ctx, o, d, "ingest")

@@ -31,6 +31,7 @@ type options struct {
 	stories        int
 	topics         int
 	idle           time.Duration
+	readerProcess  bool // http.reader_process for the daemon
 
 	// bare (internal: the reference server started by ratio)
 	dir, listen string
@@ -68,6 +69,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest, before it and again after it")
 		fs.IntVar(&o.reps, "reps", 5, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace, allocation profiles (before and after) and GC lines taken during the first fetch (builds with -tags pprof)")
+		fs.BoolVar(&o.readerProcess, "reader-process", false, "serve with http.reader_process: cached feeds answered by a process of their own, the daemon behind it at the lowest priority")
 	case "reclassify":
 		o.itemBytes = 1500
 		fs.IntVar(&o.stories, "stories", 1_000_000, "stories in the store the topic edit re-files")
@@ -76,6 +78,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification, before it and again after it")
 		fs.IntVar(&o.reps, "reps", 3, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace, allocation profiles (before and after) and GC lines taken during the re-classification (builds with -tags pprof)")
+		fs.BoolVar(&o.readerProcess, "reader-process", false, "serve with http.reader_process: cached feeds answered by a process of their own, the daemon behind it at the lowest priority")
 	case "topics":
 		fs.IntVar(&o.topics, "topics", 1000, "topics, each cached in 3 formats")
 		fs.StringVar(&o.renderCache, "render-cache", "", "http.render_cache for the daemon (default the config's default)")

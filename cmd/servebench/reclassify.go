@@ -70,7 +70,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	}
 	cfg := filepath.Join(env.dir, "newsdesk.yaml")
 	sources := []source{{"quiet", "up/quiet.xml"}}
-	if err := os.WriteFile(cfg, []byte(reclassifyConfig(sources, 0)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(reclassifyConfig(sources, 0, o.daemonConfig())), 0o644); err != nil {
 		return nil, err
 	}
 	logf(o, "starting newsdesk: it serves at once and files the stored stories under the config's topics in the background")
@@ -115,7 +115,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	start = time.Now()
 	logf(o, "editing every topic's rule: the daemon re-files the %d stories", o.stories)
 	tmp := cfg + ".tmp"
-	if err := os.WriteFile(tmp, []byte(reclassifyConfig(sources, 1)), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(reclassifyConfig(sources, 1, o.daemonConfig())), 0o644); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(tmp, cfg); err != nil {
@@ -146,12 +146,13 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 
 // reclassifyConfig is a config of 50 topics, each taking a few percent of
 // the stored stories by the zetaN words their text carries; edit shifts
-// every rule, so that each value is a real edit of every topic.
-func reclassifyConfig(sources []source, edit int) string {
+// every rule, so that each value is a real edit of every topic. extra is
+// the fetch and http settings (daemonConfig).
+func reclassifyConfig(sources []source, edit int, extra string) string {
 	var b strings.Builder
 	b.WriteString("site: {title: servebench, public_url: \"http://127.0.0.1:8080\"}\nlisten: \"127.0.0.1:0\"\nrefresh: \"@every 1h\"\nlog_level: debug\n")
 	b.WriteString("limits: {per_client_connections: 0}\n") // the readers all come from 127.0.0.1
-	b.WriteString(fetchConfig)
+	b.WriteString(extra)
 	b.WriteString("sources:\n")
 	for _, s := range sources {
 		fmt.Fprintf(&b, "  - {name: %s, url: %q}\n", s.name, s.url)

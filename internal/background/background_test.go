@@ -1,6 +1,9 @@
 package background
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -131,5 +134,53 @@ func TestNilPoolRunsInPlace(t *testing.T) {
 	p.Run(func() { ran = true })
 	if !ran {
 		t.Fatal("a nil pool did not run the work")
+	}
+}
+
+// TestLowerProcess: every thread of a process lowered, those it starts
+// after included, runs at the priority given. It runs in a child process,
+// since a thread's priority cannot be raised again without privileges.
+func TestLowerProcess(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("thread priorities are set on Linux only")
+	}
+	if os.Getenv("BACKGROUND_LOWER_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestLowerProcess$", "-test.v")
+		cmd.Env = append(os.Environ(), "BACKGROUND_LOWER_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "threads at nice 19") {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	if err := LowerProcess(19); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 { // new threads: each locks one while it sleeps
+		wg.Go(func() {
+			runtime.LockOSThread()
+			time.Sleep(50 * time.Millisecond)
+		})
+	}
+	time.Sleep(10 * time.Millisecond)
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile("/proc/self/task/" + task.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// Field 19 is the nice value; the command name (field 2) ends with ") ".
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+		if fields[16] != "19" {
+			t.Errorf("thread %s at nice %s", task.Name(), fields[16])
+		}
+	}
+	wg.Wait()
+	if !t.Failed() {
+		t.Logf("%d threads at nice 19", len(tasks))
 	}
 }

@@ -1,7 +1,10 @@
 package background
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -38,4 +41,36 @@ func threadNice() (nice int, slice uint64, err error) {
 		return 0, 0, err
 	}
 	return int(attr.Nice), attr.Runtime, nil
+}
+
+// LowerProcess gives every thread of the process nice and, where the
+// kernel has them, the shortest slice, as lower does for one: for a
+// process that does nothing but background work (the daemon behind a
+// reader process). Threads made later inherit it from the thread that
+// makes them, so it goes over the threads until it finds no new one.
+func LowerProcess(nice int) error {
+	done := map[int]bool{}
+	for {
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return fmt.Errorf("list the threads: %w", err)
+		}
+		found := false
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			found, done[tid] = true, true
+			attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL, Nice: int32(nice), Runtime: Slice}
+			if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
+				if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
+					return fmt.Errorf("setpriority %d of thread %d: %w", nice, tid, err)
+				}
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
 }

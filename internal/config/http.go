@@ -14,6 +14,11 @@ type HTTP struct {
 	StaleWhileRevalidate time.Duration // 0: left out
 	StaleIfError         time.Duration // 0: left out
 	RenderCache          int64         // bytes
+	// ReaderProcess answers the polls of cached documents from a process
+	// of their own, at the readers' priority, while fetching,
+	// classifying, storing and rendering run in a second one at the
+	// lowest: see the README, "A process for readers".
+	ReaderProcess bool
 }
 
 // Defaults of the http section.
@@ -30,6 +35,7 @@ type fileHTTP struct {
 	StaleWhileRevalidate scalar `yaml:"stale_while_revalidate"`
 	StaleIfError         scalar `yaml:"stale_if_error"`
 	RenderCache          scalar `yaml:"render_cache"`
+	ReaderProcess        scalar `yaml:"reader_process"`
 }
 
 func (c *checker) http(f fileHTTP) HTTP {
@@ -39,6 +45,7 @@ func (c *checker) http(f fileHTTP) HTTP {
 		StaleWhileRevalidate: c.durationOrOff("http.stale_while_revalidate", f.StaleWhileRevalidate, DefaultStaleWhileRevalidate),
 		StaleIfError:         c.durationOrOff("http.stale_if_error", f.StaleIfError, DefaultStaleIfError),
 		RenderCache:          c.size("http.render_cache", f.RenderCache, DefaultRenderCache),
+		ReaderProcess:        c.boolean("http.reader_process", f.ReaderProcess),
 	}
 	if h.RenderCache < minRenderCache {
 		c.add(f.RenderCache.Node, "http.render_cache", fmt.Sprintf("`render_cache` %q is smaller than 1MiB", f.RenderCache.Text),

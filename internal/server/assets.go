@@ -83,7 +83,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	serve(w, r, st, e)
+	serve(w, r, st.cacheControl, e)
 }
 
 func renderAsset(st *state, path string) (content, error) {

@@ -113,6 +113,7 @@ type cache struct {
 	maxLag      time.Duration    // Options.RefreshLag
 	gz          *gzipWriters
 	reads       *atomic.Uint64 // read tickets, shared by every state's cache
+	mirror      *mirror        // told of every slot's change; nil: no one
 
 	// slots are the lock-free read side of the fixed-path entries, built
 	// once by the state; an entry is published to its slot when it is
@@ -264,6 +265,7 @@ func (c *cache) admit(e *entry) {
 	}
 	if s := c.slots[e.key]; s != nil {
 		s.Store(e)
+		c.mirror.mark(e.key)
 	}
 	c.handedOut(e)
 	c.evict(e)
@@ -303,8 +305,8 @@ func (c *cache) remove(e *entry) {
 	if c.entries[k] == e {
 		delete(c.entries, k)
 	}
-	if s := c.slots[k]; s != nil {
-		s.CompareAndSwap(e, nil)
+	if s := c.slots[k]; s != nil && s.CompareAndSwap(e, nil) {
+		c.mirror.mark(k)
 	}
 	c.size -= e.size
 	if k.query != "" {

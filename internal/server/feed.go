@@ -72,7 +72,7 @@ func (s *Server) topic(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	serve(w, r, st, e)
+	serve(w, r, st.cacheControl, e)
 }
 
 // filler is how the document k of topic t (nil for the index and the OPML)

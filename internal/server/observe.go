@@ -98,6 +98,21 @@ func (w *recorder) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// path is the fixed URL path of k's document (k has no query).
+func (k key) path() string {
+	switch k.kind {
+	case "index":
+		return "/"
+	case "opml":
+		return "/topics.opml"
+	case assetKind:
+		return k.slug
+	case "html":
+		return "/topics/" + k.slug
+	}
+	return "/topics/" + k.slug + "." + k.kind
+}
+
 // pattern is the route the mux matches for the fixed path of a document of
 // k's kind: ServeHTTP's lock-free hit path sets it in r.Pattern, as the mux
 // does, so Observe names the route of every request alike.

@@ -96,7 +96,7 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	serve(w, r, st, e)
+	serve(w, r, st.cacheControl, e)
 }
 
 type indexTopic struct {
@@ -307,7 +307,7 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	serve(w, r, st, e)
+	serve(w, r, st.cacheControl, e)
 }
 
 // renderOPML writes one outline per topic, type="rss" pointing at the RSS

@@ -25,9 +25,9 @@ var (
 // If-Unmodified-Since) goes to http.ServeContent, which implements all of
 // RFC 9110's preconditions. Both keep ETag, Cache-Control, Vary and Link on
 // a 304 (§15.4.5).
-func serve(w http.ResponseWriter, r *http.Request, st *state, e *entry) {
+func serve(w http.ResponseWriter, r *http.Request, cacheControl []string, e *entry) {
 	h := w.Header()
-	h["Cache-Control"] = st.cacheControl
+	h["Cache-Control"] = cacheControl
 	h["X-Content-Type-Options"] = nosniff
 	if len(e.links) > 0 {
 		h["Link"] = e.links

@@ -63,6 +63,9 @@ type Options struct {
 	// it about once a second, not at every commit: see Invalidate. 0
 	// renders at every change, before Invalidate returns.
 	RefreshLag time.Duration
+	// Mirror records the changes of the documents at fixed paths, for
+	// Server.Mirror to send to a Replica in a reader process.
+	Mirror bool
 }
 
 // DefaultRefreshLag is the RefreshLag a daemon serves with: under a burst
@@ -135,6 +138,7 @@ type Server struct {
 	hits, fills atomic.Uint64
 	reads       atomic.Uint64 // read tickets of every state's cache (see content.read)
 	observer    CacheObserver // never nil
+	mirror      *mirror       // Options.Mirror; nil without
 }
 
 // state is one configuration with its own cache. It is never modified after
@@ -173,6 +177,9 @@ func New(o Options) *Server {
 	if s.observer == nil {
 		s.observer = noObserver{}
 	}
+	if o.Mirror {
+		s.mirror = newMirror()
+	}
 	s.state.Store(s.newState(o.Site, o.Topics, o.Caching))
 
 	// A "GET" pattern also matches HEAD, and the mux answers other methods
@@ -208,23 +215,24 @@ func (s *Server) newState(site Site, topics *topic.Set, caching Caching) *state 
 		pages:        newPageMemo(),
 	}
 	slots := map[key]*atomic.Pointer[entry]{}
-	fixed := func(path string, k key) {
+	fixed := func(k key) {
 		p := new(atomic.Pointer[entry])
-		st.paths[path], slots[k] = p, p
+		st.paths[k.path()], slots[k] = p, p
 	}
-	fixed("/", key{kind: "index"})
-	fixed("/topics.opml", key{kind: "opml"})
+	fixed(key{kind: "index"})
+	fixed(key{kind: "opml"})
 	for _, path := range []string{xslPath, iconPath, icoPath} {
-		fixed(path, key{slug: path, kind: assetKind})
+		fixed(key{slug: path, kind: assetKind})
 	}
 	for _, t := range topics.Topics() {
-		fixed("/topics/"+t.Slug, key{slug: t.Slug, kind: "html"})
+		fixed(key{slug: t.Slug, kind: "html"})
 		for _, f := range formats {
-			fixed("/topics/"+t.Slug+"."+f.ext, key{slug: t.Slug, kind: f.ext})
+			fixed(key{slug: t.Slug, kind: f.ext})
 		}
 	}
 	st.cache = newCache(s.cacheBytes, slots, &s.hits, &s.fills, s.observer)
 	st.cache.cpu, st.cache.gz, st.cache.reads, st.cache.maxLag = s.cpu, &s.gz, &s.reads, s.refreshLag
+	st.cache.mirror = s.mirror
 	for _, hub := range site.Hubs {
 		st.hubLinks = append(st.hubLinks, "<"+hub+`>; rel="hub"`)
 	}
@@ -273,7 +281,7 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request) bool {
 	s.hits.Add(1)
 	s.observer.CacheHit(e.key.kind)
 	r.Pattern = e.key.pattern() // as the mux would have: Observe reports the route
-	serve(w, r, st, e)
+	serve(w, r, st.cacheControl, e)
 	return true
 }
 
@@ -337,6 +345,7 @@ func (s *Server) Reconfigure(site Site, topics *topic.Set, caching Caching) {
 	old.cache.handOver(st.cache)
 	st.pages.forget(nil) // pages read before the hand-over may be older, too
 	s.state.Store(st)
+	s.mirror.markAll() // every path: the new state's slots, and the withdrawal of the topics it dropped
 	close(old.cache.handedOver)
 	s.next.Store(nil)
 }

@@ -1,0 +1,414 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A reader process (config http.reader_process) answers the polls of
+// cached documents from a process of its own, at the readers' priority,
+// while the daemon (fetching, classifying, storing, rendering) runs in a
+// second one at the lowest. The two share the documents through a mirror:
+// the daemon's Server, made with Options.Mirror, sends every document at a
+// fixed path as it is admitted to its slot, replaced or withdrawn
+// (Server.Mirror), and the reader process's Replica keeps the latest of
+// each and answers from it with the same code as the daemon's own hit
+// path (serve). What the Replica does not hold it hands to the daemon.
+// The Replica reports back which documents it served and the requests it
+// answered, so the daemon renders ahead the documents readers poll, and
+// its metrics and access log count every request.
+
+// mirrorFrame is one document sent to a Replica, or its withdrawal.
+type mirrorFrame struct {
+	Path         string
+	Gone         bool // withdrawn: the Replica hands its requests to the daemon
+	Kind, Slug   string
+	Body, GzBody []byte // GzBody nil: no gzip twin
+	ETag, GzETag string
+	ContentType  string
+	NavType      string // "": navigations get ContentType
+	Links        []string
+	Modified     time.Time // zero: no Last-Modified
+	CacheControl string
+}
+
+// mirrorReport is what a Replica tells the daemon it did since its last
+// report.
+type mirrorReport struct {
+	Served   []string       // paths of the documents served
+	Hits     map[string]int // requests answered, by document kind
+	Requests []Request      // every request answered, for metrics and the access log
+}
+
+// mirror records which fixed-path documents changed since the Replica was
+// last sent them. Marks coalesce: a document that changes ten times while
+// the sender is busy is sent once, as it is then.
+type mirror struct {
+	mu    sync.Mutex
+	dirty map[key]struct{}
+	all   bool          // a new configuration: every path, and the withdrawal of those it dropped
+	wake  chan struct{} // capacity 1: the sender has something to send
+}
+
+func newMirror() *mirror {
+	return &mirror{dirty: map[key]struct{}{}, all: true, wake: make(chan struct{}, 1)}
+}
+
+// mark records that k's slot changed. m may be nil (no mirror).
+func (m *mirror) mark(k key) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.dirty[k] = struct{}{}
+	m.mu.Unlock()
+	m.signal()
+}
+
+// markAll records that every slot may have changed: a new state serves.
+func (m *mirror) markAll() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.all = true
+	m.mu.Unlock()
+	m.signal()
+}
+
+func (m *mirror) signal() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what changed since the last take.
+func (m *mirror) take() (dirty map[key]struct{}, all bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dirty, all = m.dirty, m.all
+	m.dirty, m.all = map[key]struct{}{}, false
+	return dirty, all
+}
+
+// ErrNoMirror is Mirror on a Server made without Options.Mirror.
+var ErrNoMirror = errors.New("server: made without Options.Mirror")
+
+// Mirror sends the documents at fixed paths to a Replica over w as they
+// change, and reads the Replica's reports from reports, passing each
+// request it answered to observe (nil: none), until ctx ends or either
+// stream fails. One Mirror at a time: it sends each document only when it
+// is not the one it sent last. The index is not sent: whether a request
+// gets the one that links the status page is the daemon's to decide.
+func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, observe func(Request)) error {
+	m := s.mirror
+	if m == nil {
+		return ErrNoMirror
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.readReports(reports, observe) }()
+	bw := bufio.NewWriterSize(w, 256<<10)
+	enc := gob.NewEncoder(bw)
+	sent := map[string]*entry{}
+	m.markAll() // everything there is, first
+	send := func(st *state, path string) error {
+		var e *entry
+		if slot := st.paths[path]; slot != nil {
+			e = slot.Load()
+		}
+		prev, had := sent[path]
+		switch {
+		case e == prev && had:
+			return nil
+		case e == nil:
+			delete(sent, path)
+			if !had {
+				return nil
+			}
+			return enc.Encode(&mirrorFrame{Path: path, Gone: true})
+		}
+		sent[path] = e
+		return enc.Encode(e.frame(path, st.cacheControl[0]))
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		case <-m.wake:
+		}
+		dirty, all := m.take()
+		st := s.state.Load()
+		var err error
+		if all {
+			for path := range sent {
+				if st.paths[path] == nil {
+					err = errors.Join(err, send(st, path))
+				}
+			}
+			for path := range st.paths {
+				if path != "/" {
+					err = errors.Join(err, send(st, path))
+				}
+			}
+		} else {
+			for k := range dirty {
+				if k.kind != "index" {
+					err = errors.Join(err, send(st, k.path()))
+				}
+			}
+		}
+		if err = errors.Join(err, bw.Flush()); err != nil {
+			return fmt.Errorf("mirror: send: %w", err)
+		}
+	}
+}
+
+// readReports applies a Replica's reports: the documents it served count as
+// served here (so invalidations render them ahead of their readers, and
+// eviction spares them), its hits count, and observe sees its requests.
+func (s *Server) readReports(r io.Reader, observe func(Request)) error {
+	dec := gob.NewDecoder(bufio.NewReader(r))
+	for {
+		var rep mirrorReport
+		if err := dec.Decode(&rep); err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("mirror: the replica closed its reports")
+			}
+			return fmt.Errorf("mirror: read a report: %w", err)
+		}
+		st := s.state.Load()
+		for _, path := range rep.Served {
+			if slot := st.paths[path]; slot != nil {
+				if e := slot.Load(); e != nil {
+					e.touch()
+				}
+			}
+		}
+		for kind, n := range rep.Hits {
+			s.hits.Add(uint64(n))
+			for range n {
+				s.observer.CacheHit(kind)
+			}
+		}
+		if observe != nil {
+			for _, req := range rep.Requests {
+				observe(req)
+			}
+		}
+	}
+}
+
+// frame is e as sent to a Replica at path.
+func (e *entry) frame(path, cacheControl string) *mirrorFrame {
+	f := &mirrorFrame{Path: path, Kind: e.key.kind, Slug: e.key.slug, Body: e.body, GzBody: e.gzBody,
+		ETag: e.etag[0], ContentType: e.contentType[0], Links: e.links, Modified: e.modified, CacheControl: cacheControl}
+	if e.gzBody != nil {
+		f.GzETag = e.gzETag[0]
+	}
+	if e.navType != nil {
+		f.NavType = e.navType[0]
+	}
+	return f
+}
+
+// mirrored is a document a Replica holds, with the Cache-Control of the
+// configuration it was made under.
+type mirrored struct {
+	e            *entry
+	cacheControl []string
+}
+
+// entryOf is the entry f describes, with the header values serve hands
+// out made once here, as set makes them.
+func entryOf(f *mirrorFrame) *entry {
+	e := &entry{ready: closedReady, key: key{slug: f.Slug, kind: f.Kind}, body: f.Body, links: f.Links,
+		etag: []string{f.ETag}, length: []string{fmt.Sprint(len(f.Body))}, contentType: []string{f.ContentType}}
+	if f.GzBody != nil {
+		e.gzBody, e.gzETag, e.gzLength = f.GzBody, []string{f.GzETag}, []string{fmt.Sprint(len(f.GzBody))}
+	}
+	if f.NavType != "" {
+		e.navType = []string{f.NavType}
+	}
+	e.vary = varyOf(e.gzBody != nil, e.navType != nil)
+	e.modified = f.Modified.UTC()
+	if !e.modified.IsZero() {
+		e.lastModified = []string{e.modified.Format(http.TimeFormat)}
+	}
+	return e
+}
+
+var closedReady = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Replica answers the requests for the documents a daemon's Server mirrors
+// to it (see Server.Mirror) and hands every other request on. It is safe
+// for concurrent use.
+type Replica struct {
+	// paths maps each fixed path the daemon has sent to its slot. The map
+	// is replaced whole (under mu) when a path is first sent, which
+	// happens once per document, so a hit is a map lookup and an atomic
+	// load with no lock.
+	paths atomic.Pointer[map[string]*atomic.Pointer[mirrored]]
+	mu    sync.Mutex
+
+	reqMu    sync.Mutex
+	requests []Request
+	hits     map[string]*atomic.Uint64 // by kind; fixed at NewReplica, so read without a lock
+}
+
+// maxPendingRequests bounds the requests a Replica keeps for its next
+// report: a daemon that stops reading them costs it no more memory than
+// this (the requests past it go uncounted).
+const maxPendingRequests = 1 << 16
+
+// replicaKinds are the kinds of document a Replica may hold.
+var replicaKinds = []string{"rss", "atom", "json", "html", "opml", assetKind}
+
+// NewReplica returns a Replica holding no document.
+func NewReplica() *Replica {
+	r := &Replica{hits: map[string]*atomic.Uint64{}}
+	for _, kind := range replicaKinds {
+		r.hits[kind] = new(atomic.Uint64)
+	}
+	r.paths.Store(&map[string]*atomic.Pointer[mirrored]{})
+	return r
+}
+
+// Apply reads the documents a Server's Mirror sends from src until src
+// ends or fails: each replaces the one at its path at once.
+func (rp *Replica) Apply(src io.Reader) error {
+	dec := gob.NewDecoder(bufio.NewReaderSize(src, 256<<10))
+	cc := map[string][]string{} // shared header values, one per Cache-Control seen
+	for {
+		var f mirrorFrame
+		if err := dec.Decode(&f); err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.EOF
+			}
+			return fmt.Errorf("mirror: read a document: %w", err)
+		}
+		slot := (*rp.paths.Load())[f.Path]
+		if f.Gone {
+			if slot != nil {
+				slot.Store(nil)
+			}
+			continue
+		}
+		if slot == nil {
+			if !slices.Contains(replicaKinds, f.Kind) {
+				continue // not a kind this Replica serves (see Handler)
+			}
+			slot = rp.add(f.Path)
+		}
+		v := cc[f.CacheControl]
+		if v == nil {
+			v = []string{f.CacheControl}
+			cc[f.CacheControl] = v
+		}
+		slot.Store(&mirrored{e: entryOf(&f), cacheControl: v})
+	}
+}
+
+// add makes the slot of a path not sent before.
+func (rp *Replica) add(path string) *atomic.Pointer[mirrored] {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	old := *rp.paths.Load()
+	if slot := old[path]; slot != nil {
+		return slot
+	}
+	next := make(map[string]*atomic.Pointer[mirrored], len(old)+1)
+	for p, s := range old {
+		next[p] = s
+	}
+	slot := new(atomic.Pointer[mirrored])
+	next[path] = slot
+	rp.paths.Store(&next)
+	return slot
+}
+
+// Handler answers a GET or HEAD without a query of a document the Replica
+// holds, as the daemon's own hit path does, and hands every other request
+// to next. Only the requests it answers itself go into its reports: next
+// (the daemon) counts the others.
+func (rp *Replica) Handler(next http.Handler) http.Handler {
+	return Observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawQuery == "" {
+			if slot := (*rp.paths.Load())[r.URL.Path]; slot != nil {
+				if m := slot.Load(); m != nil {
+					m.e.touch()
+					if n := rp.hits[m.e.key.kind]; n != nil {
+						n.Add(1)
+					}
+					r.Pattern = m.e.key.pattern()
+					serve(w, r, m.cacheControl, m.e)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	}), func(req Request) {
+		if req.Route == "" { // handed on: not ours to report
+			return
+		}
+		rp.reqMu.Lock()
+		if len(rp.requests) < maxPendingRequests {
+			rp.requests = append(rp.requests, req)
+		}
+		rp.reqMu.Unlock()
+	})
+}
+
+// Report sends, every interval until ctx ends or w fails, what the Replica
+// served since the last report: to Server.Mirror's reports.
+func (rp *Replica) Report(ctx context.Context, w io.Writer, every time.Duration) error {
+	bw := bufio.NewWriter(w)
+	enc := gob.NewEncoder(bw)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		var rep mirrorReport
+		for path, slot := range *rp.paths.Load() {
+			if m := slot.Load(); m != nil && m.e.used.Load() {
+				m.e.used.Store(false)
+				rep.Served = append(rep.Served, path)
+			}
+		}
+		rp.reqMu.Lock()
+		rep.Requests, rp.requests = rp.requests, nil
+		rp.reqMu.Unlock()
+		for kind, n := range rp.hits {
+			if v := n.Swap(0); v > 0 {
+				if rep.Hits == nil {
+					rep.Hits = map[string]int{}
+				}
+				rep.Hits[kind] = int(v)
+			}
+		}
+		if len(rep.Served) == 0 && len(rep.Requests) == 0 {
+			continue
+		}
+		if err := enc.Encode(&rep); err != nil {
+			return fmt.Errorf("mirror: send a report: %w", err)
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("mirror: send a report: %w", err)
+		}
+	}
+}
