@@ -357,8 +357,9 @@ func (d *daemon) apply(cfg *config.Config) {
 	if d.addr != "" {
 		cfg.Listen = d.addr
 	}
-	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.HTTP.RenderCache != old.HTTP.RenderCache || cfg.Limits != old.Limits {
-		d.log.Warn("listen, admin, limits and http.render_cache change only on restart")
+	if cfg.Listen != old.Listen || cfg.Admin != old.Admin || cfg.HTTP.RenderCache != old.HTTP.RenderCache || cfg.Limits != old.Limits ||
+		cfg.HTTP.ReaderProcess != old.HTTP.ReaderProcess {
+		d.log.Warn("listen, admin, limits, http.render_cache and http.reader_process change only on restart")
 	}
 	if fetchRestartOnly(old.Fetch) != fetchRestartOnly(cfg.Fetch) {
 		d.log.Warn("fetch settings other than allow_networks change only on restart")
