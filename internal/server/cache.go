@@ -649,20 +649,29 @@ func (e *entry) set(ct content, gz *gzipWriters) {
 	sum := sha256.Sum256(ct.body)
 	hash := hex.EncodeToString(sum[:8])
 	e.body = trim(ct.body)
-	e.etag = []string{`"` + hash + `"`}
-	e.length = []string{strconv.Itoa(len(e.body))}
+	gzETag := ""
 	if gz := gz.compress(ct.body); len(gz)+gzipMinSaving <= len(ct.body) {
-		e.gzBody = trim(gz)
-		e.gzETag = []string{`"` + hash + `-gz"`}
-		e.gzLength = []string{strconv.Itoa(len(gz))}
+		e.gzBody, gzETag = trim(gz), `"`+hash+`-gz"`
 	}
-	e.contentType = []string{ct.contentType}
-	if ct.navType != "" {
-		e.navType = []string{ct.navType}
+	e.describe(`"`+hash+`"`, gzETag, ct.contentType, ct.navType, ct.modified)
+	e.links, e.read = ct.links, ct.read
+}
+
+// describe sets the header values serve hands out for e's bodies (set
+// first; gzETag is ignored without a gzip twin): for a render (set) and for
+// a document a Replica receives (entryOf) alike.
+func (e *entry) describe(etag, gzETag, contentType, navType string, modified time.Time) {
+	e.etag = []string{etag}
+	e.length = []string{strconv.Itoa(len(e.body))}
+	if e.gzBody != nil {
+		e.gzETag, e.gzLength = []string{gzETag}, []string{strconv.Itoa(len(e.gzBody))}
+	}
+	e.contentType = []string{contentType}
+	if navType != "" {
+		e.navType = []string{navType}
 	}
 	e.vary = varyOf(e.gzBody != nil, e.navType != nil)
-	e.links, e.read = ct.links, ct.read
-	e.modified = ct.modified.UTC().Truncate(time.Second)
+	e.modified = modified.UTC().Truncate(time.Second)
 	if !e.modified.IsZero() {
 		e.lastModified = []string{e.modified.Format(http.TimeFormat)}
 	}

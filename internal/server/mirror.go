@@ -233,19 +233,8 @@ type mirrored struct {
 // entryOf is the entry f describes, with the header values serve hands
 // out made once here, as set makes them.
 func entryOf(f *mirrorFrame) *entry {
-	e := &entry{ready: closedReady, key: key{slug: f.Slug, kind: f.Kind}, body: f.Body, links: f.Links,
-		etag: []string{f.ETag}, length: []string{fmt.Sprint(len(f.Body))}, contentType: []string{f.ContentType}}
-	if f.GzBody != nil {
-		e.gzBody, e.gzETag, e.gzLength = f.GzBody, []string{f.GzETag}, []string{fmt.Sprint(len(f.GzBody))}
-	}
-	if f.NavType != "" {
-		e.navType = []string{f.NavType}
-	}
-	e.vary = varyOf(e.gzBody != nil, e.navType != nil)
-	e.modified = f.Modified.UTC()
-	if !e.modified.IsZero() {
-		e.lastModified = []string{e.modified.Format(http.TimeFormat)}
-	}
+	e := &entry{ready: closedReady, key: key{slug: f.Slug, kind: f.Kind}, body: f.Body, gzBody: f.GzBody, links: f.Links}
+	e.describe(f.ETag, f.GzETag, f.ContentType, f.NavType, f.Modified)
 	return e
 }
 
