@@ -347,6 +347,12 @@ func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 	return do(t, http.MethodGet, url, header...)
 }
 
+// bareTransport does no transparent gzip, so the tests see what is sent.
+// It is shared, so the requests of one test reuse connections: a new
+// transport per request leaves one open connection behind each, and the
+// per-client limit refuses the 257th.
+var bareTransport = &http.Transport{DisableCompression: true}
+
 func do(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
@@ -356,8 +362,7 @@ func do(t *testing.T, method, url string, header ...string) (*http.Response, []b
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	// A bare transport: no transparent gzip, so the test sees what is sent.
-	res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	res, err := bareTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}

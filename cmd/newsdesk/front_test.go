@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,31 +95,31 @@ func TestReaderProcess(t *testing.T) {
 
 	feed := base + "/topics/harbour.rss"
 	body := awaitBody(t, feed, "Harbour story 2")
-	res, _ := getWith(t, feed)
+	res, _ := get(t, feed)
 	etag := res.Header.Get("ETag")
-	if res, _ := getWith(t, feed, "If-None-Match", etag); res.StatusCode != http.StatusNotModified {
+	if res, _ := get(t, feed, "If-None-Match", etag); res.StatusCode != http.StatusNotModified {
 		t.Errorf("If-None-Match of the served ETag: %s, want 304", res.Status)
 	}
-	if res, gz := getWith(t, feed, "Accept-Encoding", "gzip"); res.Header.Get("Content-Encoding") != "gzip" || len(gz) >= len(body) {
+	if res, gz := get(t, feed, "Accept-Encoding", "gzip"); res.Header.Get("Content-Encoding") != "gzip" || len(gz) >= len(body) {
 		t.Errorf("gzip: Content-Encoding %q, %d bytes of %d", res.Header.Get("Content-Encoding"), len(gz), len(body))
 	}
 	// The status page is for this machine's clients, not for a proxy's.
-	if res, _ := getWith(t, base+"/status.json"); res.StatusCode != http.StatusOK {
+	if res, _ := get(t, base+"/status.json"); res.StatusCode != http.StatusOK {
 		t.Errorf("status from loopback: %s, want 200", res.Status)
 	}
-	if res, _ := getWith(t, base+"/status.json", "X-Forwarded-For", "203.0.113.9"); res.StatusCode == http.StatusOK {
+	if res, _ := get(t, base+"/status.json", "X-Forwarded-For", "203.0.113.9"); res.StatusCode == http.StatusOK {
 		t.Error("status through a proxy (X-Forwarded-For) answered 200")
 	}
-	if res, _ := getWith(t, base+"/readyz"); res.StatusCode != http.StatusOK {
+	if res, _ := get(t, base+"/readyz"); res.StatusCode != http.StatusOK {
 		t.Errorf("readyz: %s", res.Status)
 	}
 	// The daemon counts the requests the reader process answered.
 	for range 20 {
-		getWith(t, feed)
+		get(t, feed)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, metrics := getWith(t, base+"/metrics")
+		_, metrics := get(t, base+"/metrics")
 		m := regexp.MustCompile(`newsdesk_http_request_duration_seconds_count\{route="/topics/\{file\}"\} (\d+)`).FindSubmatch(metrics)
 		if m != nil {
 			if n, _ := strconv.Atoi(string(m[1])); n >= 23 {
@@ -164,34 +163,12 @@ func TestReaderProcess(t *testing.T) {
 	logs.waitFor(t, 0, "the daemon (pid "+strconv.Itoa(pid)+") exited")
 }
 
-// plainClient sees the bytes as sent: the tests choose Accept-Encoding.
-var plainClient = &http.Client{Transport: &http.Transport{DisableCompression: true}}
-
-// getWith is a GET with header name-value pairs, its body read whole.
-func getWith(t *testing.T, url string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := plainClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
-}
-
 // awaitBody polls url until its body contains want.
 func awaitBody(t *testing.T, url, want string) []byte {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, body := getWith(t, url)
+		res, body := get(t, url)
 		if res.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
 			return body
 		}
@@ -202,25 +179,30 @@ func awaitBody(t *testing.T, url, want string) []byte {
 	}
 }
 
-// niceOf is a process's nice value, from /proc (Linux).
-func niceOf(t *testing.T, pid int) int {
-	t.Helper()
+// procStat is a process's /proc stat fields from the state on (field 3),
+// or nil when it has none (gone, or not Linux).
+func procStat(pid int) []string {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		t.Skipf("no /proc: %v", err)
+		return nil
 	}
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	return strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:])) // the command name ends with ") "
+}
+
+// niceOf is a process's nice value (field 19).
+func niceOf(t *testing.T, pid int) int {
+	t.Helper()
+	fields := procStat(pid)
+	if fields == nil {
+		t.Skipf("no /proc stat for pid %d", pid)
+	}
 	n, _ := strconv.Atoi(fields[16])
 	return n
 }
 
 // alive reports whether pid is a running process (not a zombie).
 func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	fields := procStat(pid)
 	return len(fields) > 0 && fields[0] != "Z"
 }
 

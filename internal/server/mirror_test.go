@@ -62,21 +62,7 @@ func newMirrored(t *testing.T) *mirrored {
 // getFrom is a GET of path on base with header pairs "Name: value".
 func (m *mirrored) getFrom(t *testing.T, base, path string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ": ")
-		req.Header.Set(name, value)
-	}
-	res, err := m.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return m.doAt(t, base, http.MethodGet, path, headers...)
 }
 
 // await polls the Replica alone for path until ok accepts its answer.

@@ -127,8 +127,14 @@ func newFixtureWith(t testing.TB, climate int, opt func(*server.Options)) *fixtu
 // pairs "Name: value" and returns the response and its body.
 func (f *fixture) do(t testing.TB, method, path string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
+	return f.doAt(t, f.ts.URL, method, path, headers...)
+}
+
+// doAt is do on the server at base.
+func (f *fixture) doAt(t testing.TB, base, method, path string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
 	path = strings.TrimPrefix(path, publicURL)
-	req, err := http.NewRequestWithContext(t.Context(), method, f.ts.URL+path, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, base+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
