@@ -389,12 +389,12 @@ func TestPausedLeaderCannotWrite(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("A did not ask for wire0 again")
 	}
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	// The daemon behind A's reader process, too.
 	// The signal takes effect as the kernel next schedules A's threads: on
 	// a loaded machine A could read the answer below and store it first.
-	waitStopped(t, a.cmd.Process.Pid)
+	for _, pid := range signalTree(a.cmd.Process.Pid, syscall.SIGSTOP) {
+		waitStopped(t, pid)
+	}
 	if b.logged("leading: this replica fetches") || a.logged("no longer leading") {
 		t.Fatal("the lease moved before A was paused (a starved leader?): the held request may not be A's")
 	}
@@ -430,9 +430,7 @@ func TestPausedLeaderCannotWrite(t *testing.T) {
 
 	// A resumes long after its lease ended, finds it lost and stops
 	// leading; then it is stopped, writing what it holds on the way out.
-	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	signalTree(a.cmd.Process.Pid, syscall.SIGCONT)
 	a.wait("no longer leading", 20*time.Second)
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -235,7 +235,7 @@ func (c *crashRun) start(args ...string) *child {
 		c.t.Fatal(err)
 	}
 	go func() { ch.err = ch.cmd.Wait(); close(ch.exit) }()
-	c.t.Cleanup(func() { ch.cmd.Process.Kill(); <-ch.exit })
+	c.t.Cleanup(func() { ch.kill() })
 	return ch
 }
 
@@ -275,8 +275,13 @@ func (ch *child) exited() bool {
 // whether the kill interrupted it.
 func (ch *child) kill() bool {
 	running := !ch.exited()
-	ch.cmd.Process.Signal(syscall.SIGKILL)
+	pids := signalTree(ch.cmd.Process.Pid, syscall.SIGKILL) // the daemon behind the reader process too
 	<-ch.exit
+	for _, pid := range pids[:len(pids)-1] { // the next run opens the store they held
+		for alive(pid) {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	return running
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,8 +30,9 @@ import (
 // other request to the daemon, which it runs as its child: the same binary
 // and arguments, told by backEnv where the public listener is, with its
 // listener on a unix socket in a private directory (fd 3), the mirror's
-// documents going out on fd 4 and the reader process's reports coming in
-// on fd 5. Every thread of the daemon runs at the lowest priority, so its
+// documents going out on fd 4, the reader process's reports coming in on
+// fd 5 and, on fd 6, the error the daemon stopped with, which the reader
+// process's own last line then says. Every thread of the daemon runs at the lowest priority, so its
 // fetching, parsing, classifying, storing and rendering take the cores
 // only when readers leave them free, the runtime's own work (its garbage
 // collector, its scheduler) included, which no priority within one
@@ -45,6 +47,7 @@ const (
 	backListenerFD = 3
 	backMirrorFD   = 4
 	backReportsFD  = 5
+	backEndFD      = 6
 )
 
 // peerHeader carries the client's address from the reader process to the
@@ -65,6 +68,7 @@ type back struct {
 	ln      net.Listener
 	mirror  *os.File
 	reports *os.File
+	end     *os.File
 }
 
 // daemonBehind returns the files of a daemon started by a reader process,
@@ -78,7 +82,18 @@ func daemonBehind(e env) (*back, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the daemon's listener from the reader process: %w", err)
 	}
-	return &back{public: public, ln: ln, mirror: os.NewFile(backMirrorFD, "mirror"), reports: os.NewFile(backReportsFD, "reports")}, nil
+	return &back{public: public, ln: ln, mirror: os.NewFile(backMirrorFD, "mirror"), reports: os.NewFile(backReportsFD, "reports"),
+		end: os.NewFile(backEndFD, "end")}, nil
+}
+
+// stopped tells the reader process how the daemon's run ended, err nil
+// meaning cleanly: the reader process's "stopped" line, the last of the
+// run, says it once for both.
+func (b *back) stopped(err error) {
+	if err != nil {
+		b.end.WriteString(err.Error())
+	}
+	b.end.Close()
 }
 
 // lower puts every thread of the daemon at the lowest priority.
@@ -112,7 +127,13 @@ func (b *back) serveMirror(ctx context.Context, d *daemon) {
 // serveReaders is `serve` with http.reader_process: it runs the daemon as
 // its child and answers the readers in front of it, until ctx ends or the
 // daemon exits.
-func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config, log *slog.Logger) error {
+func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log *slog.Logger) error {
+	// A SIGHUP is the daemon's, to reload its config, from the start: by
+	// default it would end this process (and so the daemon) while the
+	// daemon starts.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -147,14 +168,30 @@ func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config,
 		return fmt.Errorf("the mirror: %w", err)
 	}
 	defer repW.Close()
+	endR, endW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("the daemon's end: %w", err)
+	}
+	ended := make(chan string, 1) // what the daemon stopped with, once it has exited ("": cleanly, or it could not say)
+	go func() {
+		defer endR.Close()
+		b, _ := io.ReadAll(io.LimitReader(endR, 64<<10))
+		ended <- string(b)
+	}()
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find this binary to start the daemon: %w", err)
 	}
-	cmd := exec.Command(exe, append([]string{"serve"}, args...)...)
+	// The flags as this process resolved them, from its arguments or its
+	// environment: the daemon reads the same config and store.
+	flags := []string{"serve", "--config", o.config, "--data", o.data, "--lease", o.lease.String()}
+	if o.addr != "" {
+		flags = append(flags, "--addr", o.addr)
+	}
+	cmd := exec.Command(exe, flags...)
 	cmd.Env = append(os.Environ(), backEnv+"="+ln.Addr().String())
 	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
-	cmd.ExtraFiles = []*os.File{ulf, docsW, repR} // fds 3, 4, 5
+	cmd.ExtraFiles = []*os.File{ulf, docsW, repR, endW} // fds 3, 4, 5, 6
 	cmd.SysProcAttr = daemonAttrs()
 	exited := make(chan error, 1)
 	started := make(chan error, 1)
@@ -174,15 +211,27 @@ func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config,
 	ulf.Close()
 	docsW.Close()
 	repR.Close()
+	endW.Close()
 	if err != nil {
 		return fmt.Errorf("start the daemon: %w", err)
 	}
 	pid := cmd.Process.Pid
+	// daemonErr is why the daemon exited (with status err): the error it
+	// stopped with, as one process would have, else how it ended.
+	daemonErr := func(err error, how string) error {
+		if msg := <-ended; msg != "" {
+			return errors.New(msg)
+		}
+		if err == nil && how == "" {
+			return nil
+		}
+		return fmt.Errorf("the daemon (pid %d) %s: %v", pid, cmp.Or(how, "stopped"), exitError(err))
+	}
 	stop := func() error { // SIGTERM, as an operator would; SIGKILL a minute later
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
-			return err
+			return daemonErr(err, "")
 		case <-time.After(time.Minute):
 			cmd.Process.Kill()
 			return fmt.Errorf("the daemon (pid %d) did not stop within a minute of SIGTERM; killed", pid)
@@ -209,6 +258,10 @@ func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "daemon"
 			pr.Out.Host = pr.In.Host
+			// The query as the client sent it: ReverseProxy drops the
+			// parameters it cannot parse, and the daemon's answer to
+			// ?before=%%% is a 400 naming it, not the first page.
+			pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 			// What the client sent, as it sent it: the daemon's status
 			// exposure reads these headers.
 			for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
@@ -243,9 +296,11 @@ func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config,
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("the daemon (pid %d) exited before it served: %v", pid, exitError(err))
+			return daemonErr(err, "exited before it served")
 		case <-ctx.Done():
 			return stop()
+		case <-hup:
+			cmd.Process.Signal(syscall.SIGHUP)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -253,9 +308,6 @@ func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config,
 	hs := server.HTTPServer(cfg.Listen, rp.Handler(proxy))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(server.PerClient(ln, cfg.Limits.PerClientConnections, log)) }()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.Site.PublicURL, "daemon_pid", pid,
 		"sources", len(cfg.Sources), "topics", len(cfg.Topics))
 	for {
@@ -272,7 +324,7 @@ func serveReaders(ctx context.Context, e env, args []string, cfg *config.Config,
 			return errors.Join(err, stop())
 		case err := <-exited:
 			hs.Close()
-			return fmt.Errorf("the daemon (pid %d) exited: %v; the reader process stops with it", pid, exitError(err))
+			return daemonErr(err, "exited")
 		case err := <-errc:
 			return errors.Join(fmt.Errorf("serve: %w", err), stop())
 		case <-ctx.Done():

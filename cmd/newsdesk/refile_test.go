@@ -52,6 +52,7 @@ func newRefileFixture(t *testing.T, ctx context.Context) *refileFixture {
 refresh: '@every 1h'
 status: {public: localhost}
 fetch: {allow_networks: [127.0.0.1/32]}
+http: {reader_process: false} # one process: the test's hook (env.classifying) runs in it
 sources:
   - {name: quiet, url: "%s/feed.json"}
 topics:

@@ -318,9 +318,7 @@ sources:
 
 	hold.Store(false)
 	killed := time.Now()
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	signalTree(a.cmd.Process.Pid, syscall.SIGKILL) // the daemon behind A's reader process, too
 	a.cmd.Wait()
 	b.wait("leading: this replica fetches", 20*time.Second)
 	took := time.Since(killed)

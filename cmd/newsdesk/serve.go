@@ -60,6 +60,13 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	// last-registered first): an admin reading the log knows it ended, and
 	// how.
 	defer func() {
+		if behind != nil { // the reader process says it, once for both
+			behind.stopped(err)
+			if err != nil {
+				err = loggedError{err}
+			}
+			return
+		}
 		if err != nil {
 			log.Error("stopped", "err", err)
 			err = loggedError{err}
@@ -67,14 +74,14 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 		}
 		log.Info("stopped")
 	}()
+	if cfg.HTTP.ReaderProcess && behind == nil {
+		return serveReaders(ctx, e, o, cfg, log) // the daemon, its child, takes NEWSDESK_PPROF
+	}
 	stopProfiling, err := startProfiling(e, log)
 	if err != nil {
 		return err
 	}
 	defer stopProfiling()
-	if cfg.HTTP.ReaderProcess && behind == nil {
-		return serveReaders(ctx, e, args, cfg, log)
-	}
 	started := time.Now()
 
 	// Bind first: a second daemon on a busy port fails here, before it

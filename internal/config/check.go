@@ -223,15 +223,21 @@ func (c *checker) exposure(path string, v scalar) Exposure {
 }
 
 // boolean reads a true/false value; absent is false.
-func (c *checker) boolean(path string, v scalar) bool {
+func (c *checker) boolean(path string, v scalar) bool { return c.booleanOr(path, v, false) }
+
+// booleanOr is boolean with def when the key is absent (or its value
+// wrong).
+func (c *checker) booleanOr(path string, v scalar, def bool) bool {
 	switch strings.ToLower(v.Text) {
-	case "", "false":
+	case "":
+		return def
+	case "false":
 		return false
 	case "true":
 		return true
 	}
 	c.at(path, fmt.Sprintf("`%s` %s is not true or false", last(path), kindName(v.Node)), "write true or false")
-	return false
+	return def
 }
 
 // networks reads fetch.allow_networks: CIDR prefixes, written as networks

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -17,7 +18,8 @@ type HTTP struct {
 	// ReaderProcess answers the polls of cached documents from a process
 	// of their own, at the readers' priority, while fetching,
 	// classifying, storing and rendering run in a second one at the
-	// lowest: see the README, "A process for readers".
+	// lowest: see the README, "A process for readers". The default is
+	// DefaultReaderProcess.
 	ReaderProcess bool
 }
 
@@ -28,6 +30,12 @@ const (
 	DefaultRenderCache          = 256 << 20
 	minRenderCache              = 1 << 20
 )
+
+// DefaultReaderProcess is http.reader_process when the config leaves it
+// out: on Linux, where the daemon behind the reader process runs at the
+// lowest priority and stops when the reader process dies. Elsewhere
+// neither holds, and one process serves.
+const DefaultReaderProcess = runtime.GOOS == "linux"
 
 type fileHTTP struct {
 	MaxAge               scalar `yaml:"max_age"`
@@ -45,7 +53,7 @@ func (c *checker) http(f fileHTTP) HTTP {
 		StaleWhileRevalidate: c.durationOrOff("http.stale_while_revalidate", f.StaleWhileRevalidate, DefaultStaleWhileRevalidate),
 		StaleIfError:         c.durationOrOff("http.stale_if_error", f.StaleIfError, DefaultStaleIfError),
 		RenderCache:          c.size("http.render_cache", f.RenderCache, DefaultRenderCache),
-		ReaderProcess:        c.boolean("http.reader_process", f.ReaderProcess),
+		ReaderProcess:        c.booleanOr("http.reader_process", f.ReaderProcess, DefaultReaderProcess),
 	}
 	if h.RenderCache < minRenderCache {
 		c.add(f.RenderCache.Node, "http.render_cache", fmt.Sprintf("`render_cache` %q is smaller than 1MiB", f.RenderCache.Text),

@@ -13,12 +13,15 @@ func TestHTTP(t *testing.T) {
 		name, src string
 		want      config.HTTP
 	}{
-		{"defaults", minimal, config.HTTP{StaleWhileRevalidate: time.Minute, StaleIfError: 24 * time.Hour, RenderCache: 256 << 20}},
+		{"defaults", minimal, config.HTTP{StaleWhileRevalidate: time.Minute, StaleIfError: 24 * time.Hour, RenderCache: 256 << 20,
+			ReaderProcess: config.DefaultReaderProcess}},
 		{"every key", minimal + "http: {max_age: 2m, s_maxage: 10m, stale_while_revalidate: 30s, stale_if_error: 7d, render_cache: 64MiB, reader_process: true}\n",
 			config.HTTP{MaxAge: 2 * time.Minute, SharedMaxAge: 10 * time.Minute, StaleWhileRevalidate: 30 * time.Second,
 				StaleIfError: 7 * 24 * time.Hour, RenderCache: 64 << 20, ReaderProcess: true}},
 		{"0s turns the stale directives off", minimal + "http: {stale_while_revalidate: 0s, stale_if_error: 0s}\n",
-			config.HTTP{RenderCache: 256 << 20}},
+			config.HTTP{RenderCache: 256 << 20, ReaderProcess: config.DefaultReaderProcess}},
+		{"one process", minimal + "http: {reader_process: false}\n",
+			config.HTTP{StaleWhileRevalidate: time.Minute, StaleIfError: 24 * time.Hour, RenderCache: 256 << 20}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
