@@ -190,6 +190,10 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 	}
 	cmd := exec.Command(exe, flags...)
 	cmd.Env = append(os.Environ(), backEnv+"="+ln.Addr().String())
+	if addr := e.getenv("NEWSDESK_PPROF"); addr != "" { // this process has its port (startProfiling)
+		host, _, _ := net.SplitHostPort(addr)
+		cmd.Env = append(cmd.Env, "NEWSDESK_PPROF="+net.JoinHostPort(host, "0"))
+	}
 	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
 	cmd.ExtraFiles = []*os.File{ulf, docsW, repR, endW} // fds 3, 4, 5, 6
 	cmd.SysProcAttr = daemonAttrs()

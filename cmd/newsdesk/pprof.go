@@ -13,11 +13,12 @@ import (
 
 // startProfiling serves net/http/pprof on the loopback address in
 // NEWSDESK_PPROF, in binaries built with -tags pprof only (servebench
-// -profile builds one): the profiles of a daemon under load, taken from
+// -profile builds one), the daemon behind a reader process on the same
+// host and a port of its own, each logged ("profiling … of=…"): the profiles of a daemon under load, taken from
 // outside. It also turns on the mutex and block profiles, which cost a
 // little on every contended lock, so a profiling build is never the one a
 // benchmark's table is taken from.
-func startProfiling(e env, log *slog.Logger) (stop func(), err error) {
+func startProfiling(e env, log *slog.Logger, process string) (stop func(), err error) {
 	addr := e.getenv("NEWSDESK_PPROF")
 	if addr == "" {
 		return func() {}, nil
@@ -39,6 +40,10 @@ func startProfiling(e env, log *slog.Logger) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
-	log.Info("profiling", "addr", ln.Addr().String())
+	if process != "" { // which of the two: the daemon behind a reader process profiles on a port of its own
+		log.Info("profiling", "addr", ln.Addr().String(), "of", process)
+	} else {
+		log.Info("profiling", "addr", ln.Addr().String())
+	}
 	return func() { srv.Close() }, nil
 }

@@ -74,14 +74,21 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 		}
 		log.Info("stopped")
 	}()
-	if cfg.HTTP.ReaderProcess && behind == nil {
-		return serveReaders(ctx, e, o, cfg, log) // the daemon, its child, takes NEWSDESK_PPROF
+	process := "" // one
+	switch {
+	case behind != nil:
+		process = "daemon"
+	case cfg.HTTP.ReaderProcess:
+		process = "reader process"
 	}
-	stopProfiling, err := startProfiling(e, log)
+	stopProfiling, err := startProfiling(e, log, process)
 	if err != nil {
 		return err
 	}
 	defer stopProfiling()
+	if behind == nil && cfg.HTTP.ReaderProcess {
+		return serveReaders(ctx, e, o, cfg, log)
+	}
 	started := time.Now()
 
 	// Bind first: a second daemon on a busy port fails here, before it

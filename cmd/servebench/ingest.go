@@ -25,13 +25,17 @@ const fetchConfig = `fetch: {allow_networks: [127.0.0.1/32], min_interval: 1s}
 retention: {max_age: 36500d, max_stories: 10000000}
 `
 
-// daemonConfig is fetchConfig, with the daemon behind a reader process
-// when o says so.
-func (o options) daemonConfig() string {
-	if o.readerProcess {
-		return fetchConfig + "http: {reader_process: true}\n"
+// daemonConfig is fetchConfig with httpConfig.
+func (o options) daemonConfig() string { return fetchConfig + o.httpConfig() }
+
+// httpConfig is the http section o asks for: http.reader_process, and
+// http.render_cache when o sets it.
+func (o options) httpConfig() string {
+	cache := ""
+	if o.renderCache != "" {
+		cache = ", render_cache: " + o.renderCache
 	}
-	return fetchConfig
+	return fmt.Sprintf("http: {reader_process: %t%s}\n", o.readerProcess, cache)
 }
 
 // underIngest measures readers polling cached feeds while the daemon's first

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/newsdesk/newsdesk/internal/config"
 )
 
 // options are the flags of every command; each command reads the ones it
@@ -31,7 +33,7 @@ type options struct {
 	stories        int
 	topics         int
 	idle           time.Duration
-	readerProcess  bool // http.reader_process for the daemon
+	readerProcess  bool // http.reader_process for the daemon (ratio, ingest, reclassify, topics)
 
 	// bare (internal: the reference server started by ratio)
 	dir, listen string
@@ -60,6 +62,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.IntVar(&o.threads, "t", 2, "wrk threads")
 		fs.StringVar(&o.nginx, "nginx", "auto", "nginx column: auto (when installed), on or off")
 		fs.StringVar(&o.profile, "profile", "", "`folder` to write newsdesk's cpu, heap, allocs, mutex and block profiles and gctrace to, taken under load")
+		o.readerProcessFlag(fs)
 	case "ingest":
 		o.itemBytes = 1500 // the ingest benchmark's feeds: ~90 KB each
 		fs.IntVar(&o.feeds, "feeds", 1000, "upstream feeds fetched for the first time")
@@ -69,7 +72,7 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no ingest, before it and again after it")
 		fs.IntVar(&o.reps, "reps", 5, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace, allocation profiles (before and after) and GC lines taken during the first fetch (builds with -tags pprof)")
-		fs.BoolVar(&o.readerProcess, "reader-process", false, "serve with http.reader_process: cached feeds answered by a process of their own, the daemon behind it at the lowest priority")
+		o.readerProcessFlag(fs)
 	case "reclassify":
 		o.itemBytes = 1500
 		fs.IntVar(&o.stories, "stories", 1_000_000, "stories in the store the topic edit re-files")
@@ -78,10 +81,11 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.DurationVar(&o.idle, "idle", 10*time.Second, "how long readers are measured with no re-classification, before it and again after it")
 		fs.IntVar(&o.reps, "reps", 3, "runs, each on a new daemon and store; the summary shows medians")
 		fs.StringVar(&o.profile, "profile", "", "`folder` for newsdesk's CPU profile, execution trace, allocation profiles (before and after) and GC lines taken during the re-classification (builds with -tags pprof)")
-		fs.BoolVar(&o.readerProcess, "reader-process", false, "serve with http.reader_process: cached feeds answered by a process of their own, the daemon behind it at the lowest priority")
+		o.readerProcessFlag(fs)
 	case "topics":
 		fs.IntVar(&o.topics, "topics", 1000, "topics, each cached in 3 formats")
 		fs.StringVar(&o.renderCache, "render-cache", "", "http.render_cache for the daemon (default the config's default)")
+		o.readerProcessFlag(fs)
 	case "readers":
 		fs.StringVar(&o.readerOpts.base, "base", "", "the daemon's base URL")
 		fs.StringVar(&o.paths, "paths", "", "comma-separated paths to poll")
@@ -91,6 +95,12 @@ func (o *options) register(fs *flag.FlagSet, cmd string) {
 		fs.StringVar(&o.dir, "dir", "", "folder holding the response to serve")
 		fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "listen address")
 	}
+}
+
+// readerProcessFlag is -reader-process, the daemon's http.reader_process.
+func (o *options) readerProcessFlag(fs *flag.FlagSet) {
+	fs.BoolVar(&o.readerProcess, "reader-process", config.DefaultReaderProcess,
+		"http.reader_process: cached feeds answered by a process of their own, the daemon behind it at the lowest priority (default the config's default); false: one process")
 }
 
 // intList is a comma-separated list of positive integers.

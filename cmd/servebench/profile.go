@@ -13,18 +13,25 @@ import (
 	"time"
 )
 
-var profilingRe = regexp.MustCompile(`msg=profiling addr=(\S+)`)
+// hitsProfilingRe finds the profiling endpoint of the process answering
+// cached feeds (one process, or the reader process), loadProfilingRe that
+// of the one fetching and re-classifying (one process, or the daemon
+// behind the reader process).
+var (
+	hitsProfilingRe = regexp.MustCompile(`msg=profiling addr=(\S+)(?: of="reader process")?\s*$`)
+	loadProfilingRe = regexp.MustCompile(`msg=profiling addr=(\S+)(?: of=daemon)?\s*$`)
+)
 
 // profile takes newsdesk's profiles under load, one wrk run per response
 // case at the largest connection count: a CPU profile over the run, then
 // the allocation, heap, mutex and block profiles, and the GC lines the
 // daemon printed (GODEBUG=gctrace=1) while it ran.
 func profile(ctx context.Context, o options, d *daemon, path, etag string) error {
-	line, err := d.logs.wait(ctx, profilingRe, time.Second, d.exited)
+	line, err := d.logs.wait(ctx, hitsProfilingRe, time.Second, d.exited)
 	if err != nil {
 		return fmt.Errorf("newsdesk has no profiling endpoint: %w", err)
 	}
-	pprof := "http://" + profilingRe.FindStringSubmatch(line)[1] + "/debug/pprof/"
+	pprof := "http://" + hitsProfilingRe.FindStringSubmatch(line)[1] + "/debug/pprof/"
 	if err := os.MkdirAll(o.profile, 0o755); err != nil {
 		return err
 	}
@@ -136,12 +143,12 @@ func profileLoad(ctx context.Context, o options, d *daemon, name string) <-chan 
 		return done
 	}
 	go func() {
-		line, err := d.logs.wait(ctx, profilingRe, time.Second, d.exited)
+		line, err := d.logs.wait(ctx, loadProfilingRe, time.Second, d.exited)
 		if err != nil {
 			done <- fmt.Errorf("newsdesk has no profiling endpoint: %w", err)
 			return
 		}
-		pprof := "http://" + profilingRe.FindStringSubmatch(line)[1] + "/debug/pprof/"
+		pprof := "http://" + loadProfilingRe.FindStringSubmatch(line)[1] + "/debug/pprof/"
 		if err := os.MkdirAll(o.profile, 0o755); err != nil {
 			done <- err
 			return

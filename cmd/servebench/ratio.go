@@ -58,7 +58,7 @@ func ratio(ctx context.Context, o options, stdout io.Writer) error {
 		return err
 	}
 	cfg := filepath.Join(env.dir, "newsdesk.yaml")
-	if err := writeConfig(cfg, []source{{"wire", "up/wire.rss.xml"}}, []benchTopic{{"bench", "bench", o.items}}, ""); err != nil {
+	if err := writeConfig(cfg, []source{{"wire", "up/wire.rss.xml"}}, []benchTopic{{"bench", "bench", o.items}}, o.httpConfig()); err != nil {
 		return err
 	}
 	if o.profile != "" {
