@@ -287,8 +287,8 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 		},
 	}
 
-	// Serving starts once the daemon says it is ready, as one process's
-	// "serving" comes once its store is open.
+	// Answering starts once the daemon says it is ready (it has logged
+	// "serving"): until then connections wait in the listener's queue.
 	ready := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	for {
 		res, err := ready.Get("http://daemon/readyz")
@@ -312,8 +312,9 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 	hs := server.HTTPServer(cfg.Listen, rp.Handler(proxy))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(server.PerClient(ln, cfg.Limits.PerClientConnections, log)) }()
-	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.Site.PublicURL, "daemon_pid", pid,
-		"sources", len(cfg.Sources), "topics", len(cfg.Topics))
+	// The daemon's "serving" line, a moment ago, is the run's: this one says
+	// which process answers the readers, and the daemon's pid.
+	log.Info("answering readers", "addr", ln.Addr().String(), "daemon_pid", pid)
 	for {
 		select {
 		case <-hup:

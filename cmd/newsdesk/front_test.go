@@ -53,11 +53,8 @@ func startReaderProcess(t *testing.T, bin, cfg, data string) (*exec.Cmd, *logWat
 			t.Logf("log:\n%s", logs.all())
 		}
 	})
-	line, _ := logs.waitFor(t, 0, "msg=serving addr=")
-	if !strings.Contains(line, "daemon_pid=") {
-		line, _ = logs.waitFor(t, 0, "daemon_pid=")
-	}
-	m := regexp.MustCompile(`addr=(\S+) .*daemon_pid=(\d+)`).FindStringSubmatch(line)
+	line, _ := logs.waitFor(t, 0, `msg="answering readers"`)
+	m := regexp.MustCompile(`addr=(\S+) daemon_pid=(\d+)`).FindStringSubmatch(line)
 	if m == nil {
 		t.Fatalf("no address and daemon pid in %q", line)
 	}
@@ -150,6 +147,9 @@ func TestReaderProcess(t *testing.T) {
 	}
 	if n := strings.Count(logs.all(), "msg=stopped"); n != 1 {
 		t.Errorf("%d lines say stopped, want 1 (the reader process's, for both)", n)
+	}
+	if n := strings.Count(logs.all(), "msg=serving "); n != 1 {
+		t.Errorf("%d lines say serving, want 1 (the daemon's, for both)", n)
 	}
 
 	// The daemon dying ends the reader process, with an error.

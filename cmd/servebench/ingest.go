@@ -238,6 +238,7 @@ func measureIngest(ctx context.Context, o options) (*loadResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	logf(o, "the daemon's render-cache misses by phase: %s", readers.missesByPhase())
 	failed := d.logs.count(regexp.MustCompile(`msg="refresh failed" source=n\d+ `))
 	return newLoadResult(phases, "ingest", len(paths), took, failed)
 }

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -264,6 +266,17 @@ type readersProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *strings.Builder
+	base  string
+	// misses are the daemon's render-cache misses as each phase began
+	// (-1: not read): a poll that misses waited for a fill, so a phase's
+	// slow polls and its misses go together.
+	misses []phaseMark
+}
+
+// phaseMark is a count as a phase began.
+type phaseMark struct {
+	phase string
+	n     int
 }
 
 // startReaders runs this program as the readers against base's paths.
@@ -279,7 +292,7 @@ func startReaders(base string, paths []string, conns int, rate float64) (*reader
 	if err != nil {
 		return nil, err
 	}
-	p := &readersProc{cmd: cmd, stdin: stdin, out: &strings.Builder{}}
+	p := &readersProc{cmd: cmd, stdin: stdin, out: &strings.Builder{}, base: base}
 	cmd.Stdout, cmd.Stderr = p.out, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -289,7 +302,43 @@ func startReaders(base string, paths []string, conns int, rate float64) (*reader
 
 func (p *readersProc) phase(name string) error {
 	_, err := fmt.Fprintf(p.stdin, "phase %s\n", name)
+	p.misses = append(p.misses, phaseMark{name, cacheMisses(p.base)})
 	return err
+}
+
+// missesByPhase says how many render-cache misses each phase had, for the
+// log.
+func (p *readersProc) missesByPhase() string {
+	var parts []string
+	for i := 0; i+1 < len(p.misses); i++ {
+		a, b := p.misses[i], p.misses[i+1]
+		n := "?"
+		if a.n >= 0 && b.n >= 0 {
+			n = strconv.Itoa(b.n - a.n)
+		}
+		parts = append(parts, a.phase+" "+n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// missRe reads one kind's render-cache misses off /metrics.
+var missRe = regexp.MustCompile(`(?m)^newsdesk_render_cache_misses_total\{kind="[a-z]+"\} (\d+)$`)
+
+// cacheMisses is the daemon's render-cache misses so far, -1 when /metrics
+// does not answer.
+func cacheMisses(base string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, _, err := fetch(ctx, base+"/metrics", http.StatusOK)
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, m := range missRe.FindAllSubmatch(body, -1) {
+		v, _ := strconv.Atoi(string(m[1]))
+		n += v
+	}
+	return n
 }
 
 // stop ends the readers and returns their phases by name.

@@ -141,6 +141,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	logf(o, "the daemon's render-cache misses by phase: %s", readers.missesByPhase())
 	return newLoadResult(phases, "reclassify", len(paths), took, 0)
 }
 
