@@ -20,6 +20,7 @@ import (
 
 	"github.com/newsdesk/newsdesk/internal/background"
 	"github.com/newsdesk/newsdesk/internal/config"
+	"github.com/newsdesk/newsdesk/internal/metrics"
 	"github.com/newsdesk/newsdesk/internal/server"
 )
 
@@ -117,7 +118,12 @@ func peered(h http.Handler) http.Handler {
 // mirror sends the daemon's documents to the reader process until ctx
 // ends.
 func (b *back) serveMirror(ctx context.Context, d *daemon) {
-	err := d.srv.Mirror(ctx, b.mirror, b.reports, d.ops.record)
+	err := d.srv.Mirror(ctx, b.mirror, b.reports, server.Requests{
+		Full:    func() bool { return d.config().LogAccess }, // the access log has every request
+		Buckets: metrics.RequestBuckets(),
+		Each:    d.ops.record,
+		Counted: func(r server.Request, n int) { d.ops.metrics.Requests(r.Route, r.Status, r.Duration, n) },
+	})
 	b.mirror.Close()
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("the mirror to the reader process stopped", "err", err)

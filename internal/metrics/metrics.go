@@ -118,7 +118,7 @@ func New(o Options) *Metrics {
 
 	m.requests = counter("http_requests_total", "HTTP requests answered, by route pattern (unmatched: no route) and status code.", "route", "code")
 	m.requestDuration = histogram("http_request_duration_seconds", "Time to answer an HTTP request, by route pattern.",
-		[]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}, "route")
+		requestBuckets, "route")
 
 	m.reloads = counter("config_reloads_total", "Config reloads, by result: applied or refused.", "result")
 	m.reloadOK = gauge("config_last_reload_successful", "1 when the last config reload was applied, 0 when it was refused (the last good config keeps running).")
@@ -193,11 +193,33 @@ func (m *Metrics) CacheFill(kind string, took time.Duration, err error) {
 
 // Request counts one answered HTTP request. route is the matched pattern
 // without its method ("" when nothing matched).
+func (m *Metrics) Request(route string, status int, took time.Duration) {
+	m.Requests(route, status, took, 1)
+}
+
+// requestBuckets are http_request_duration_seconds' bounds, in seconds.
+var requestBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}
+
+// RequestBuckets are the bounds of the request durations' histogram: n
+// requests whose durations fall in one of its buckets may be counted at
+// once, at their mean (Requests).
+func RequestBuckets() []time.Duration {
+	out := make([]time.Duration, len(requestBuckets))
+	for i, b := range requestBuckets {
+		out[i] = time.Duration(b * float64(time.Second))
+	}
+	return out
+}
+
+// Requests counts n answered requests that took took on average, their
+// durations all in one of RequestBuckets' buckets, so the histogram counts
+// each in the bucket it was in and their sum: the requests a reader
+// process answered, counted there for the daemon.
 //
 // It runs on every request, so each (route, code)'s series is looked up
 // once and kept: a later request costs a map read, not label hashing and a
 // formatted code.
-func (m *Metrics) Request(route string, status int, took time.Duration) {
+func (m *Metrics) Requests(route string, status int, took time.Duration, n int) {
 	if route == "" {
 		route = "unmatched"
 	}
@@ -210,8 +232,10 @@ func (m *Metrics) Request(route string, status int, took time.Duration) {
 		})
 	}
 	rs := s.(requestSeries)
-	rs.count.Inc()
-	rs.duration.Observe(took.Seconds())
+	rs.count.Add(float64(n))
+	for range n {
+		rs.duration.Observe(took.Seconds())
+	}
 }
 
 // requestKey and requestSeries are Request's cache of series. Routes are

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -241,5 +242,36 @@ func TestScrapeSurvivesStoreErrors(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "newsdesk_store_stories") {
 		t.Error("/metrics exports store_stories although Stats failed")
+	}
+}
+
+// TestRequestsCounted: requests counted at once (a reader process's) land
+// in the histogram's bucket of their mean, with their sum, as one by one.
+func TestRequestsCounted(t *testing.T) {
+	m := metrics.New(metrics.Options{Store: failingStore{}, Topics: func() []string { return nil }})
+	m.Requests("/topics/{file}", 304, 300*time.Microsecond, 7) // all in (0.25 ms, 0.5 ms]
+	m.Request("/topics/{file}", 200, 2*time.Millisecond)
+	fams := scrape(t, m.Handler())
+	if got, _ := sample(fams, "newsdesk_http_requests_total", "route=/topics/{file}", "code=304"); got != 7 {
+		t.Errorf("304s counted: %v, want 7", got)
+	}
+	var h *dto.Histogram
+	for _, s := range fams["newsdesk_http_request_duration_seconds"].GetMetric() {
+		h = s.GetHistogram()
+	}
+	if h.GetSampleCount() != 8 || math.Abs(h.GetSampleSum()-(7*0.0003+0.002)) > 1e-9 {
+		t.Errorf("histogram: %d samples, sum %v; want 8 and %v", h.GetSampleCount(), h.GetSampleSum(), 7*0.0003+0.002)
+	}
+	for _, b := range h.GetBucket() {
+		want := uint64(0)
+		switch {
+		case b.GetUpperBound() >= 0.0025:
+			want = 8
+		case b.GetUpperBound() >= 0.0005:
+			want = 7
+		}
+		if b.GetCumulativeCount() != want {
+			t.Errorf("bucket ≤ %v: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), want)
+		}
 	}
 }

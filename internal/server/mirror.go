@@ -39,6 +39,16 @@ type mirrorFrame struct {
 	Links        []string
 	Modified     time.Time // zero: no Last-Modified
 	CacheControl string
+	// Settings, when set, is not a document (Path is empty) but how the
+	// Replica reports the requests it answers.
+	Settings *mirrorSettings
+}
+
+// mirrorSettings is how a Replica reports its requests: each in full, or
+// counted by route, status and duration bucket.
+type mirrorSettings struct {
+	Full    bool
+	Buckets []time.Duration // ascending upper bounds; past the last, one more bucket
 }
 
 // mirrorReport is what a Replica tells the daemon it did since its last
@@ -46,7 +56,30 @@ type mirrorFrame struct {
 type mirrorReport struct {
 	Served   []string       // paths of the documents served
 	Hits     map[string]int // requests answered, by document kind
-	Requests []Request      // every request answered, for metrics and the access log
+	Requests []Request      // every request answered, in full (for an access log)
+	Counts   []mirrorCount  // else every request answered, counted
+}
+
+// mirrorCount is N requests answered with one route and status, whose
+// durations fall in one bucket and add up to Sum.
+type mirrorCount struct {
+	Route  string
+	Status int
+	N      int
+	Sum    time.Duration
+}
+
+// Requests is what Mirror does with the requests a Replica answered.
+// Sending each in full costs the Replica about as much as answering a
+// poll that finds its document unchanged, so unless an access log wants
+// them they come counted: by route, status and duration bucket.
+type Requests struct {
+	Full    func() bool     // whether each is wanted in full now (nil: never); read as documents change, and every second
+	Buckets []time.Duration // the bounds counted durations are told apart by (a histogram's), ascending
+	Each    func(Request)   // one request, in full
+	// Counted is n requests with r's Route and Status, whose durations,
+	// all in one bucket, average r.Duration.
+	Counted func(r Request, n int)
 }
 
 // mirror records which fixed-path documents changed since the Replica was
@@ -105,22 +138,22 @@ func (m *mirror) take() (dirty map[key]struct{}, all bool) {
 var ErrNoMirror = errors.New("server: made without Options.Mirror")
 
 // Mirror sends the documents at fixed paths to a Replica over w as they
-// change, and reads the Replica's reports from reports, passing each
-// request it answered to observe (nil: none), until ctx ends or either
-// stream fails. One Mirror at a time: it sends each document only when it
+// change, and reads the Replica's reports from reports, passing the
+// requests it answered to reqs, until ctx ends or either stream fails. One Mirror at a time: it sends each document only when it
 // is not the one it sent last. The index is not sent: whether a request
 // gets the one that links the status page is the daemon's to decide.
-func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, observe func(Request)) error {
+func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, reqs Requests) error {
 	m := s.mirror
 	if m == nil {
 		return ErrNoMirror
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.readReports(reports, observe) }()
+	go func() { errc <- s.readReports(reports, reqs) }()
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := gob.NewEncoder(bw)
 	sent := map[string]*entry{}
-	m.markAll() // everything there is, first
+	m.markAll()                  // everything there is, first
+	var settings *mirrorSettings // as last sent
 	send := func(st *state, path string) error {
 		var e *entry
 		if slot := st.paths[path]; slot != nil {
@@ -140,6 +173,11 @@ func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, obs
 		sent[path] = e
 		return enc.Encode(e.frame(path, st.cacheControl[0]))
 	}
+	// Full can change without a document changing (a reload that turns
+	// the access log on): it is read at every wake, and a tick wakes the
+	// sender once a second.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -147,10 +185,15 @@ func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, obs
 		case err := <-errc:
 			return err
 		case <-m.wake:
+		case <-tick.C:
 		}
 		dirty, all := m.take()
 		st := s.state.Load()
 		var err error
+		if full := reqs.Full != nil && reqs.Full(); settings == nil || settings.Full != full {
+			settings = &mirrorSettings{Full: full, Buckets: reqs.Buckets}
+			err = enc.Encode(&mirrorFrame{Settings: settings})
+		}
 		if all {
 			for path := range sent {
 				if st.paths[path] == nil {
@@ -178,7 +221,7 @@ func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, obs
 // readReports applies a Replica's reports: the documents it served count as
 // served here (so invalidations render them ahead of their readers, and
 // eviction spares them), its hits count, and observe sees its requests.
-func (s *Server) readReports(r io.Reader, observe func(Request)) error {
+func (s *Server) readReports(r io.Reader, reqs Requests) error {
 	dec := gob.NewDecoder(bufio.NewReader(r))
 	for {
 		var rep mirrorReport
@@ -202,9 +245,16 @@ func (s *Server) readReports(r io.Reader, observe func(Request)) error {
 				s.observer.CacheHit(kind)
 			}
 		}
-		if observe != nil {
+		if reqs.Each != nil {
 			for _, req := range rep.Requests {
-				observe(req)
+				reqs.Each(req)
+			}
+		}
+		if reqs.Counted != nil {
+			for _, c := range rep.Counts {
+				if c.N > 0 {
+					reqs.Counted(Request{Route: c.Route, Status: c.Status, Duration: c.Sum / time.Duration(c.N)}, c.N)
+				}
 			}
 		}
 	}
@@ -252,8 +302,18 @@ type Replica struct {
 	mu    sync.Mutex
 
 	reqMu    sync.Mutex
+	settings mirrorSettings // as the daemon last said; Full until it has
 	requests []Request
+	spare    []Request // the last report's, emptied: the next to fill, so a hit allocates none
+	counts   map[countKey]mirrorCount
+	spareC   map[countKey]mirrorCount
 	hits     map[string]*atomic.Uint64 // by kind; fixed at NewReplica, so read without a lock
+}
+
+// countKey is what a Replica counts requests by.
+type countKey struct {
+	route          string
+	status, bucket int
 }
 
 // maxPendingRequests bounds the requests a Replica keeps for its next
@@ -266,7 +326,8 @@ var replicaKinds = []string{"rss", "atom", "json", "html", "opml", assetKind}
 
 // NewReplica returns a Replica holding no document.
 func NewReplica() *Replica {
-	r := &Replica{hits: map[string]*atomic.Uint64{}}
+	r := &Replica{hits: map[string]*atomic.Uint64{}, settings: mirrorSettings{Full: true},
+		counts: map[countKey]mirrorCount{}, spareC: map[countKey]mirrorCount{}}
 	for _, kind := range replicaKinds {
 		r.hits[kind] = new(atomic.Uint64)
 	}
@@ -286,6 +347,12 @@ func (rp *Replica) Apply(src io.Reader) error {
 				return io.EOF
 			}
 			return fmt.Errorf("mirror: read a document: %w", err)
+		}
+		if f.Settings != nil {
+			rp.reqMu.Lock()
+			rp.settings = *f.Settings
+			rp.reqMu.Unlock()
+			continue
 		}
 		slot := (*rp.paths.Load())[f.Path]
 		if f.Gone {
@@ -352,8 +419,16 @@ func (rp *Replica) Handler(next http.Handler) http.Handler {
 			return
 		}
 		rp.reqMu.Lock()
-		if len(rp.requests) < maxPendingRequests {
-			rp.requests = append(rp.requests, req)
+		if rp.settings.Full {
+			if len(rp.requests) < maxPendingRequests {
+				rp.requests = append(rp.requests, req)
+			}
+		} else {
+			k := countKey{req.Route, req.Status, bucketOf(rp.settings.Buckets, req.Duration)}
+			c := rp.counts[k]
+			c.N++
+			c.Sum += req.Duration
+			rp.counts[k] = c
 		}
 		rp.reqMu.Unlock()
 	})
@@ -380,8 +455,14 @@ func (rp *Replica) Report(ctx context.Context, w io.Writer, every time.Duration)
 			}
 		}
 		rp.reqMu.Lock()
-		rep.Requests, rp.requests = rp.requests, nil
+		rep.Requests, rp.requests, rp.spare = rp.requests, rp.spare, nil
+		counts := rp.counts
+		rp.counts, rp.spareC = rp.spareC, nil
 		rp.reqMu.Unlock()
+		for k, c := range counts {
+			c.Route, c.Status = k.route, k.status
+			rep.Counts = append(rep.Counts, c)
+		}
 		for kind, n := range rp.hits {
 			if v := n.Swap(0); v > 0 {
 				if rep.Hits == nil {
@@ -390,14 +471,29 @@ func (rp *Replica) Report(ctx context.Context, w io.Writer, every time.Duration)
 				rep.Hits[kind] = int(v)
 			}
 		}
-		if len(rep.Served) == 0 && len(rep.Requests) == 0 {
-			continue
+		if len(rep.Served) > 0 || len(rep.Requests) > 0 || len(rep.Counts) > 0 {
+			if err := enc.Encode(&rep); err != nil {
+				return fmt.Errorf("mirror: send a report: %w", err)
+			}
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("mirror: send a report: %w", err)
+			}
 		}
-		if err := enc.Encode(&rep); err != nil {
-			return fmt.Errorf("mirror: send a report: %w", err)
-		}
-		if err := bw.Flush(); err != nil {
-			return fmt.Errorf("mirror: send a report: %w", err)
+		clear(rep.Requests) // their paths and addresses go with them
+		clear(counts)
+		rp.reqMu.Lock()
+		rp.spare, rp.spareC = rep.Requests[:0], counts
+		rp.reqMu.Unlock()
+	}
+}
+
+// bucketOf is the index of the bucket d falls in: the first bound it does
+// not pass, or one past the last.
+func bucketOf(bounds []time.Duration, d time.Duration) int {
+	for i, b := range bounds {
+		if d <= b {
+			return i
 		}
 	}
+	return len(bounds)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +29,12 @@ type mirrored struct {
 	reported     []server.Request // the Replica's requests, as the Server was told of them
 }
 
-func newMirrored(t *testing.T) *mirrored {
+// newMirrored is newMirroredAs with the requests reported in full.
+func newMirrored(t *testing.T) *mirrored { return newMirroredAs(t, true) }
+
+// newMirroredAs mirrors a fixture's Server to a Replica that reports its
+// requests in full, or counted.
+func newMirroredAs(t *testing.T, full bool) *mirrored {
 	t.Helper()
 	m := &mirrored{fixture: newFixtureWith(t, 5, func(o *server.Options) { o.Mirror = true })}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -43,10 +49,21 @@ func newMirrored(t *testing.T) *mirrored {
 		wg.Wait()
 	})
 	wg.Go(func() {
-		err := m.srv.Mirror(ctx, docsW, repR, func(r server.Request) {
-			m.mu.Lock()
-			m.reported = append(m.reported, r)
-			m.mu.Unlock()
+		err := m.srv.Mirror(ctx, docsW, repR, server.Requests{
+			Full:    func() bool { return full },
+			Buckets: []time.Duration{time.Millisecond, time.Second},
+			Each: func(r server.Request) {
+				m.mu.Lock()
+				m.reported = append(m.reported, r)
+				m.mu.Unlock()
+			},
+			Counted: func(r server.Request, n int) {
+				m.mu.Lock()
+				for range n {
+					m.reported = append(m.reported, r)
+				}
+				m.mu.Unlock()
+			},
 		})
 		docsW.CloseWithError(err)
 	})
@@ -192,4 +209,50 @@ func TestReplicaFollowsChanges(t *testing.T) {
 	m.await(t, path, "held the new configuration's document", func(res *http.Response, body []byte) bool {
 		return res.StatusCode == http.StatusOK && bytes.Contains(body, []byte("climate story fresh"))
 	})
+}
+
+// TestReplicaCountsRequests: with no access log wanting each request, the
+// Replica counts what it answered by route, status and duration bucket,
+// and the daemon is told of every one of them.
+func TestReplicaCountsRequests(t *testing.T) {
+	m := newMirroredAs(t, false)
+	const path = "/topics/climate.rss"
+	if res, _ := m.getFrom(t, m.front.URL, path); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s through the replica: %s", path, res.Status)
+	}
+	m.await(t, path, "held the document", func(res *http.Response, _ []byte) bool { return res.StatusCode == http.StatusOK })
+	res, _ := m.getFrom(t, m.alone.URL, path)
+	etag := res.Header.Get("ETag")
+	const n = 50 // and what await asked (200s), whose reports may still be on their way
+	for i := range n {
+		var h []string
+		if i%2 == 1 {
+			h = []string{"If-None-Match: " + etag}
+		}
+		if res, _ := m.getFrom(t, m.alone.URL, path, h...); res.StatusCode != 200 && res.StatusCode != 304 {
+			t.Fatalf("GET %s: %s", path, res.Status)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m.mu.Lock()
+		got := slices.Clone(m.reported)
+		m.mu.Unlock()
+		byStatus := map[int]int{}
+		for _, r := range got {
+			byStatus[r.Status]++
+		}
+		if byStatus[304] == n/2 && byStatus[200] >= n/2+1 {
+			for _, r := range got {
+				if r.Route != "/topics/{file}" || r.Path != "" || r.Duration <= 0 || (r.Status != 200 && r.Status != 304) {
+					t.Errorf("counted request %+v, want the route, a 200 or 304, no path and a mean duration", r)
+				}
+			}
+			break
+		}
+		if byStatus[304] > n/2 || time.Now().After(deadline) {
+			t.Fatalf("the daemon was told of %v requests by status; the replica answered %d 304s and %d 200s or more", byStatus, n/2, n/2+1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
