@@ -95,12 +95,16 @@ limits: {per_client_connections: 0} # every reader is 127.0.0.1 here, standing i
 type daemon struct {
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:port
+	admin  string // the admin listener's, which serves /metrics: http://127.0.0.1:port
 	logs   *lineLog
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit status, once exited is closed
 }
 
-var addrRe = regexp.MustCompile(`msg=serving addr=(\S+)`)
+var (
+	addrRe  = regexp.MustCompile(`msg=serving addr=(\S+)`)
+	adminRe = regexp.MustCompile(` admin=(\S+)`)
+)
 
 // startDaemon runs `newsdesk serve` and waits for its listener. Its log goes
 // to logPath (and is searched for the address it listens on).
@@ -133,6 +137,9 @@ func startDaemon(ctx context.Context, bin, cfgPath, dataPath, logPath string, en
 		return nil, fmt.Errorf("newsdesk did not start (log: %s): %w", logPath, err)
 	}
 	d.base = "http://" + addrRe.FindStringSubmatch(line)[1]
+	if m := adminRe.FindStringSubmatch(line); m != nil {
+		d.admin = "http://" + m[1]
+	}
 	return d, nil
 }
 

@@ -266,7 +266,7 @@ type readersProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *strings.Builder
-	base  string
+	admin string // the daemon's admin listener, for its /metrics ("": none)
 	// misses are the daemon's render-cache misses as each phase began
 	// (-1: not read): a poll that misses waited for a fill, so a phase's
 	// slow polls and its misses go together.
@@ -292,7 +292,7 @@ func startReaders(base string, paths []string, conns int, rate float64) (*reader
 	if err != nil {
 		return nil, err
 	}
-	p := &readersProc{cmd: cmd, stdin: stdin, out: &strings.Builder{}, base: base}
+	p := &readersProc{cmd: cmd, stdin: stdin, out: &strings.Builder{}}
 	cmd.Stdout, cmd.Stderr = p.out, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func startReaders(base string, paths []string, conns int, rate float64) (*reader
 
 func (p *readersProc) phase(name string) error {
 	_, err := fmt.Fprintf(p.stdin, "phase %s\n", name)
-	p.misses = append(p.misses, phaseMark{name, cacheMisses(p.base)})
+	p.misses = append(p.misses, phaseMark{name, cacheMisses(p.admin)})
 	return err
 }
 
@@ -326,10 +326,13 @@ var missRe = regexp.MustCompile(`(?m)^newsdesk_render_cache_misses_total\{kind="
 
 // cacheMisses is the daemon's render-cache misses so far, -1 when /metrics
 // does not answer.
-func cacheMisses(base string) int {
+func cacheMisses(admin string) int {
+	if admin == "" {
+		return -1
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	body, _, err := fetch(ctx, base+"/metrics", http.StatusOK)
+	body, _, err := fetch(ctx, admin+"/metrics", http.StatusOK)
 	if err != nil {
 		return -1
 	}

@@ -100,6 +100,7 @@ func measureReclassify(ctx context.Context, o options) (*loadResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	readers.admin = d.admin
 	logf(o, "%d readers polling %d feeds %g times a second each; idle for %v", o.readers, len(paths), o.rate, o.idle)
 	// Connections made and every feed read once (a 200) before the figures start.
 	if err := sleep(ctx, 2*time.Second); err != nil {
