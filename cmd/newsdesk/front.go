@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -249,6 +250,13 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 	}
 
 	rp := server.NewReplica()
+	// What this process keeps is the mirrored documents, at most about the
+	// daemon's render cache (a document the daemon evicts is withdrawn
+	// here): a soft limit a little above it has the collector run before
+	// the heap doubles it (GOGC's default), as it did to twice the bound.
+	if e.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(readerMemoryLimit(cfg.HTTP.RenderCache))
+	}
 	applied := make(chan error, 1)
 	go func() { applied <- rp.Apply(docsR) }()
 	reports, stopReports := context.WithCancel(context.Background())
@@ -347,6 +355,12 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 		}
 	}
 }
+
+// readerMemoryLimit is the reader process's soft memory limit for a
+// render cache bound of cache bytes: the documents, a quarter more for the
+// frames being decoded and the garbage of replaced ones, and room for the
+// connections.
+func readerMemoryLimit(cache int64) int64 { return cache + cache/4 + 64<<20 }
 
 // exitError says how a process ended.
 func exitError(err error) string {
