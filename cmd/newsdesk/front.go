@@ -141,30 +141,32 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	defer ln.Close()
-	cfg.FollowListen(ln.Addr().String())
 	// The daemon's socket lives in a directory only this user reaches:
-	// whoever can connect to it can say which client they are.
+	// whoever can connect to it can say which client they are. Without one
+	// (no writable TMPDIR: a read-only container) one process serves.
 	dir, err := os.MkdirTemp("", "newsdesk-")
 	if err != nil {
-		return fmt.Errorf("the daemon's socket: %w", err)
+		return noReaderProcess{fmt.Errorf("the daemon's socket: %w", err)}
 	}
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "daemon.sock")
 	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
-		return fmt.Errorf("the daemon's socket: %w", err)
+		return noReaderProcess{fmt.Errorf("the daemon's socket: %w", err)}
 	}
 	ul.SetUnlinkOnClose(false) // the daemon listens on it; RemoveAll takes it at the end
 	ulf, err := ul.File()
 	ul.Close()
 	if err != nil {
-		return fmt.Errorf("the daemon's socket: %w", err)
+		return noReaderProcess{fmt.Errorf("the daemon's socket: %w", err)}
 	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		ulf.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	cfg.FollowListen(ln.Addr().String())
 	docsR, docsW, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("the mirror: %w", err)
@@ -361,6 +363,13 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 // frames being decoded and the garbage of replaced ones, and room for the
 // connections.
 func readerMemoryLimit(cache int64) int64 { return cache + cache/4 + 64<<20 }
+
+// noReaderProcess is serveReaders' error when it cannot run the daemon
+// behind it at all, before it binds anything: serve then runs as one
+// process.
+type noReaderProcess struct{ error }
+
+func (e noReaderProcess) Unwrap() error { return e.error }
 
 // exitError says how a process ended.
 func exitError(err error) string {

@@ -15,13 +15,13 @@ import (
 	"time"
 )
 
-// readerProcessConfig serves one loopback upstream with http.reader_process.
+// readerProcessConfig serves one loopback upstream, with the default
+// http.reader_process (true on Linux).
 const readerProcessConfig = `site: {title: Desk, public_url: "http://news.test"}
 listen: "127.0.0.1:0"
 refresh: "@every 1h"
 fetch: {allow_networks: [127.0.0.1/32]}
 status: {public: localhost}
-http: {reader_process: true}
 sources:
   - {name: wire, url: "%s/wire.xml"}
 topics:
@@ -239,4 +239,56 @@ func (l *logWatch) all() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "")
+}
+
+// TestOneProcessWithoutASocket: with nowhere to put the daemon's socket (a
+// TMPDIR that does not exist, as in a read-only container) serve runs as
+// one process, says so and why, and serves.
+func TestOneProcessWithoutASocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it")
+	}
+	bin := buildNewsdesk(t)
+	ups := &upstreams{docs: map[string]string{}}
+	ups.set("/wire.xml", rss("Wire", harbourItem(1)))
+	up := httptest.NewServer(ups)
+	defer up.Close()
+	dir := t.TempDir()
+	cfg, data := filepath.Join(dir, "newsdesk.yaml"), filepath.Join(dir, "newsdesk.db")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(readerProcessConfig, up.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := newLogWatch()
+	cmd := exec.Command(bin, "serve", "--config", cfg, "--data", data)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + filepath.Join(dir, "missing", "tmp")}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("log:\n%s", logs.all())
+		}
+	}()
+	line, _ := logs.waitFor(t, 0, "msg=serving ")
+	if strings.Contains(line, "behind=") {
+		t.Errorf("serving behind a reader process with no socket for it: %s", line)
+	}
+	warn, _ := logs.waitFor(t, 0, `msg="serving in one process`)
+	if !strings.Contains(warn, filepath.Join(dir, "missing")) || !strings.Contains(warn, "TMPDIR") {
+		t.Errorf("the warning does not say what is missing and what to do: %s", warn)
+	}
+	base := "http://" + regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)[1]
+	awaitBody(t, base+"/topics/harbour.rss", "Harbour story 1")
+	if pids := tree(cmd.Process.Pid); len(pids) != 1 {
+		t.Errorf("serve started processes %v, want none", pids[:len(pids)-1])
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v", err)
+	}
 }

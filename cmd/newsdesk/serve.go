@@ -87,7 +87,13 @@ func serve(ctx context.Context, e env, args []string) (err error) {
 	}
 	defer stopProfiling()
 	if behind == nil && cfg.HTTP.ReaderProcess {
-		return serveReaders(ctx, e, o, cfg, log)
+		err := serveReaders(ctx, e, o, cfg, log)
+		nr, alone := errors.AsType[noReaderProcess](err)
+		if !alone {
+			return err
+		}
+		log.Warn("serving in one process: the daemon cannot run behind a reader process", "err", nr.error,
+			"fix", "give TMPDIR a writable directory, or set http.reader_process: false")
 	}
 	started := time.Now()
 
