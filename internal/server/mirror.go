@@ -61,12 +61,14 @@ type mirrorReport struct {
 }
 
 // mirrorCount is N requests answered with one route and status, whose
-// durations fall in one bucket and add up to Sum.
+// durations fall in bucket Bucket of the settings' Buckets and add up to
+// about Sum: the Replica counts without a lock, so a request's duration
+// can come in one report and its count in the next (the totals are exact).
 type mirrorCount struct {
-	Route  string
-	Status int
-	N      int
-	Sum    time.Duration
+	Route          string
+	Status, Bucket int
+	N              int
+	Sum            time.Duration
 }
 
 // Requests is what Mirror does with the requests a Replica answered.
@@ -252,8 +254,9 @@ func (s *Server) readReports(r io.Reader, reqs Requests) error {
 		}
 		if reqs.Counted != nil {
 			for _, c := range rep.Counts {
-				if c.N > 0 {
-					reqs.Counted(Request{Route: c.Route, Status: c.Status, Duration: c.Sum / time.Duration(c.N)}, c.N)
+				if c.N > 0 && c.Bucket >= 0 && c.Bucket <= len(reqs.Buckets) {
+					mean := inBucket(reqs.Buckets, c.Bucket, c.Sum/time.Duration(c.N))
+					reqs.Counted(Request{Route: c.Route, Status: c.Status, Duration: mean}, c.N)
 				}
 			}
 		}
@@ -301,14 +304,25 @@ type Replica struct {
 	paths atomic.Pointer[map[string]*atomic.Pointer[mirrored]]
 	mu    sync.Mutex
 
+	full    atomic.Bool                     // each request wanted in full (the daemon says; true until it has)
+	buckets atomic.Pointer[[]time.Duration] // the bounds requests are counted by
+
 	reqMu    sync.Mutex
-	settings mirrorSettings // as the daemon last said; Full until it has
 	requests []Request
 	spare    []Request // the last report's, emptied: the next to fill, so a hit allocates none
-	counts   map[countKey]mirrorCount
-	spareC   map[countKey]mirrorCount
-	hits     map[string]*atomic.Uint64 // by kind; fixed at NewReplica, so read without a lock
+
+	// counts are the requests answered and not yet reported, when not in
+	// full: a map replaced whole (under countMu) as a cell is added, so a
+	// hit takes no lock (one taken by every hit was the most contended in
+	// the process under wrk).
+	counts  atomic.Pointer[map[countKey]*countCell]
+	countMu sync.Mutex
+
+	hits map[string]*atomic.Uint64 // by kind; fixed at NewReplica, so read without a lock
 }
+
+// countCell is the requests of one countKey since the last report.
+type countCell struct{ n, sum atomic.Int64 }
 
 // countKey is what a Replica counts requests by.
 type countKey struct {
@@ -326,8 +340,10 @@ var replicaKinds = []string{"rss", "atom", "json", "html", "opml", assetKind}
 
 // NewReplica returns a Replica holding no document.
 func NewReplica() *Replica {
-	r := &Replica{hits: map[string]*atomic.Uint64{}, settings: mirrorSettings{Full: true},
-		counts: map[countKey]mirrorCount{}, spareC: map[countKey]mirrorCount{}}
+	r := &Replica{hits: map[string]*atomic.Uint64{}}
+	r.full.Store(true)
+	r.buckets.Store(&[]time.Duration{})
+	r.counts.Store(&map[countKey]*countCell{})
 	for _, kind := range replicaKinds {
 		r.hits[kind] = new(atomic.Uint64)
 	}
@@ -349,9 +365,8 @@ func (rp *Replica) Apply(src io.Reader) error {
 			return fmt.Errorf("mirror: read a document: %w", err)
 		}
 		if f.Settings != nil {
-			rp.reqMu.Lock()
-			rp.settings = *f.Settings
-			rp.reqMu.Unlock()
+			rp.buckets.Store(&f.Settings.Buckets)
+			rp.full.Store(f.Settings.Full)
 			continue
 		}
 		slot := (*rp.paths.Load())[f.Path]
@@ -418,17 +433,19 @@ func (rp *Replica) Handler(next http.Handler) http.Handler {
 		if req.Route == "" { // handed on: not ours to report
 			return
 		}
-		rp.reqMu.Lock()
-		if rp.settings.Full {
-			if len(rp.requests) < maxPendingRequests {
-				rp.requests = append(rp.requests, req)
+		if !rp.full.Load() {
+			k := countKey{req.Route, req.Status, bucketOf(*rp.buckets.Load(), req.Duration)}
+			c := (*rp.counts.Load())[k]
+			if c == nil {
+				c = rp.addCount(k)
 			}
-		} else {
-			k := countKey{req.Route, req.Status, bucketOf(rp.settings.Buckets, req.Duration)}
-			c := rp.counts[k]
-			c.N++
-			c.Sum += req.Duration
-			rp.counts[k] = c
+			c.sum.Add(int64(req.Duration)) // before the count: a report that has the count has the duration
+			c.n.Add(1)
+			return
+		}
+		rp.reqMu.Lock()
+		if len(rp.requests) < maxPendingRequests {
+			rp.requests = append(rp.requests, req)
 		}
 		rp.reqMu.Unlock()
 	})
@@ -456,12 +473,12 @@ func (rp *Replica) Report(ctx context.Context, w io.Writer, every time.Duration)
 		}
 		rp.reqMu.Lock()
 		rep.Requests, rp.requests, rp.spare = rp.requests, rp.spare, nil
-		counts := rp.counts
-		rp.counts, rp.spareC = rp.spareC, nil
 		rp.reqMu.Unlock()
-		for k, c := range counts {
-			c.Route, c.Status = k.route, k.status
-			rep.Counts = append(rep.Counts, c)
+		for k, c := range *rp.counts.Load() {
+			if n := c.n.Swap(0); n > 0 {
+				rep.Counts = append(rep.Counts, mirrorCount{Route: k.route, Status: k.status, Bucket: k.bucket,
+					N: int(n), Sum: time.Duration(c.sum.Swap(0))})
+			}
 		}
 		for kind, n := range rp.hits {
 			if v := n.Swap(0); v > 0 {
@@ -480,11 +497,41 @@ func (rp *Replica) Report(ctx context.Context, w io.Writer, every time.Duration)
 			}
 		}
 		clear(rep.Requests) // their paths and addresses go with them
-		clear(counts)
 		rp.reqMu.Lock()
-		rp.spare, rp.spareC = rep.Requests[:0], counts
+		rp.spare = rep.Requests[:0]
 		rp.reqMu.Unlock()
 	}
+}
+
+// addCount makes the cell of a key not counted before.
+func (rp *Replica) addCount(k countKey) *countCell {
+	rp.countMu.Lock()
+	defer rp.countMu.Unlock()
+	old := *rp.counts.Load()
+	if c := old[k]; c != nil {
+		return c
+	}
+	next := make(map[countKey]*countCell, len(old)+1)
+	for k, c := range old {
+		next[k] = c
+	}
+	c := new(countCell)
+	next[k] = c
+	rp.counts.Store(&next)
+	return c
+}
+
+// inBucket is d, or the nearest duration to it in bucket i of bounds: a
+// mean of counted requests, which may hold a duration whose count comes
+// in the next report.
+func inBucket(bounds []time.Duration, i int, d time.Duration) time.Duration {
+	if i > 0 && d <= bounds[i-1] {
+		return bounds[i-1] + 1
+	}
+	if i < len(bounds) && d > bounds[i] {
+		return bounds[i]
+	}
+	return d
 }
 
 // bucketOf is the index of the bucket d falls in: the first bound it does
