@@ -30,15 +30,17 @@ import (
 // per-client limits and answers the polls of cached documents from a
 // mirror of the daemon's render cache (server.Replica); it hands every
 // other request to the daemon, which it runs as its child: the same binary
-// and arguments, told by backEnv where the public listener is, with its
-// listener on a unix socket in a private directory (fd 3), the mirror's
-// documents going out on fd 4, the reader process's reports coming in on
-// fd 5 and, on fd 6, the error the daemon stopped with, which the reader
-// process's own last line then says. Every thread of the daemon runs at the lowest priority, so its
-// fetching, parsing, classifying, storing and rendering take the cores
-// only when readers leave them free, the runtime's own work (its garbage
-// collector, its scheduler) included, which no priority within one
-// process can keep off the readers' cores.
+// with the flags this process resolved, told by backEnv where the public
+// listener is, with its listener on a unix socket in a private directory
+// (fd 3), the mirror's documents going out on fd 4, the reader process's
+// reports coming in on fd 5 and, on fd 6, the error the daemon stopped
+// with, which the reader process's own last line then says. Every thread
+// of the daemon runs at the lowest priority, so its fetching, parsing,
+// classifying, storing and rendering take the cores only when readers
+// leave them free, the runtime's own work (its garbage collector, its
+// scheduler) included, which no priority within one process can keep off
+// the readers' cores. It is the default on Linux (see
+// config.DefaultReaderProcess).
 
 // backEnv, in a child's environment, makes `serve` the daemon behind a
 // reader process; its value is the public listener's address.
@@ -257,7 +259,8 @@ func serveReaders(ctx context.Context, e env, o options, cfg *config.Config, log
 	// here): a soft limit a little above it has the collector run before
 	// the heap doubles it (GOGC's default), as it did to twice the bound.
 	if e.getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(readerMemoryLimit(cfg.HTTP.RenderCache))
+		prev := debug.SetMemoryLimit(readerMemoryLimit(cfg.HTTP.RenderCache))
+		defer debug.SetMemoryLimit(prev) // a test's serve, in the test's process, leaves it as it was
 	}
 	applied := make(chan error, 1)
 	go func() { applied <- rp.Apply(docsR) }()

@@ -13,9 +13,9 @@ import (
 
 // startProfiling serves net/http/pprof on the loopback address in
 // NEWSDESK_PPROF, in binaries built with -tags pprof only (servebench
-// -profile builds one), the daemon behind a reader process on the same
-// host and a port of its own, each logged ("profiling … of=…"): the profiles of a daemon under load, taken from
-// outside. It also turns on the mutex and block profiles, which cost a
+// -profile builds one), and the daemon behind a reader process on the
+// same host and a port of its own, each logged ("profiling … of=…"): the
+// profiles of a daemon under load, taken from outside. It also turns on the mutex and block profiles, which cost a
 // little on every contended lock, so a profiling build is never the one a
 // benchmark's table is taken from.
 func startProfiling(e env, log *slog.Logger, process string) (stop func(), err error) {

@@ -18,8 +18,8 @@ type HTTP struct {
 	// ReaderProcess answers the polls of cached documents from a process
 	// of their own, at the readers' priority, while fetching,
 	// classifying, storing and rendering run in a second one at the
-	// lowest: see the README, "A process for readers". The default is
-	// DefaultReaderProcess.
+	// lowest: see the README's Configuration, http.reader_process. The
+	// default is DefaultReaderProcess.
 	ReaderProcess bool
 }
 

@@ -141,8 +141,9 @@ var ErrNoMirror = errors.New("server: made without Options.Mirror")
 
 // Mirror sends the documents at fixed paths to a Replica over w as they
 // change, and reads the Replica's reports from reports, passing the
-// requests it answered to reqs, until ctx ends or either stream fails. One Mirror at a time: it sends each document only when it
-// is not the one it sent last. The index is not sent: whether a request
+// requests it answered to reqs, until ctx ends or either stream fails.
+// One Mirror at a time: it sends each document only when it is not the
+// one it sent last. The index is not sent: whether a request
 // gets the one that links the status page is the daemon's to decide.
 func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, reqs Requests) error {
 	m := s.mirror
@@ -154,8 +155,9 @@ func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, req
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := gob.NewEncoder(bw)
 	sent := map[string]*entry{}
-	m.markAll()                  // everything there is, first
-	var settings *mirrorSettings // as last sent
+	m.markAll() // everything there is, first
+	// settings are as last sent: nil, none yet.
+	var settings *mirrorSettings
 	send := func(st *state, path string) error {
 		var e *entry
 		if slot := st.paths[path]; slot != nil {
@@ -222,7 +224,7 @@ func (s *Server) Mirror(ctx context.Context, w io.Writer, reports io.Reader, req
 
 // readReports applies a Replica's reports: the documents it served count as
 // served here (so invalidations render them ahead of their readers, and
-// eviction spares them), its hits count, and observe sees its requests.
+// eviction spares them), its hits count, and reqs gets its requests.
 func (s *Server) readReports(r io.Reader, reqs Requests) error {
 	dec := gob.NewDecoder(bufio.NewReader(r))
 	for {
