@@ -125,7 +125,7 @@ func (b *back) serveMirror(ctx context.Context, d *daemon) {
 		Full:    func() bool { return d.config().LogAccess }, // the access log has every request
 		Buckets: metrics.RequestBuckets(),
 		Each:    d.ops.record,
-		Counted: func(r server.Request, n int) { d.ops.metrics.Requests(r.Route, r.Status, r.Duration, n) },
+		Counted: d.ops.counted,
 	})
 	b.mirror.Close()
 	if err != nil && ctx.Err() == nil {

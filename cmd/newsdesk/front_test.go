@@ -33,6 +33,24 @@ func harbourItem(i int) string {
 		`<pubDate>Mon, 19 Jan 2026 %02d:00:00 GMT</pubDate><description>The harbour.</description></item>`, i, i, i, i)
 }
 
+// readerProcessSetup builds the binary and writes readerProcessConfig in a
+// new folder, its upstream serving items at /wire.xml until the test ends;
+// it returns the binary, the upstream, and the config's and store's paths.
+func readerProcessSetup(t *testing.T, items ...string) (bin string, ups *upstreams, cfg, data string) {
+	t.Helper()
+	bin = buildNewsdesk(t)
+	ups = &upstreams{docs: map[string]string{}}
+	ups.set("/wire.xml", rss("Wire", items...))
+	up := httptest.NewServer(ups)
+	t.Cleanup(up.Close)
+	dir := t.TempDir()
+	cfg, data = filepath.Join(dir, "newsdesk.yaml"), filepath.Join(dir, "newsdesk.db")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(readerProcessConfig, up.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bin, ups, cfg, data
+}
+
 // startReaderProcess runs the binary's serve with http.reader_process and
 // returns it, its public base URL and the daemon's pid.
 func startReaderProcess(t *testing.T, bin, cfg, data string) (*exec.Cmd, *logWatch, string, int) {
@@ -72,16 +90,7 @@ func TestReaderProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it")
 	}
-	bin := buildNewsdesk(t)
-	ups := &upstreams{docs: map[string]string{}}
-	ups.set("/wire.xml", rss("Wire", harbourItem(1), harbourItem(2)))
-	up := httptest.NewServer(ups)
-	defer up.Close()
-	dir := t.TempDir()
-	cfg, data := filepath.Join(dir, "newsdesk.yaml"), filepath.Join(dir, "newsdesk.db")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(readerProcessConfig, up.URL)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bin, ups, cfg, data := readerProcessSetup(t, harbourItem(1), harbourItem(2))
 	cmd, logs, base, pid := startReaderProcess(t, bin, cfg, data)
 	if nice := niceOf(t, pid); nice != 19 {
 		t.Errorf("the daemon runs at nice %d, want 19", nice)
@@ -248,16 +257,8 @@ func TestOneProcessWithoutASocket(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it")
 	}
-	bin := buildNewsdesk(t)
-	ups := &upstreams{docs: map[string]string{}}
-	ups.set("/wire.xml", rss("Wire", harbourItem(1)))
-	up := httptest.NewServer(ups)
-	defer up.Close()
-	dir := t.TempDir()
-	cfg, data := filepath.Join(dir, "newsdesk.yaml"), filepath.Join(dir, "newsdesk.db")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(readerProcessConfig, up.URL)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bin, _, cfg, data := readerProcessSetup(t, harbourItem(1))
+	dir := filepath.Dir(cfg)
 	logs := newLogWatch()
 	cmd := exec.Command(bin, "serve", "--config", cfg, "--data", data)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + filepath.Join(dir, "missing", "tmp")}
